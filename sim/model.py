@@ -1,0 +1,204 @@
+"""Wiring of one replication: a pure function of (scenario, replication number, base seed).
+
+``run_replication`` builds a fresh SimPy environment, the staffed pools of the active
+organisational form, the arrival processes of every demand group, runs to the end of the
+drain period and returns the replication's records and KPIs. Nothing is global: two calls
+with the same arguments give identical results, in any process and in any order.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from sim import desks as desks_mod
+from sim.demand import GroupDemand, n_simulated_weeks
+from sim.desks import Desk
+from sim.pools import StaffedPool
+from sim.records import (
+    CallLog,
+    MonitorTable,
+    ReplicationRecords,
+    Request,
+    RideLog,
+    request_table,
+)
+from sim.scenario import Scenario
+from sim.services import PRIORITY_RANK
+from sim.streams import Streams
+from sim.timeline import Timeline, staffing_per_hour_of_week
+
+import numpy as np
+
+
+class World:
+    """Everything one replication's processes share: the clock, pools, tables and logs."""
+
+    def __init__(self, sc: Scenario, replication: int, base_seed: int):
+        self.sc = sc
+        self.env = simpy.Environment()
+        self.timeline = Timeline.from_scenario(sc)
+        self.streams = Streams(base_seed, replication)
+        self.overflow = self.streams.get("overflow")
+        self.form = sc.organisation
+        self.central = self.form == "central"
+        self.colocated = self.form == "colocated"
+        self.max_calls = sc.behaviour.max_calls_per_request
+
+        need_names = list(sc.needs)
+        self.need_names = need_names
+        needs = [sc.needs[n] for n in need_names]
+        self.services = sc.services
+        self.service_index = {s: i for i, s in enumerate(self.services)}
+        self.need_service = [n.service for n in needs]
+        self.need_ok = [frozenset((n.service, *n.acceptable_services)) for n in needs]
+        self.need_alternatives = [tuple(n.acceptable_services) for n in needs]
+        self.need_acuity = [n.acuity for n in needs]
+        self.need_priority = [PRIORITY_RANK.get(n.ambulance_priority or "A2", 1) for n in needs]
+        self.need_home = [n.home_door for n in needs]
+        self.need_conveyance = [n.conveyance_share for n in needs]
+        self.need_ed_referral = [n.ed_referral_share for n in needs]
+        self.need_recontact = [n.recontact_after_advice_share for n in needs]
+
+        # samplers
+        amb = sc.ambulances
+        self.dispatch_delay = amb.dispatch.sampler()
+        self.amb_turnout = amb.turnout.sampler()
+        self.amb_drive = amb.drive_to_scene.sampler()
+        self.amb_on_scene = amb.on_scene.sampler()
+        self.amb_transport = amb.transport.sampler()
+        self.amb_handover = amb.handover.sampler()
+        self.amb_return = amb.return_to_base.sampler()
+        self.national_desk_delay = sc.mka.national_desk_delay.sampler()
+        self.referral_give_up = sc.mka.referral.give_up_share
+        self.referral_delay = sc.mka.referral.redial_delay.sampler()
+        self.travel_to_post = sc.gp_post.travel_to_post.sampler()
+        self.consultation = sc.gp_post.consultation.sampler()
+        self.recontact_delay = sc.behaviour.recontact_delay.sampler()
+        self.escalation_delay = sc.behaviour.escalation_delay.sampler()
+        self.visit_times: dict[str, tuple[Callable[[float], float], Callable[[float], float]]] = {
+            "gp_visit": (sc.gp_post.visit_travel.sampler(), sc.gp_post.visit_on_site.sampler())
+        }
+        for name, team in sc.teams.items():
+            self.visit_times[name] = (team.travel.sampler(), team.on_site.sampler())
+        self.alternatives_threshold = sc.coordination.alternatives_when_queue_at_least
+
+        # pools
+        tl = self.timeline
+        gp_open = tl.open_changes()
+        self.pools: dict[str, StaffedPool] = {}
+
+        def pool(name: str, staffing: dict[str, int], opening: Any = None) -> StaffedPool:
+            changes = tl.hourly_series_changes(staffing_per_hour_of_week(sc, staffing))
+            p = StaffedPool(self.env, name, changes, opening)
+            self.pools[name] = p
+            return p
+
+        self.desks: dict[str, Desk] = {}
+        if self.central:
+            self.desks["coordination"] = Desk(
+                "coordination", pool("coordination_agents", sc.coordination.agents), sc.coordination.triage, need_names, self.services
+            )
+        else:
+            self.desks["mka"] = Desk("mka", pool("mka_call_takers", sc.mka.call_takers), sc.mka.triage, need_names, self.services)
+            self.desks["gp_post"] = Desk(
+                "gp_post", pool("gp_post_triagists", sc.gp_post.triagists, gp_open), sc.gp_post.triage, need_names, self.services
+            )
+        # which active desk owns (dispatches) each service
+        self.owner: dict[str, str] = {}
+        for desk in self.desks.values():
+            for service in desk.dispatches:
+                self.owner.setdefault(service, desk.name)
+        if not self.central:
+            # a service both desks may give (advice) belongs to the GP post when referred on
+            for service in self.desks["gp_post"].dispatches:
+                self.owner[service] = "gp_post"
+            for service in self.desks["mka"].dispatches:
+                if service not in self.desks["gp_post"].dispatches:
+                    self.owner[service] = "mka"
+        self.ambulances = pool("ambulances", sc.ambulances.on_duty)
+        self.service_pools: dict[str, StaffedPool] = {
+            "ambulance": self.ambulances,
+            "gp_consult": pool("gp_consult_gps", sc.gp_post.consult_gps, gp_open),
+            "gp_visit": pool("gp_visit_cars", sc.gp_post.visit_cars, gp_open),
+        }
+        for name, team in sc.teams.items():
+            self.service_pools[name] = pool(f"team_{name}", team.staff)
+
+        self.requests: list[Request] = []
+        self.calls = CallLog()
+        self.rides = RideLog()
+
+    def need_priority_or_lowest(self, need: int) -> int:
+        return self.need_priority[need]
+
+    # ------------------------------------------------------------------ arrivals
+    def _arrivals(self, group: GroupDemand, counter: itertools.count):
+        env = self.env
+        requests = self.requests
+        start = desks_mod.request_process
+        for batch in group.batches(self.streams, n_simulated_weeks(self.timeline)):
+            times = batch.times.tolist()
+            needs = batch.needs.tolist()
+            channels = batch.channels.tolist()
+            urgent = batch.urgent_line.tolist()
+            uniforms = batch.uniforms.tolist()
+            for i, t in enumerate(times):
+                yield env.timeout(t - env.now)
+                req = Request(next(counter), group.index, needs[i], channels[i], urgent[i], uniforms[i], t)
+                requests.append(req)
+                env.process(start(self, req))
+
+    def run(self) -> ReplicationRecords:
+        counter = itertools.count()
+        for index, name in enumerate(self.sc.demand.groups):
+            group = GroupDemand(self.sc, self.timeline, index, name)
+            self.env.process(self._arrivals(group, counter))
+        self.env.run(until=self.timeline.end_min)
+        monitors = {}
+        for name, p in self.pools.items():
+            t = np.asarray(p.log_t + [self.timeline.end_min])
+            busy = np.asarray(p.log_busy + [p.log_busy[-1]])
+            present = np.asarray(p.log_present + [p.log_present[-1]])
+            monitors[name] = MonitorTable(name, t, busy, present)
+        n_events = _events_scheduled(self.env)
+        # ids are assigned in arrival order across groups; keep the table sorted by id
+        self.requests.sort(key=lambda r: r.id)
+        return ReplicationRecords(
+            requests=request_table(self.requests),
+            calls=self.calls.table(),
+            rides=self.rides.table(),
+            monitors=monitors,
+            n_events=n_events,
+        )
+
+
+def _events_scheduled(env: simpy.Environment) -> int:
+    """How many events the environment scheduled (SimPy numbers them with a counter)."""
+    counter = getattr(env, "_eid", None)
+    if counter is None:
+        return -1
+    return next(counter)
+
+
+@dataclass
+class ReplicationResult:
+    scenario: Scenario
+    replication: int
+    base_seed: int
+    records: ReplicationRecords
+    kpis: dict[str, float]
+
+
+def run_replication(sc: Scenario, replication: int = 0, base_seed: int | None = None) -> ReplicationResult:
+    from sim.kpis import compute_kpis
+
+    seed = sc.run.seed if base_seed is None else base_seed
+    world = World(sc, replication, seed)
+    records = world.run()
+    kpis = compute_kpis(sc, world.timeline, records)
+    return ReplicationResult(sc, replication, seed, records, kpis)

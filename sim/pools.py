@@ -1,0 +1,167 @@
+"""Staffed pools: servers whose number on duty follows a schedule, with a priority queue.
+
+One mechanism serves every staff group and vehicle fleet (call-takers, triagists, the
+coordination desk, GPs, visiting cars, ambulances, teams). The end-of-shift rule is
+explicit: when the schedule lowers the number on duty, idle servers leave at once and busy
+ones finish the job in hand and then leave. A waiting claim can be withdrawn (a caller who
+hangs up); a pool with opening hours (the GP post) hands waiting claims back when it closes.
+
+Every change of the busy or on-duty count is logged, so utilisation is an exact
+time-weighted area rather than a sum of service times.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+
+import simpy
+
+SERVED = 1
+ABANDONED = 2
+CLOSED = 3
+
+
+class Claim:
+    """A place in a pool's queue; its event fires with SERVED, ABANDONED or CLOSED."""
+
+    __slots__ = ("event", "pool", "state")
+
+    def __init__(self, event: simpy.Event, pool: StaffedPool):
+        self.event = event
+        self.pool = pool
+        self.state = 0
+
+    def abandon(self, _event: simpy.Event | None = None) -> None:
+        """Withdraw the claim if it is still waiting (used as a patience-timer callback)."""
+        if self.state == 0:
+            self.state = ABANDONED
+            self.pool.n_waiting -= 1
+            self.event.succeed(ABANDONED)
+
+
+class StaffedPool:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        capacity_changes: Sequence[tuple[float, float]],
+        open_changes: Sequence[tuple[float, bool]] | None = None,
+    ):
+        self.env = env
+        self.name = name
+        self.present = 0
+        self.busy = 0
+        self.leaving = 0
+        self.is_open = True
+        self.n_waiting = 0
+        self._queue: list[tuple[int, int, Claim]] = []
+        self._seq = 0
+        # step-function log of (time, busy, present)
+        self.log_t: list[float] = [0.0]
+        self.log_busy: list[int] = [0]
+        self.log_present: list[int] = [0]
+        first = capacity_changes[0]
+        if first[0] == 0.0:
+            self._set_capacity(int(first[1]))
+            capacity_changes = capacity_changes[1:]
+        if capacity_changes:
+            env.process(self._roster(list(capacity_changes)))
+        if open_changes is not None:
+            self.is_open = bool(open_changes[0][1])
+            if len(open_changes) > 1:
+                env.process(self._opening(list(open_changes[1:])))
+
+    # ------------------------------------------------------------------ schedule
+    def _roster(self, changes: list[tuple[float, float]]):
+        env = self.env
+        for t, n in changes:
+            yield env.timeout(t - env.now)
+            self._set_capacity(int(n))
+
+    def _opening(self, changes: list[tuple[float, bool]]):
+        env = self.env
+        for t, is_open in changes:
+            yield env.timeout(t - env.now)
+            self.is_open = is_open
+            if not is_open:
+                self._close()
+
+    def _set_capacity(self, target: int) -> None:
+        staying = self.present - self.leaving
+        if target > staying:
+            cancel = min(self.leaving, target - staying)
+            self.leaving -= cancel
+            self.present += target - staying - cancel
+        elif target < staying:
+            remove = staying - target
+            idle = self.present - self.busy
+            from_idle = min(idle, remove)
+            self.present -= from_idle
+            self.leaving += remove - from_idle
+        self._log()
+        self._serve()
+
+    def _close(self) -> None:
+        queue, self._queue = self._queue, []
+        for _, _, claim in queue:
+            if claim.state == 0:
+                claim.state = CLOSED
+                claim.event.succeed(CLOSED)
+        self.n_waiting = 0
+
+    # ------------------------------------------------------------------ claims
+    def claim(self, priority: int) -> Claim:
+        """Join the queue (lower priority number goes first; FIFO within a priority)."""
+        claim = Claim(self.env.event(), self)
+        if not self.is_open:
+            claim.state = CLOSED
+            claim.event.succeed(CLOSED)
+            return claim
+        if self.busy < self.present and not self._queue:
+            claim.state = SERVED
+            self.busy += 1
+            self._log()
+            claim.event.succeed(SERVED)
+            return claim
+        self._seq += 1
+        heapq.heappush(self._queue, (priority, self._seq, claim))
+        self.n_waiting += 1
+        self._serve()
+        return claim
+
+    def release(self) -> None:
+        self.busy -= 1
+        if self.leaving:
+            self.leaving -= 1
+            self.present -= 1
+        self._log()
+        self._serve()
+
+    def _serve(self) -> None:
+        queue = self._queue
+        changed = False
+        while queue and self.busy < self.present:
+            claim = heapq.heappop(queue)[2]
+            if claim.state != 0:
+                continue
+            claim.state = SERVED
+            self.n_waiting -= 1
+            self.busy += 1
+            changed = True
+            claim.event.succeed(SERVED)
+        if changed:
+            self._log()
+
+    def idle(self) -> int:
+        return self.present - self.busy
+
+    def _log(self) -> None:
+        now = self.env.now
+        if self.log_t[-1] == now:
+            self.log_busy[-1] = self.busy
+            self.log_present[-1] = self.present
+        else:
+            self.log_t.append(now)
+            self.log_busy.append(self.busy)
+            self.log_present.append(self.present)
