@@ -23,7 +23,6 @@ patience, redial behaviour, the national 112 desk), §2g (staffing), §2h (misro
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -181,7 +180,7 @@ def public_contact(w: World, req: Request, door: str, dialled_112: bool, kind: i
         state = yield claim.event
         if state == SERVED:
             return Answered(door, k, kind, urgent, placed, env.now)
-        w.calls.add(req.id, desk.index, kind, urgent, placed, NAN, env.now)
+        w.calls.add(req.id, desk.index, kind, urgent, placed, NAN, env.now, state != CLOSED)
         if state == CLOSED:
             services.finish(w, req, DAYTIME_PRACTICE)
             return None
@@ -311,7 +310,3 @@ def _warm_confirmation(w: World, req: Request, door: str) -> Proc:
     yield w.env.timeout(desk.warm_time(call_u(w, req, k, C_HANDLE)))
     w.calls.add(req.id, desk.index, CALL_WARM_TRANSFER, True, placed, answered, w.env.now)
     desk.pool.release()
-
-
-def is_nan(x: float) -> bool:
-    return x != x or math.isnan(x)

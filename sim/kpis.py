@@ -140,7 +140,7 @@ def _answer_kpis(desk: str, sc: Scenario) -> list[Kpi]:
 
     def abandon(ctx: KpiContext) -> float:
         m = calls(ctx)
-        return _share(np.isnan(ctx.call_wait[m]))
+        return _share(ctx.rec.calls["abandoned"][m])
 
     def within(urgent: bool, limit: float) -> Callable[[KpiContext], float]:
         def f(ctx: KpiContext) -> float:
@@ -275,8 +275,8 @@ def _sum_per_week(column: str, offset: int = 0) -> Callable[[KpiContext], float]
 
 
 def _abandoned_calls(ctx: KpiContext) -> float:
-    m = ctx.call_reported & ctx.call_public
-    return float(np.isnan(ctx.call_wait[m]).sum()) / ctx.weeks
+    m = ctx.call_reported & ctx.call_public & ctx.rec.calls["abandoned"]
+    return float(m.sum()) / ctx.weeks
 
 
 def _handovers(ctx: KpiContext) -> float:

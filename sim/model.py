@@ -86,6 +86,7 @@ class World:
         for name, team in sc.teams.items():
             self.visit_times[name] = (team.travel.sampler(), team.on_site.sampler())
         self.alternatives_threshold = sc.coordination.alternatives_when_queue_at_least
+        self.alternative_services = frozenset(sc.coordination.alternative_services)
 
         # pools
         tl = self.timeline
@@ -149,7 +150,7 @@ class World:
             uniforms = batch.uniforms.tolist()
             for i, t in enumerate(times):
                 yield env.timeout(t - env.now)
-                req = Request(next(counter), group.index, needs[i], channels[i], urgent[i], uniforms[i], t)
+                req = Request(next(counter), group.index, needs[i], channels[i], urgent[i], uniforms[i], env.now)
                 requests.append(req)
                 env.process(start(self, req))
 

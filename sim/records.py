@@ -123,7 +123,7 @@ class Request:
 class CallLog:
     """Columns of every call (appended as calls end)."""
 
-    __slots__ = ("request", "desk", "kind", "urgent", "placed", "answered", "ended")
+    __slots__ = ("request", "desk", "kind", "urgent", "placed", "answered", "ended", "abandoned")
 
     def __init__(self) -> None:
         self.request: list[int] = []
@@ -133,8 +133,12 @@ class CallLog:
         self.placed: list[float] = []
         self.answered: list[float] = []
         self.ended: list[float] = []
+        self.abandoned: list[bool] = []
 
-    def add(self, request: int, desk: int, kind: int, urgent: bool, placed: float, answered: float, ended: float) -> None:
+    def add(
+        self, request: int, desk: int, kind: int, urgent: bool, placed: float, answered: float, ended: float, abandoned: bool = False
+    ) -> None:
+        """One call; ``answered`` is nan when nobody answered (hung up, or the desk closed)."""
         self.request.append(request)
         self.desk.append(desk)
         self.kind.append(kind)
@@ -142,6 +146,7 @@ class CallLog:
         self.placed.append(placed)
         self.answered.append(answered)
         self.ended.append(ended)
+        self.abandoned.append(abandoned)
 
     def table(self) -> dict[str, np.ndarray]:
         return {
@@ -152,6 +157,7 @@ class CallLog:
             "placed_min": np.asarray(self.placed, dtype=float),
             "answered_min": np.asarray(self.answered, dtype=float),
             "ended_min": np.asarray(self.ended, dtype=float),
+            "abandoned": np.asarray(self.abandoned, dtype=bool),
         }
 
 

@@ -384,7 +384,10 @@ class GpPost(_Frozen):
 class Coordination(_Frozen):
     agents: Staffing
     triage: Triage
+    # when the assigned service already has this many waiting, send an acceptable
+    # alternative from ``alternative_services`` that has someone free (None: never)
     alternatives_when_queue_at_least: int | None = Field(default=None, ge=1)
+    alternative_services: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- services
@@ -559,6 +562,13 @@ def _construct(
     problems: list[Problem],
     constructor: yaml.SafeLoader,
 ) -> Any:
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in (
+        "tag:yaml.org,2002:map",
+        "tag:yaml.org,2002:seq",
+    ):
+        loc = Location(name, node.start_mark.line + 1, node.start_mark.column + 1)
+        problems.append(Problem(loc, _dotted(path), f"value not allowed: tag {node.tag} is not plain YAML"))
+        return None
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -591,7 +601,8 @@ def _construct(
 
 
 def _deep_merge(base: Any, over: Any) -> Any:
-    if isinstance(base, dict) and isinstance(over, dict):
+    """Mappings merge key by key; a duration (a mapping with ``dist``) replaces as a whole."""
+    if isinstance(base, dict) and isinstance(over, dict) and "dist" not in over:
         out = dict(base)
         for key, value in over.items():
             out[key] = _deep_merge(base[key], value) if key in base else value
@@ -603,7 +614,7 @@ def _merge_positions(
     base: _Positions, over: _Positions, over_data: Any, path: PathT = ()
 ) -> None:
     """Positions of an override win for every path it sets; lists and scalars replace whole."""
-    if isinstance(over_data, dict):
+    if isinstance(over_data, dict) and "dist" not in over_data:
         for key, value in over_data.items():
             _merge_positions(base, over, value, path + (key,))
         if path:
@@ -792,6 +803,9 @@ def _cross_reference_problems(sc: Scenario, positions: _Positions) -> list[Probl
             for assigned in row:
                 if assigned not in sc.needs:
                     problem(base + ("confusion", true_need, assigned), f"unknown need '{assigned}'" + _did_you_mean(assigned, needs))
+    for i, service in enumerate(sc.coordination.alternative_services):
+        if service not in services:
+            problem(("coordination", "alternative_services", i), f"unknown service '{service}'" + _did_you_mean(service, services))
     # every disposition a desk can reach must be deliverable by some active desk
     active = sc.active_desks()
     reachable = {s for d in active for s in sc.triage_of(d).dispatches}
@@ -830,6 +844,15 @@ def _path_exists(sc: Scenario, dotted: str) -> bool:
         else:
             return False
     return True
+
+
+def load_raw(path: str | Path) -> dict[str, Any]:
+    """The merged (extends resolved) but unvalidated content of a scenario file."""
+    problems: list[Problem] = []
+    data, _ = _load_raw(Path(path), problems)
+    if problems or data is None:
+        raise ScenarioError(problems)
+    return data
 
 
 def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:

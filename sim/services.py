@@ -132,7 +132,7 @@ def dispatch(w: World, req: Request, assigned: int, desk: Desk) -> None:
         if pool.n_waiting >= threshold:
             for alt in w.need_alternatives[assigned]:
                 alt_pool = w.service_pools.get(alt)
-                if alt in desk.dispatches and alt_pool is not None and alt_pool.idle() > 0:
+                if alt in w.alternative_services and alt in desk.dispatches and alt_pool is not None and alt_pool.idle() > 0:
                     service = alt
                     break
     if service == "ambulance":

@@ -1,0 +1,189 @@
+"""Writing results: run folders that appear only when complete, run metadata, record files.
+
+A run is written into a hidden temporary folder next to its destination and renamed into
+place when every file is written, so an interrupted run never leaves a half-written result
+and never overwrites an earlier one.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim import __version__
+from sim.demand import CHANNEL_NAMES
+from sim.records import CALL_KINDS, DESKS, OUTCOMES, TRIAGE_CORRECT, TRIAGE_OTHER, TRIAGE_OVER, TRIAGE_UNDER
+from sim.scenario import Scenario
+
+TRIAGE_NAMES = {TRIAGE_CORRECT: "correct", TRIAGE_OVER: "over", TRIAGE_UNDER: "under", TRIAGE_OTHER: "other"}
+PRIORITY_NAMES = ("A1", "A2", "B")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "run"
+
+
+class RunFolder:
+    """A results folder written under a temporary name and renamed into place when done."""
+
+    def __init__(self, parent: Path, name: str):
+        parent.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        final = parent / f"{stamp}_{slug(name)}"
+        n = 1
+        while final.exists():
+            n += 1
+            final = parent / f"{stamp}_{slug(name)}-{n}"
+        self.final = final
+        self.tmp = parent / f".{final.name}.partial"
+
+
+@contextmanager
+def atomic_run_folder(parent: Path, name: str) -> Iterator[RunFolder]:
+    """Yield a RunFolder whose ``tmp`` folder becomes ``final`` only if the block succeeds."""
+    folder = RunFolder(parent, name)
+    folder.tmp.mkdir()
+    try:
+        yield folder
+    except BaseException:
+        shutil.rmtree(folder.tmp, ignore_errors=True)
+        raise
+    folder.tmp.rename(folder.final)
+
+
+def git_commit() -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+        if out.returncode != 0:
+            return None
+        commit = out.stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+        return commit + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "afterhours-sim": __version__}
+    for pkg in ("simpy", "numpy", "scipy", "pydantic", "PyYAML", "matplotlib"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def run_metadata(sc: Scenario, source: str | None, seed: int, replications: list[int]) -> dict[str, Any]:
+    return {
+        "scenario": sc.name,
+        "scenario_file": source,
+        "scenario_hash": sc.content_hash(),
+        "organisation": sc.organisation,
+        "seed": seed,
+        "replications": replications,
+        "weeks": sc.run.weeks,
+        "warmup_days": sc.run.warmup_days,
+        "package_version": __version__,
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "command_line": sys.argv,
+        "created": dt.datetime.now().isoformat(timespec="seconds"),
+    }
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        return _clean(value.item())
+    return value
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(_clean(data), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def _write_csv_gz(path: Path, columns: dict[str, np.ndarray | list[Any]]) -> None:
+    names = list(columns)
+    n = len(next(iter(columns.values()))) if columns else 0
+    with gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=6) as fh:
+        writer = csv.writer(fh)
+        writer.writerow(names)
+        cols = [np.asarray(columns[k]).tolist() for k in names]
+        for i in range(n):
+            writer.writerow(["" if isinstance(c[i], float) and c[i] != c[i] else c[i] for c in cols])
+
+
+def write_request_records(path: Path, sc: Scenario, requests: dict[str, np.ndarray], reported: np.ndarray) -> None:
+    need_names = np.array(list(sc.needs), dtype=object)
+    groups = np.array(list(sc.demand.groups), dtype=object)
+    services = np.array(list(sc.services), dtype=object)
+    desks = np.array(DESKS + ("",), dtype=object)
+    cols: dict[str, Any] = {}
+    for name, values in requests.items():
+        if name == "need":
+            cols["need"] = need_names[values]
+        elif name == "first_assigned":
+            cols["first_assigned"] = np.where(values >= 0, need_names[np.maximum(values, 0)], "")
+        elif name == "group":
+            cols["group"] = groups[values]
+        elif name == "channel":
+            cols["channel"] = np.array(CHANNEL_NAMES, dtype=object)[values]
+        elif name == "first_desk":
+            cols["first_desk"] = desks[values]
+        elif name == "care_service":
+            cols["care_service"] = np.where(values >= 0, services[np.maximum(values, 0)], "")
+        elif name == "outcome":
+            cols["outcome"] = np.array(OUTCOMES, dtype=object)[values]
+        elif name in ("mistriage", "misrouted_triage"):
+            cols[name] = np.array([TRIAGE_NAMES[int(v)] for v in values], dtype=object)
+        else:
+            cols[name] = values
+        if name == "arrival_min":
+            cols["reported"] = reported
+    _write_csv_gz(path, cols)
+
+
+def write_call_records(path: Path, calls: dict[str, np.ndarray]) -> None:
+    cols: dict[str, Any] = dict(calls)
+    cols["desk"] = np.array(DESKS, dtype=object)[calls["desk"]]
+    cols["kind"] = np.array(CALL_KINDS, dtype=object)[calls["kind"]]
+    _write_csv_gz(path, cols)
+
+
+def write_ride_records(path: Path, rides: dict[str, np.ndarray]) -> None:
+    cols: dict[str, Any] = dict(rides)
+    cols["priority"] = np.array(PRIORITY_NAMES, dtype=object)[rides["priority"]]
+    _write_csv_gz(path, cols)
+
+
+def relative(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)

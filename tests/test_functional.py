@@ -1,0 +1,266 @@
+"""Functional tests: hand-computable runs, extreme values, misrouting in crafted scenarios."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim.demand import CHANNEL_112, CHANNEL_GP_POST
+from sim.model import run_replication
+from sim.records import CALL_FIRST, DESK_INDEX, OUTCOMES
+
+from conftest import all_parts, fixed, scenario
+
+HUGE = 500
+
+
+def _desk(handle: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "handle_time": {"__replace__": True, **handle},
+        "patience": fixed(10_000),
+        "warm_transfer_time": fixed(1.5),
+        "confusion": {"__replace__": True},
+    }
+
+
+def deterministic(need: str, dial_112: bool, form: str, **extra: Any) -> Any:
+    """Every duration fixed, staff unlimited, perfect triage, GP post open all day."""
+    changes: dict[str, Any] = {
+        "organisation": form,
+        "run": {"weeks": 1, "warmup_days": 0, "drain_hours": 24},
+        "calendar": {"after_hours": {"weekday_start_hour": 0, "weekday_end_hour": 0}, "public_holidays": []},
+        "demand": {
+            "groups": {
+                "__replace__": True,
+                "only": {
+                    "label": "test",
+                    "requests_per_1000_per_year": 20,
+                    "after_hours_only": False,
+                    "profile": "gp_post",
+                    "need_mix": {need: 1.0},
+                },
+            }
+        },
+        "needs": {
+            need: {
+                "channel": {"dial_112": 1.0 if dial_112 else 0.0, "dial_gp_post": 0.0 if dial_112 else 1.0, "walk_in_ed": 0.0},
+                "urgent_line_share": 0.0,
+            }
+        },
+        "mka": {
+            "call_takers": all_parts(HUGE),
+            "national_desk_delay": fixed(0.5),
+            "referral": {"give_up_share": 0.0, "redial_delay": fixed(3)},
+            "triage": _desk({"ambulance": fixed(4), "default": fixed(4.5)}),
+        },
+        "gp_post": {
+            "triagists": all_parts(HUGE),
+            "consult_gps": all_parts(HUGE),
+            "visit_cars": all_parts(HUGE),
+            "triage": _desk({"default": fixed(6)}),
+            "travel_to_post": fixed(20),
+            "consultation": fixed(10),
+            "visit_travel": fixed(15),
+            "visit_on_site": fixed(20),
+        },
+        "coordination": {
+            "agents": all_parts(HUGE),
+            "triage": _desk({"ambulance": fixed(5), "default": fixed(7.8)}),
+        },
+        "ambulances": {
+            "on_duty": all_parts(HUGE),
+            "dispatch": fixed(2),
+            "turnout": fixed(1),
+            "drive_to_scene": fixed(7),
+            "on_scene": fixed(20),
+            "transport": fixed(15),
+            "handover": fixed(15),
+            "return_to_base": fixed(12),
+        },
+    }
+    from conftest import merge
+
+    merge(changes, extra)
+    return scenario(changes)
+
+
+# (need, dials 112, form) -> time to care by hand, from DESIGN's process description
+HAND_COMPUTED = [
+    # GP consult via the GP number: answered at once, 6 min triage, 20 min travel to the post
+    ("gp_consult", False, "separate", 6 + 20),
+    ("gp_consult", False, "colocated", 6 + 20),
+    # central: broader triage takes 7.8 min
+    ("gp_consult", False, "central", 7.8 + 20),
+    # via 112: 0.5 national desk, 4.5 MKA call, referral: 3 min to redial, 6 min GP triage, 20 travel
+    ("gp_consult", True, "separate", 0.5 + 4.5 + 3 + 6 + 20),
+    # co-located: warm transfer (1.5 min short call) instead of a new call and a new triage
+    ("gp_consult", True, "colocated", 0.5 + 4.5 + 1.5 + 20),
+    ("gp_consult", True, "central", 0.5 + 7.8 + 20),
+    # A1 via 112: 0.5 national desk, dispatch 2 min into the call, turnout 1, drive 7
+    ("a1_emergency", True, "separate", 0.5 + 2 + 1 + 7),
+    ("a1_emergency", True, "central", 0.5 + 2 + 1 + 7),
+    # A1 via the GP post, separate: 6 min GP triage, handover call, MKA dispatches 2 min in
+    ("a1_emergency", False, "separate", 6 + 2 + 1 + 7),
+    # co-located: the ambulance leaves 2 min into the GP-post call
+    ("a1_emergency", False, "colocated", 2 + 1 + 7),
+    ("a1_emergency", False, "central", 2 + 1 + 7),
+    # GP visit: 6 min triage, 15 min drive out
+    ("gp_visit", False, "separate", 6 + 15),
+]
+
+
+@pytest.mark.parametrize("need,dial_112,form,expected", HAND_COMPUTED)
+def test_time_to_care_by_hand(need: str, dial_112: bool, form: str, expected: float) -> None:
+    sc = deterministic(need, dial_112, form)
+    res = run_replication(sc, 0)
+    r = res.records.requests
+    assert len(r["id"]) > 50
+    ttc = r["care_min"] - r["arrival_min"]
+    assert np.allclose(ttc, expected, atol=1e-9), (np.nanmin(ttc), np.nanmax(ttc))
+    assert (r["outcome"] == OUTCOMES.index("care_given")).all()
+
+
+def test_a1_response_measured_from_call_taken_at_the_mka() -> None:
+    # separate form via the GP post: the A1 clock starts when the MKA takes the handover call
+    res = run_replication(deterministic("a1_emergency", False, "separate"), 0)
+    rides = res.records.rides
+    assert np.allclose(rides["on_scene_min"] - rides["call_taken_min"], 2 + 1 + 7)
+    assert res.kpis["ambulance.a1_within_15.share"] == 1.0
+
+
+def test_single_triagist_queue_follows_lindley_recursion() -> None:
+    """One triagist, fixed 6-min calls, no abandonment: answer = max(arrival, previous end)."""
+    sc = deterministic("gp_consult", False, "separate", gp_post={"triagists": all_parts(1)})
+    res = run_replication(sc, 0)
+    c = res.records.calls
+    first = (c["kind"] == CALL_FIRST) & (c["desk"] == DESK_INDEX["gp_post"])
+    order = np.argsort(c["placed_min"][first], kind="stable")
+    placed = c["placed_min"][first][order]
+    answered = c["answered_min"][first][order]
+    assert len(placed) > 50
+    expected = np.empty_like(placed)
+    free_at = -np.inf
+    for i, t in enumerate(placed):
+        expected[i] = max(t, free_at)
+        free_at = expected[i] + 6.0
+    assert np.allclose(answered, expected, atol=1e-9)
+    assert (answered - placed).max() > 6.0  # the case really queues
+
+
+def test_no_demand_means_nothing_happens() -> None:
+    groups = scenario().demand.groups
+    sc = scenario({"demand": {"groups": {g: {"requests_per_1000_per_year": 0} for g in groups}}, "run": {"weeks": 1}})
+    res = run_replication(sc, 0)
+    assert len(res.records.requests["id"]) == 0
+    assert len(res.records.calls["request"]) == 0
+    assert len(res.records.rides["request"]) == 0
+    assert res.kpis["requests.per_week"] == 0
+    assert res.kpis["ambulance.rides.per_week"] == 0
+    assert res.kpis["utilisation.ambulances"] == 0
+    assert np.isnan(res.kpis["misrouted.share"])
+
+
+@pytest.mark.parametrize("form", ["separate", "central"])
+def test_huge_staff_means_no_queueing(form: str) -> None:
+    sc = scenario(
+        {
+            "organisation": form,
+            "run": {"weeks": 1},
+            "mka": {"call_takers": all_parts(HUGE)},
+            "gp_post": {"triagists": all_parts(HUGE), "consult_gps": all_parts(HUGE), "visit_cars": all_parts(HUGE)},
+            "coordination": {"agents": all_parts(HUGE)},
+            "ambulances": {"on_duty": all_parts(HUGE)},
+            "teams": {"district_nurse": {"staff": all_parts(HUGE)}, "mental_health": {"staff": all_parts(HUGE)}},
+        }
+    )
+    res = run_replication(sc, 0)
+    c = res.records.calls
+    wait = c["answered_min"] - c["placed_min"]
+    national = sc.mka.national_desk_delay
+    # the only delay before an answer is the national 112 desk
+    assert np.nanmax(wait) <= national.high_min + 1e-9
+    assert not c["abandoned"].any()  # nobody hangs up
+    # unanswered calls are only those that reached the GP post while it was closed
+    unanswered = np.isnan(wait)
+    assert (c["desk"][unanswered] == DESK_INDEX["gp_post"]).all()
+    from sim.timeline import Timeline
+
+    open_at_end = Timeline.from_scenario(sc).after_hours[(c["ended_min"][unanswered] // 60).astype(int)]
+    assert not open_at_end.any()
+    rides = res.records.rides
+    assert np.allclose(rides["assigned_min"], rides["requested_min"])
+    assert res.kpis["calls.abandoned.per_week"] == 0
+
+
+def _all_gp_type_dial_112(form: str):
+    base = scenario()
+    gp_needs = [n for n, v in base.needs.items() if v.home_door == "gp_post"]
+    needs = {n: {"channel": {"dial_112": 1.0, "dial_gp_post": 0.0, "walk_in_ed": 0.0}} for n in gp_needs}
+    mix = {n: 1.0 / len(gp_needs) for n in gp_needs}
+    mix[gp_needs[-1]] = 1.0 - sum(mix[n] for n in gp_needs[:-1])
+    return scenario(
+        {
+            "organisation": form,
+            "run": {"weeks": 1},
+            "needs": needs,
+            "demand": {"groups": {"__replace__": True, "gp": {**base.demand.groups["after_hours_primary"].model_dump(), "need_mix": mix}}},
+            "mka": {"call_takers": all_parts(HUGE), "triage": {"patience": fixed(10_000)}},
+            "gp_post": {"triagists": all_parts(HUGE), "triage": {"patience": fixed(10_000)}},
+            "coordination": {"agents": all_parts(HUGE), "triage": {"patience": fixed(10_000)}},
+        }
+    )
+
+
+@pytest.mark.parametrize("form,expected", [("separate", 1.0), ("colocated", 1.0), ("central", 0.0)])
+def test_every_gp_type_caller_at_112_is_a_wrong_door(form: str, expected: float) -> None:
+    res = run_replication(_all_gp_type_dial_112(form), 0)
+    r = res.records.requests
+    assert (r["channel"] == CHANNEL_112).all()
+    assert res.kpis["misrouted.wrong_door.share"] == expected
+    if form != "central":
+        assert res.kpis["misrouted.share"] == 1.0
+
+
+def test_wrong_door_needs_the_other_door() -> None:
+    """GP-type callers at the GP post and A1 callers at 112 reach the right door: no wrong door."""
+    sc = scenario(
+        {
+            "run": {"weeks": 1},
+            "needs": {
+                n: {"channel": {"dial_112": 0.0, "dial_gp_post": 1.0, "walk_in_ed": 0.0}}
+                for n, v in scenario().needs.items()
+                if v.home_door == "gp_post"
+            }
+            | {"a1_emergency": {"channel": {"dial_112": 1.0, "dial_gp_post": 0.0, "walk_in_ed": 0.0}},
+               "a2_urgent": {"channel": {"dial_112": 1.0, "dial_gp_post": 0.0, "walk_in_ed": 0.0}}},
+            "gp_post": {"triage": {"patience": fixed(10_000)}},
+            "mka": {"triage": {"patience": fixed(10_000)}},
+        }
+    )
+    res = run_replication(sc, 0)
+    assert res.kpis["misrouted.wrong_door.share"] == 0.0
+    r = res.records.requests
+    phone = np.isin(r["channel"], (CHANNEL_112, CHANNEL_GP_POST))
+    assert phone.sum() > 100
+
+
+def test_over_triage_counted_as_misrouted() -> None:
+    """The MKA sends an ambulance to every GP-type 112 caller: all over-triaged, all misrouted."""
+    sc = _all_gp_type_dial_112("separate")
+    gp_needs = list(sc.demand.groups["gp"].need_mix)
+    confusion = {"__replace__": True} | {n: {"a2_urgent": 1.0} for n in gp_needs}
+    sc = scenario(
+        {
+            "run": {"weeks": 1},
+            "needs": {n: {"channel": {"dial_112": 1.0, "dial_gp_post": 0.0, "walk_in_ed": 0.0}} for n in gp_needs},
+            "demand": {"groups": {"__replace__": True, "gp": sc.demand.groups["gp"].model_dump()}},
+            "mka": {"call_takers": all_parts(HUGE), "triage": {"patience": fixed(10_000), "confusion": confusion}},
+        }
+    )
+    res = run_replication(sc, 0)
+    assert res.kpis["misrouted.over_triage.share"] == 1.0
+    assert res.kpis["misrouted.under_triage.share"] == 0.0
+    assert res.kpis["misrouted.share"] == 1.0
+    assert res.kpis["ambulance.rides_gp_type.share"] == 1.0

@@ -1,0 +1,100 @@
+"""Properties of every replication: accounting, time order, reproducibility, common random
+numbers across organisational forms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.model import run_replication
+from sim.records import CARE_GIVEN, IN_SYSTEM, OUTCOMES
+from sim.scenario import load_scenario
+
+from conftest import SCENARIOS
+
+FORMS = ("separate", "colocated", "central")
+
+
+@pytest.fixture(scope="module")
+def results():
+    out = {}
+    for form in FORMS:
+        sc = load_scenario(SCENARIOS / f"groningen_{form}.yaml", ("run.weeks=2",))
+        out[form] = run_replication(sc, 3)
+    return out
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_request_is_accounted_for(results, form: str) -> None:
+    r = results[form].records.requests
+    n = len(r["id"])
+    assert n > 5000
+    assert np.array_equal(r["id"], np.arange(n))
+    counts = np.bincount(r["outcome"], minlength=len(OUTCOMES))
+    assert counts.sum() == n  # arrived = completed + gave up for good + still in system
+    # after the drain period nothing of a normal load is left in the system
+    assert counts[IN_SYSTEM] == 0
+    ended = r["outcome"] != IN_SYSTEM
+    assert not np.isnan(r["end_min"][ended]).any()
+    # care is recorded exactly for requests whose outcome is care (or later recontacts)
+    got_care = ~np.isnan(r["care_min"])
+    assert (r["outcome"][got_care] == CARE_GIVEN).all()
+    assert got_care[r["outcome"] == CARE_GIVEN].all()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_no_negative_times(results, form: str) -> None:
+    rec = results[form].records
+    r, c, rides = rec.requests, rec.calls, rec.rides
+    assert (np.nan_to_num(r["care_min"] - r["arrival_min"], nan=0) >= 0).all()
+    assert (np.nan_to_num(r["first_answer_min"] - r["arrival_min"], nan=0) >= 0).all()
+    assert (np.nan_to_num(r["end_min"] - r["arrival_min"], nan=0) >= 0).all()
+    assert (np.nan_to_num(r["ed_arrival_min"] - r["arrival_min"], nan=0) >= 0).all()
+    answered = ~np.isnan(c["answered_min"])
+    assert (c["answered_min"][answered] >= c["placed_min"][answered]).all()
+    assert (c["ended_min"] >= c["placed_min"]).all()
+    assert (c["ended_min"][answered] >= c["answered_min"][answered]).all()
+    assert (c["placed_min"] >= r["arrival_min"][c["request"]]).all()
+    assert (rides["requested_min"] >= rides["call_taken_min"]).all()
+    assert (rides["assigned_min"] >= rides["requested_min"]).all()
+    assert (rides["on_scene_min"] > rides["assigned_min"]).all()
+    for name, mon in rec.monitors.items():
+        assert (np.diff(mon.t) >= 0).all(), name
+        assert (mon.busy >= 0).all() and (mon.busy <= mon.present).all(), name
+
+
+def test_same_seed_gives_identical_records() -> None:
+    sc = load_scenario(SCENARIOS / "groningen_separate.yaml", ("run.weeks=1",))
+    a = run_replication(sc, 5).records
+    b = run_replication(sc, 5).records
+    for table_a, table_b in ((a.requests, b.requests), (a.calls, b.calls), (a.rides, b.rides)):
+        for key in table_a:
+            assert np.array_equal(table_a[key], table_b[key], equal_nan=True), key
+    c = run_replication(sc, 6).records
+    assert not np.array_equal(a.requests["arrival_min"][:100], c.requests["arrival_min"][:100])
+
+
+def test_other_base_seed_gives_other_numbers() -> None:
+    sc = load_scenario(SCENARIOS / "groningen_separate.yaml", ("run.weeks=1",))
+    a = run_replication(sc, 0, base_seed=1).records.requests["arrival_min"]
+    b = run_replication(sc, 0, base_seed=2).records.requests["arrival_min"]
+    assert len(a) != len(b) or not np.array_equal(a, b)
+
+
+def test_forms_share_arrivals_and_needs(results) -> None:
+    ref = results["separate"].records.requests
+    for form in ("colocated", "central"):
+        r = results[form].records.requests
+        for key in ("arrival_min", "need", "group", "channel", "urgent_line"):
+            assert np.array_equal(ref[key], r[key]), (form, key)
+
+
+def test_kpis_are_finite_where_defined(results) -> None:
+    for form, res in results.items():
+        for name, value in res.kpis.items():
+            assert value == value, (form, name)  # no NaN on the Groningen default
+        assert res.kpis["misrouted.share"] > 0
+        if form == "central":
+            assert res.kpis["misrouted.wrong_door.share"] == 0.0
+        else:
+            assert res.kpis["misrouted.wrong_door.share"] > 0.0

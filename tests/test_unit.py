@@ -1,0 +1,151 @@
+"""Unit tests: staffed pools, samplers, streams, timeline, step-function integration."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import simpy
+
+from sim.pools import ABANDONED, CLOSED, SERVED, StaffedPool
+from sim.records import _integrate
+from sim.scenario import Duration
+from sim.streams import Streams
+from sim.timeline import Timeline
+
+from conftest import scenario
+
+
+def _job(env, pool, log, name, start, duration, priority=1, patience=None):
+    yield env.timeout(start)
+    claim = pool.claim(priority)
+    if patience is not None and claim.state == 0:
+        env.timeout(patience).callbacks.append(claim.abandon)
+    state = yield claim.event
+    log.append((name, state, env.now))
+    if state == SERVED:
+        yield env.timeout(duration)
+        pool.release()
+        log.append((name, "done", env.now))
+
+
+def test_priority_then_fifo() -> None:
+    env = simpy.Environment()
+    pool = StaffedPool(env, "p", [(0.0, 1)])
+    log: list = []
+    env.process(_job(env, pool, log, "first", 0, 10))
+    env.process(_job(env, pool, log, "regular", 1, 1, priority=2))
+    env.process(_job(env, pool, log, "urgent_late", 2, 1, priority=1))
+    env.process(_job(env, pool, log, "urgent_later", 3, 1, priority=1))
+    env.run()
+    starts = [(n, t) for n, s, t in log if s == SERVED]
+    assert starts == [("first", 0), ("urgent_late", 10), ("urgent_later", 11), ("regular", 12)]
+
+
+def test_end_of_shift_finishes_call_in_hand() -> None:
+    env = simpy.Environment()
+    # two on duty until t=5, then one
+    pool = StaffedPool(env, "p", [(0.0, 2), (5.0, 1)])
+    log: list = []
+    env.process(_job(env, pool, log, "a", 0, 8))
+    env.process(_job(env, pool, log, "b", 0, 10))
+    env.process(_job(env, pool, log, "c", 6, 1))
+    env.run()
+    # at t=5 both are busy: one of them leaves after finishing (t=8); c waits for the
+    # remaining server, which frees at t=10
+    started_c = [t for n, s, t in log if n == "c" and s == SERVED]
+    assert started_c == [10]
+    assert pool.present == 1 and pool.busy == 0
+    # on-duty count stays 2 until the leaver finishes at t=8
+    t, present = pool.log_t, pool.log_present
+    assert present[np.searchsorted(t, 7.9, side="right") - 1] == 2
+    assert present[np.searchsorted(t, 8.0, side="right") - 1] == 1
+
+
+def test_capacity_rise_serves_waiting_and_cancels_departures() -> None:
+    env = simpy.Environment()
+    pool = StaffedPool(env, "p", [(0.0, 1), (2.0, 0), (3.0, 2)])
+    log: list = []
+    env.process(_job(env, pool, log, "a", 0, 5))
+    env.process(_job(env, pool, log, "b", 1, 1))
+    env.run()
+    # at t=2 the only server must leave after its job; at t=3 two are wanted again, so the
+    # departure is cancelled and one more server starts on b
+    assert [(n, t) for n, s, t in log if s == SERVED] == [("a", 0), ("b", 3)]
+    assert pool.present == 2
+
+
+def test_abandonment_and_closing() -> None:
+    env = simpy.Environment()
+    pool = StaffedPool(env, "p", [(0.0, 1)], open_changes=[(0.0, True), (20.0, False)])
+    log: list = []
+    env.process(_job(env, pool, log, "a", 0, 30))
+    env.process(_job(env, pool, log, "impatient", 1, 1, patience=2))
+    env.process(_job(env, pool, log, "waiting", 1, 1, patience=100))
+    env.process(_job(env, pool, log, "after_close", 25, 1))
+    env.run()
+    states = {n: (s, t) for n, s, t in log if s != "done"}
+    assert states["impatient"] == (ABANDONED, 3)
+    assert states["waiting"] == (CLOSED, 20)
+    assert states["after_close"] == (CLOSED, 25)
+    assert pool.n_waiting == 0
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "fixed", "mean_min": 4.0},
+        {"dist": "exponential", "mean_min": 4.0},
+        {"dist": "lognormal", "mean_min": 4.0, "cv": 0.6},
+        {"dist": "uniform", "low_min": 2.0, "high_min": 6.0},
+    ],
+)
+def test_duration_samplers_have_the_stated_mean(spec: dict) -> None:
+    d = Duration(**spec)
+    f = d.sampler()
+    u = np.random.default_rng(1).random(200_000)
+    x = np.array([f(v) for v in u])
+    assert (x >= 0).all()
+    # 5 standard errors: fails only if the sampler is wrong
+    se = x.std() / math.sqrt(len(x)) if x.std() > 0 else 1e-12
+    assert abs(x.mean() - 4.0) < 5 * se + 1e-9
+    if spec["dist"] == "lognormal":
+        assert abs(x.std() / x.mean() - 0.6) < 0.02
+
+
+def test_duration_rejects_missing_or_extra_fields() -> None:
+    with pytest.raises(ValueError, match="needs cv"):
+        Duration(dist="lognormal", mean_min=3)
+    with pytest.raises(ValueError, match="remove cv"):
+        Duration(dist="exponential", mean_min=3, cv=1)
+
+
+def test_streams_are_named_and_reproducible() -> None:
+    a = Streams(7, 3).get("arrivals/x").random(5)
+    b = Streams(7, 3).get("arrivals/x").random(5)
+    c = Streams(7, 3).get("arrivals/y").random(5)
+    d = Streams(7, 4).get("arrivals/x").random(5)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert not np.array_equal(a, d)
+
+
+def test_timeline_after_hours_and_holidays() -> None:
+    sc = scenario(run={"weeks": 1, "warmup_days": 0}, calendar={"public_holidays": ["2027-01-06"]})
+    tl = Timeline.from_scenario(sc)
+    # Monday 07:00 after-hours, 08:00 not, 17:00 again
+    assert tl.after_hours[7] and not tl.after_hours[8] and tl.after_hours[17]
+    # Wednesday 6 January is a holiday: after-hours all day, Sunday's hour-of-week
+    wed_noon = 2 * 24 + 12
+    assert tl.after_hours[wed_noon]
+    assert tl.hour_of_week[wed_noon] == 6 * 24 + 12
+    assert tl.after_hours[5 * 24 + 12]  # Saturday noon
+
+
+def test_step_integration_exact() -> None:
+    t = np.array([0.0, 30.0, 90.0, 200.0])
+    v = np.array([1, 3, 0, 0])
+    edges = np.array([0.0, 60.0, 120.0])
+    # hour 0: 30*1 + 30*3 = 120; hour 1: 30*3 + 30*0 = 90
+    assert np.allclose(_integrate(t, v, edges), [120.0, 90.0])
