@@ -4,26 +4,42 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
-DEFAULT_SCENARIOS = (
-    "scenarios/groningen_separate.yaml",
-    "scenarios/groningen_colocated.yaml",
-    "scenarios/groningen_central.yaml",
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SCENARIOS = tuple(
+    str(ROOT / "scenarios" / f"groningen_{form}.yaml") for form in ("separate", "colocated", "central")
 )
+DEFAULT_REPLICATIONS_COMPARE = 20
 
 
-def _common_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weeks", type=int, metavar="N", help="reporting weeks after the warm-up (overrides run.weeks)")
-    p.add_argument("--seed", type=int, metavar="S", help="base seed (overrides run.seed)")
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1, e.g. 0.05 for 5 %")
+    return value
+
+
+def _study_options(p: argparse.ArgumentParser, default_reps: int) -> None:
+    p.add_argument("--weeks", type=_positive, metavar="N", help="reporting weeks after the warm-up (overrides run.weeks)")
+    p.add_argument("--seed", type=int, metavar="S", help="base seed (overrides run.seed of every scenario)")
     p.add_argument(
         "--out",
         type=Path,
@@ -38,34 +54,70 @@ def _common_run_options(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="FIELD=VALUE",
         help="override any scenario field, e.g. --set gp_post.triagists.weekday_evening=6 "
-        "(repeatable; validated like the file)",
+        "(repeatable; applied to every scenario; validated like the file)",
     )
+    p.add_argument(
+        "--replications",
+        type=_positive,
+        default=default_reps,
+        metavar="N",
+        help=f"replications per scenario (default {default_reps}); with --precision, the starting number",
+    )
+    p.add_argument(
+        "--precision",
+        type=_share,
+        metavar="R",
+        help="add replications until the relative 95 %% half-width of the headline figures (and of their "
+        "paired differences) is at most R, e.g. 0.05",
+    )
+    p.add_argument("--max-replications", type=_positive, default=200, metavar="N", help="cap for --precision (default 200)")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes running replications in parallel (default: all cores); results do not depend on it",
+    )
+    p.add_argument(
+        "--resume",
+        type=Path,
+        metavar="FOLDER",
+        help="finish an interrupted run from its unfinished folder (the scenarios and options stored there are used)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (it is also off when output is not a terminal)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run_sim.py",
-        description="After-hours acute care simulator: compare separate front doors (112 and the "
-        "GP post) with a single coordination desk.",
+        description="After-hours acute care simulator: compare separate front doors (112 and the GP post) "
+        "with a single coordination desk. Without a command, runs the default comparison of the three "
+        "Groningen forms and writes its report.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser(
         "run",
-        help="run one replication of a scenario and write its results",
-        description="Run one replication of a scenario. Writes summary.json, requests.csv.gz, "
-        "calls.csv.gz and rides.csv.gz into a new folder under --out and prints a summary.",
+        help="run one scenario and write its results",
+        description="Run a scenario (one replication unless --replications says more). Writes meta.json, "
+        "summary.json, summary.csv, kpis_by_replication.csv, figures/, report.html and the records "
+        "(requests.csv.gz, calls.csv.gz, rides.csv.gz for a single replication) into a new folder under --out.",
     )
-    run.add_argument("scenario", type=Path, help="scenario YAML file")
-    _common_run_options(run)
-    run.add_argument("--replication", type=int, default=0, metavar="R", help="replication number (default 0)")
-    run.add_argument("--no-records", action="store_true", help="write summary.json only (no record files)")
+    run.add_argument("scenario", type=Path, nargs="?", help="scenario YAML file")
+    _study_options(run, 1)
+    run.add_argument("--no-records", action="store_true", help="do not write the per-request record files")
 
-    sub.add_parser(
-        "schema",
-        help="print the JSON Schema of scenario files (for editors)",
-        description="Print the JSON Schema that scenario files follow.",
+    compare = sub.add_parser(
+        "compare",
+        help="compare scenarios on paired replications",
+        description="Run every scenario on the same replication numbers and seed and report each KPI per scenario "
+        "with its interval, and the paired difference to the first scenario with its interval and p-value.",
     )
+    compare.add_argument("scenarios", type=Path, nargs="*", help="scenario YAML files (the first is the baseline)")
+    _study_options(compare, DEFAULT_REPLICATIONS_COMPARE)
+    compare.add_argument("--save-requests", action="store_true", help="also write the records of every replication")
+
+    sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)", description="Print the JSON Schema that scenario files follow.")
 
     check = sub.add_parser(
         "validate-scenario",
@@ -86,63 +138,85 @@ def _load(path: Path, overrides: Sequence[str], weeks: int | None = None, seed: 
     return load_scenario(path, extra)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from sim.kpis import registry, utilisation_profiles
-    from sim.model import World, run_replication
-    from sim.output import (
-        atomic_run_folder,
-        relative,
-        run_metadata,
-        write_call_records,
-        write_json,
-        write_request_records,
-        write_ride_records,
-    )
+def _load_all(paths: Sequence[Path], args: argparse.Namespace) -> list[Scenario]:
+    problems = []
+    out = []
+    for path in paths:
+        try:
+            out.append(_load(path, args.overrides, args.weeks, args.seed))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requests: bool) -> int:
+    from sim.experiment import LocalExecutor
+    from sim.study import StudyInterrupted, StudyPlan, resume, start
+
+    executor = LocalExecutor(args.workers)
+    progress = False if args.no_progress else None
+    try:
+        if args.resume is not None:
+            folder = resume(args.resume, executor, progress)
+        else:
+            if not paths:
+                print(f"run_sim.py {kind}: give a scenario file", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            scenarios = _load_all(paths, args)
+            names = [sc.name for sc in scenarios]
+            if len(set(names)) != len(names):
+                print(f"run_sim.py {kind}: scenarios need distinct names, got {names}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            plan = StudyPlan(
+                name=scenarios[0].name if len(scenarios) == 1 else "compare_" + "_vs_".join(names),
+                scenarios=scenarios,
+                sources=[str(p) for p in paths],
+                base_seed=scenarios[0].run.seed,
+                replications=args.replications,
+                precision=args.precision,
+                max_replications=max(args.max_replications, args.replications),
+                save_requests=save_requests,
+                kind=kind,
+            )
+            folder = start(plan, args.out, executor, progress)
+    except StudyInterrupted as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    _print_summary(folder)
+    return EXIT_OK
+
+
+def _print_summary(folder: Path) -> None:
+    from sim.output import relative
     from sim.report import text_summary
 
-    sc = _load(args.scenario, args.overrides, args.weeks, args.seed)
-    if args.replication < 0:
-        print("run_sim.py run: --replication must be 0 or more", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    started = time.perf_counter()
-    result = run_replication(sc, args.replication)
-    wall = time.perf_counter() - started
-    timeline = World(sc, args.replication, sc.run.seed).timeline
-    kpi_defs = registry(sc)
-    meta = run_metadata(sc, str(args.scenario), sc.run.seed, [args.replication])
-    meta.update(
-        {
-            "wall_seconds": round(wall, 3),
-            "simpy_events": result.records.n_events,
-            "requests_simulated": int(len(result.records.requests["id"])),
-        }
-    )
-    summary = {
-        "meta": meta,
-        "kpis": {
-            k.name: {"value": result.kpis[k.name], "unit": k.unit, "label": k.label} for k in kpi_defs
-        },
-        "utilisation_by_hour_of_week": utilisation_profiles(sc, timeline, result.records),
-    }
-    with atomic_run_folder(args.out, sc.name) as folder:
-        write_json(folder.tmp / "summary.json", summary)
-        if not args.no_records:
-            from sim.kpis import KpiContext
+    data = json.loads((folder / "summary.json").read_text())
+    meta = data["meta"]
 
-            reported = KpiContext(sc, timeline, result.records).reported
-            write_request_records(folder.tmp / "requests.csv.gz", sc, result.records.requests, reported)
-            write_call_records(folder.tmp / "calls.csv.gz", result.records.calls)
-            write_ride_records(folder.tmp / "rides.csv.gz", result.records.rides)
-    print(
-        text_summary(
-            sc,
-            result.kpis,
-            f"Scenario {sc.name} ({sc.organisation}), replication {args.replication}, seed {sc.run.seed}, "
-            f"{sc.run.weeks} weeks after {sc.run.warmup_days:g} days warm-up",
-        )
+    def num(v: float | None) -> float:
+        return float("nan") if v is None else v
+
+    rows = [{**r, **{k: num(r[k]) for k in ("mean", "ci_low", "ci_high")}} for r in data["summary"]]
+    comparison = [{**c, "difference": num(c["difference"])} for c in data["comparison"]]
+    reps = meta["replications_run"]
+    title = (
+        f"{' vs '.join(s['name'] for s in meta['scenarios'])}: {reps} replication{'s' if reps != 1 else ''}, "
+        f"seed {meta['seed']}; mean [95 % CI]" + ("; other scenarios: mean (paired difference to the first)" if len(meta["scenarios"]) > 1 else "")
     )
-    print(f"\nSimulated {meta['requests_simulated']} requests in {wall:.1f} s; results in {relative(folder.final)}")
-    return EXIT_OK
+    print(text_summary(rows, comparison, title))
+    print(f"\nResults and report: {relative(folder)}{os.sep}report.html")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    paths = [args.scenario] if args.scenario is not None else []
+    return _study(args, paths, "run", save_requests=not args.no_records)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    paths = list(args.scenarios) or [Path(p) for p in DEFAULT_SCENARIOS]
+    return _study(args, paths, "compare", save_requests=args.save_requests)
 
 
 def cmd_schema(_args: argparse.Namespace) -> int:
@@ -165,8 +239,16 @@ def cmd_validate_scenario(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        argv = ["compare"]
     args = parser.parse_args(argv)
-    handlers = {"run": cmd_run, "schema": cmd_schema, "validate-scenario": cmd_validate_scenario}
+    handlers = {
+        "run": cmd_run,
+        "compare": cmd_compare,
+        "schema": cmd_schema,
+        "validate-scenario": cmd_validate_scenario,
+    }
     if args.command is None:
         parser.print_help()
         return EXIT_OK
@@ -174,8 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](args)
     except ScenarioError as exc:
         print(exc, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s); nothing was simulated or written.", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) in the scenario; nothing was simulated or written.", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("interrupted; nothing was written for the unfinished run", file=sys.stderr)
-        return 130
+        print("interrupted before any replication finished; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"run_sim.py: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT

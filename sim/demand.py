@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -30,20 +31,36 @@ from sim.timeline import MIN_PER_HOUR, MIN_PER_WEEK, Timeline
 
 DAYS_PER_YEAR = 365.25
 
-# Uniform random numbers kept per request, by purpose. Calls use CALL_SLOTS numbers each,
-# for at most MAX_SLOT_CALLS calls; later calls draw from an overflow stream.
-U_NEED, U_CHANNEL, U_URGENT_LINE = 0, 1, 2
-U_DISPATCH, U_TURNOUT, U_DRIVE, U_ON_SCENE, U_CONVEY = 3, 4, 5, 6, 7
-U_TRANSPORT, U_HANDOVER, U_RETURN = 8, 9, 10
-U_TRAVEL_POST, U_CONSULT, U_VISIT_TRAVEL, U_VISIT_ON_SITE = 11, 12, 13, 14
-U_TEAM_TRAVEL, U_TEAM_ON_SITE, U_ED_REFERRAL = 15, 16, 17
-U_RECONTACT, U_RECONTACT_DELAY, U_ESCALATION_DELAY = 18, 19, 20
-U_REFERRAL_GIVE_UP, U_REFERRAL_DELAY = 21, 22
-FIRST_CALL_SLOT = 23
-C_PATIENCE, C_HANDLE, C_TRIAGE, C_ABANDON, C_REDIAL_DELAY, C_NATIONAL_DESK = 0, 1, 2, 3, 4, 5
-CALL_SLOTS = 6
-MAX_SLOT_CALLS = 8
-N_SLOTS = FIRST_CALL_SLOT + CALL_SLOTS * MAX_SLOT_CALLS
+# Random numbers kept per request, by purpose. Each purpose (slot) has a uniform number u at
+# an even position of the request's row and its standard normal quantile right after it,
+# for lognormal durations. The constants below are positions in that row. Calls use
+# CALL_STRIDE positions each, for MAX_SLOT_CALLS calls; rarer later calls extend the row
+# from an overflow stream.
+_SLOT_NAMES = (
+    "need", "channel", "urgent_line",
+    "dispatch", "turnout", "drive", "on_scene", "convey", "transport", "handover", "return",
+    "travel_post", "consult", "visit_travel", "visit_on_site",
+    "team_travel", "team_on_site", "ed_referral",
+    "recontact", "recontact_delay", "escalation_delay",
+    "referral_give_up", "referral_delay",
+)  # fmt: skip
+(
+    U_NEED, U_CHANNEL, U_URGENT_LINE,
+    U_DISPATCH, U_TURNOUT, U_DRIVE, U_ON_SCENE, U_CONVEY, U_TRANSPORT, U_HANDOVER, U_RETURN,
+    U_TRAVEL_POST, U_CONSULT, U_VISIT_TRAVEL, U_VISIT_ON_SITE,
+    U_TEAM_TRAVEL, U_TEAM_ON_SITE, U_ED_REFERRAL,
+    U_RECONTACT, U_RECONTACT_DELAY, U_ESCALATION_DELAY,
+    U_REFERRAL_GIVE_UP, U_REFERRAL_DELAY,
+) = (2 * i for i in range(len(_SLOT_NAMES)))  # fmt: skip
+_CALL_SLOT_NAMES = ("patience", "handle", "triage", "abandon", "redial_delay", "national_desk")
+C_PATIENCE, C_HANDLE, C_TRIAGE, C_ABANDON, C_REDIAL_DELAY, C_NATIONAL_DESK = (
+    2 * i for i in range(len(_CALL_SLOT_NAMES))
+)
+FIRST_CALL_POS = 2 * len(_SLOT_NAMES)
+CALL_STRIDE = 2 * len(_CALL_SLOT_NAMES)
+MAX_SLOT_CALLS = 3
+N_SLOTS = len(_SLOT_NAMES) + len(_CALL_SLOT_NAMES) * MAX_SLOT_CALLS
+ROW_LENGTH = 2 * N_SLOTS
 
 CHANNEL_112, CHANNEL_GP_POST, CHANNEL_WALK_IN, CHANNEL_PROFESSIONAL = 0, 1, 2, 3
 CHANNEL_NAMES = ("112", "gp_post", "walk_in_ed", "professional")
@@ -58,7 +75,7 @@ class ArrivalBatch:
     needs: np.ndarray
     channels: np.ndarray
     urgent_line: np.ndarray
-    uniforms: np.ndarray  # shape (n, N_SLOTS)
+    rows: np.ndarray  # shape (n, ROW_LENGTH): uniform numbers and their normal quantiles
 
 
 class GroupDemand:
@@ -120,6 +137,10 @@ class GroupDemand:
             times = times[times < self.arrivals_end_min]
             n = len(times)
             u = attributes.random((n, N_SLOTS))
+            rows = np.empty((n, ROW_LENGTH))
+            rows[:, 0::2] = u
+            rows[:, 1::2] = ndtri(u)
+            u = rows
             need = np.searchsorted(self.need_cdf, u[:, U_NEED], side="right")
             need = np.minimum(need, len(self.need_names) - 1)
             if self.professional:
@@ -131,7 +152,7 @@ class GroupDemand:
                     uc < cdf[:, 0], CHANNEL_112, np.where(uc < cdf[:, 1], CHANNEL_GP_POST, CHANNEL_WALK_IN)
                 )
             urgent = u[:, U_URGENT_LINE] < self.urgent_line_share[need]
-            yield ArrivalBatch(self.index, times, need, channel, urgent, u)
+            yield ArrivalBatch(self.index, times, need, channel, urgent, rows)
 
 
 def n_simulated_weeks(timeline: Timeline) -> int:

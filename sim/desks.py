@@ -24,7 +24,6 @@ patience, redial behaviour, the national 112 desk), §2g (staffing), §2h (misro
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,12 +36,11 @@ from sim.demand import (
     C_PATIENCE,
     C_REDIAL_DELAY,
     C_TRIAGE,
-    CALL_SLOTS,
+    CALL_STRIDE,
     CHANNEL_112,
     CHANNEL_PROFESSIONAL,
     CHANNEL_WALK_IN,
-    FIRST_CALL_SLOT,
-    MAX_SLOT_CALLS,
+    FIRST_CALL_POS,
     U_DISPATCH,
     U_REFERRAL_DELAY,
     U_REFERRAL_GIVE_UP,
@@ -86,7 +84,7 @@ class Desk:
             cdf[i] = np.cumsum([row.get(a, 0.0) for a in need_names])
             cdf[i, -1] = 1.0
         self._cdf = [list(r) for r in cdf]
-        self._handle: dict[str, Callable[[float], float]] = {
+        self._handle: dict[str, Callable[[list[float], int], float]] = {
             s: triage.handle_duration(s).sampler() for s in services_
         }
         self.patience = triage.patience.sampler()
@@ -102,26 +100,30 @@ class Desk:
                 return j
         return len(row) - 1
 
-    def handle_time(self, service: str, u: float) -> float:
-        return self._handle[service](u)
+    def handle_time(self, service: str, row: list[float], pos: int) -> float:
+        return self._handle[service](row, pos)
 
 
-@dataclass(frozen=True)
 class Answered:
     """A call that a person at a desk has picked up."""
 
-    desk: str
-    k: int  # the request's call number (selects its random numbers)
-    kind: int
-    urgent: bool
-    placed: float
-    answered: float
+    __slots__ = ("desk", "k", "kind", "urgent", "placed", "answered")
+
+    def __init__(self, desk: str, k: int, kind: int, urgent: bool, placed: float, answered: float):
+        self.desk = desk
+        self.k = k  # the request's call number (selects its random numbers)
+        self.kind = kind
+        self.urgent = urgent
+        self.placed = placed
+        self.answered = answered
 
 
-def call_u(w: World, req: Request, k: int, slot: int) -> float:
-    if k < MAX_SLOT_CALLS:
-        return req.u[FIRST_CALL_SLOT + k * CALL_SLOTS + slot]
-    return float(w.overflow.random())
+def call_pos(w: World, req: Request, k: int, slot: int) -> int:
+    """Position in the request's row of a call's random number (extends the row if needed)."""
+    pos = FIRST_CALL_POS + k * CALL_STRIDE + slot
+    if pos >= len(req.u):
+        req.u.extend(w.fresh_row(pos + 2 - len(req.u)))
+    return pos
 
 
 Proc = Generator[Any, Any, Any]
@@ -143,7 +145,9 @@ def request_process(w: World, req: Request) -> Proc:
         door = "coordination"
     else:
         door = "mka" if dialled_112 else "gp_post"
-    yield from contact_and_handle(w, req, door, dialled_112, CALL_FIRST)
+    answered = yield from public_contact(w, req, door, dialled_112, CALL_FIRST)
+    if answered is not None:
+        yield from handle_call(w, req, answered)
 
 
 def contact_and_handle(w: World, req: Request, door: str, dialled_112: bool, kind: int) -> Proc:
@@ -170,12 +174,12 @@ def public_contact(w: World, req: Request, door: str, dialled_112: bool, kind: i
         placed = env.now
         req.last_dialled_112 = dialled_112
         if dialled_112:
-            yield env.timeout(w.national_desk_delay(call_u(w, req, k, C_NATIONAL_DESK)))
+            yield env.timeout(w.national_desk_delay(req.u, call_pos(w, req, k, C_NATIONAL_DESK)))
         desk = w.desks[door]
         urgent = dialled_112 or req.urgent_line
         claim = desk.pool.claim(PRIORITY_URGENT if urgent else PRIORITY_REGULAR)
         if claim.state == 0:
-            patience = desk.patience(call_u(w, req, k, C_PATIENCE))
+            patience = desk.patience(req.u, call_pos(w, req, k, C_PATIENCE))
             env.timeout(patience).callbacks.append(claim.abandon)
         state = yield claim.event
         if state == SERVED:
@@ -185,7 +189,7 @@ def public_contact(w: World, req: Request, door: str, dialled_112: bool, kind: i
             services.finish(w, req, DAYTIME_PRACTICE)
             return None
         req.n_abandoned += 1
-        choice = call_u(w, req, k, C_ABANDON)
+        choice = req.u[call_pos(w, req, k, C_ABANDON)]
         if choice < desk.redial_share:
             kind = CALL_REDIAL
             req.n_redials += 1
@@ -196,7 +200,7 @@ def public_contact(w: World, req: Request, door: str, dialled_112: bool, kind: i
         else:
             services.finish(w, req, ABANDONED)
             return None
-        yield env.timeout(desk.redial_delay(call_u(w, req, k, C_REDIAL_DELAY)))
+        yield env.timeout(desk.redial_delay(req.u, call_pos(w, req, k, C_REDIAL_DELAY)))
 
 
 def professional_call(w: World, req: Request, door: str, kind: int) -> Proc:
@@ -234,19 +238,19 @@ def handle_call(w: World, req: Request, a: Answered, trusted: bool = False, warm
         req.first_answer_min = a.answered
         if not w.central and not trusted and w.need_home[req.need] != a.desk:
             req.wrong_door = True
-    assigned = req.need if trusted else desk.assign(req.need, call_u(w, req, k, C_TRIAGE))
+    assigned = req.need if trusted else desk.assign(req.need, req.u[call_pos(w, req, k, C_TRIAGE)])
     if not warm:
         req.n_triages += 1
     services.note_triage(w, req, assigned)
     service = w.need_service[assigned]
     if warm:
-        duration = desk.warm_time(call_u(w, req, k, C_HANDLE))
+        duration = desk.warm_time(req.u, call_pos(w, req, k, C_HANDLE))
     else:
-        duration = desk.handle_time(service, call_u(w, req, k, C_HANDLE))
+        duration = desk.handle_time(service, req.u, call_pos(w, req, k, C_HANDLE))
 
     if service in desk.dispatches:
         if service == "ambulance":
-            delay = min(w.dispatch_delay(req.u[U_DISPATCH]), duration)
+            delay = min(w.dispatch_delay(req.u, U_DISPATCH), duration)
             env.process(services.ambulance_ride(w, req, w.need_priority[assigned], a.answered, delay))
             yield env.timeout(duration)
             _end_call(w, req, a)
@@ -263,7 +267,7 @@ def handle_call(w: World, req: Request, a: Answered, trusted: bool = False, warm
         if service == "ambulance":
             # the ambulance leaves while the GP-post triagist is still on the line; an MKA
             # call-taker listens in and confirms (a short warm call on the professional line)
-            delay = min(w.dispatch_delay(req.u[U_DISPATCH]), duration)
+            delay = min(w.dispatch_delay(req.u, U_DISPATCH), duration)
             env.process(services.ambulance_ride(w, req, w.need_priority[assigned], a.answered, delay))
             env.process(_warm_confirmation(w, req, target))
             yield env.timeout(duration)
@@ -284,7 +288,7 @@ def handle_call(w: World, req: Request, a: Answered, trusted: bool = False, warm
         if req.u[U_REFERRAL_GIVE_UP] < w.referral_give_up:
             services.finish(w, req, REFERRAL_GAVE_UP)
             return
-        yield env.timeout(w.referral_delay(req.u[U_REFERRAL_DELAY]))
+        yield env.timeout(w.referral_delay(req.u, U_REFERRAL_DELAY))
         req.n_switches += 1
         yield from contact_and_handle(w, req, "gp_post", False, CALL_REFERRAL)
     else:
@@ -307,6 +311,6 @@ def _warm_confirmation(w: World, req: Request, door: str) -> Proc:
         w.calls.add(req.id, desk.index, CALL_WARM_TRANSFER, True, placed, NAN, w.env.now)
         return
     answered = w.env.now
-    yield w.env.timeout(desk.warm_time(call_u(w, req, k, C_HANDLE)))
+    yield w.env.timeout(desk.warm_time(req.u, call_pos(w, req, k, C_HANDLE)))
     w.calls.add(req.id, desk.index, CALL_WARM_TRANSFER, True, placed, answered, w.env.now)
     desk.pool.release()

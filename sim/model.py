@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import simpy
+from scipy.special import ndtri
 
 from sim import desks as desks_mod
 from sim.demand import GroupDemand, n_simulated_weeks
@@ -31,8 +33,6 @@ from sim.scenario import Scenario
 from sim.services import PRIORITY_RANK
 from sim.streams import Streams
 from sim.timeline import Timeline, staffing_per_hour_of_week
-
-import numpy as np
 
 
 class World:
@@ -80,7 +80,7 @@ class World:
         self.consultation = sc.gp_post.consultation.sampler()
         self.recontact_delay = sc.behaviour.recontact_delay.sampler()
         self.escalation_delay = sc.behaviour.escalation_delay.sampler()
-        self.visit_times: dict[str, tuple[Callable[[float], float], Callable[[float], float]]] = {
+        self.visit_times: dict[str, tuple[Callable[[list[float], int], float], Callable[[list[float], int], float]]] = {
             "gp_visit": (sc.gp_post.visit_travel.sampler(), sc.gp_post.visit_on_site.sampler())
         }
         for name, team in sc.teams.items():
@@ -137,6 +137,15 @@ class World:
     def need_priority_or_lowest(self, need: int) -> int:
         return self.need_priority[need]
 
+    def fresh_row(self, length: int) -> list[float]:
+        """More random numbers for a request (uniforms at even, normal quantiles at odd
+        positions), from the overflow stream: used past the numbers drawn at creation."""
+        u = self.overflow.random((length + 1) // 2)
+        row = np.empty(2 * len(u))
+        row[0::2] = u
+        row[1::2] = ndtri(u)
+        return row[:length].tolist()
+
     # ------------------------------------------------------------------ arrivals
     def _arrivals(self, group: GroupDemand, counter: itertools.count):
         env = self.env
@@ -147,7 +156,7 @@ class World:
             needs = batch.needs.tolist()
             channels = batch.channels.tolist()
             urgent = batch.urgent_line.tolist()
-            uniforms = batch.uniforms.tolist()
+            uniforms = batch.rows.tolist()
             for i, t in enumerate(times):
                 yield env.timeout(t - env.now)
                 req = Request(next(counter), group.index, needs[i], channels[i], urgent[i], uniforms[i], env.now)

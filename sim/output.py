@@ -28,7 +28,15 @@ import numpy as np
 
 from sim import __version__
 from sim.demand import CHANNEL_NAMES
-from sim.records import CALL_KINDS, DESKS, OUTCOMES, TRIAGE_CORRECT, TRIAGE_OTHER, TRIAGE_OVER, TRIAGE_UNDER
+from sim.records import (
+    CALL_KINDS,
+    DESKS,
+    OUTCOMES,
+    TRIAGE_CORRECT,
+    TRIAGE_OTHER,
+    TRIAGE_OVER,
+    TRIAGE_UNDER,
+)
 from sim.scenario import Scenario
 
 TRIAGE_NAMES = {TRIAGE_CORRECT: "correct", TRIAGE_OVER: "over", TRIAGE_UNDER: "under", TRIAGE_OTHER: "other"}

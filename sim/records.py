@@ -9,6 +9,7 @@ columns (``RequestTable`` etc.), which the KPIs read.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -227,10 +228,13 @@ REQUEST_COLUMNS: tuple[tuple[str, str, type], ...] = (
 
 
 def request_table(requests: list[Request]) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    for column, attr, dtype in REQUEST_COLUMNS:
-        out[column] = np.fromiter((getattr(r, attr) for r in requests), dtype=dtype, count=len(requests))
-    return out
+    getter = operator.attrgetter(*(attr for _, attr, _ in REQUEST_COLUMNS))
+    rows = [getter(r) for r in requests]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in REQUEST_COLUMNS]
+    return {
+        column: np.array(values, dtype=dtype)
+        for (column, _, dtype), values in zip(REQUEST_COLUMNS, columns, strict=True)
+    }
 
 
 @dataclass

@@ -98,33 +98,36 @@ class Duration(_Frozen):
             return 0.5 * (self.low_min + self.high_min)  # type: ignore[operator]
         return float(self.mean_min)  # type: ignore[arg-type]
 
-    def sampler(self) -> typing.Callable[[float], float]:
-        """Return a fast function u -> duration (u uniform on [0, 1))."""
+    def quantile(self, u: float) -> float:
+        """The duration at probability u (inverse CDF); the reference for the samplers."""
+        return self.sampler()([u, _STD_NORMAL.inv_cdf(min(max(u, 1e-300), 1 - 1e-16))], 0)
+
+    def sampler(self) -> typing.Callable[[typing.Sequence[float], int], float]:
+        """A fast function (row, i) -> duration.
+
+        ``row[i]`` is a uniform number u on [0, 1) and ``row[i + 1]`` its standard normal
+        quantile, so every distribution is an inverse transform of the same u (common
+        random numbers) and no normal quantile is computed during the run.
+        """
         if self.dist == "fixed":
             value = float(self.mean_min)  # type: ignore[arg-type]
-            return lambda u: value
+            return lambda row, i: value
         if self.dist == "exponential":
             mean = float(self.mean_min)  # type: ignore[arg-type]
-            return lambda u: -mean * math.log1p(-u)
+            log1p = math.log1p
+            return lambda row, i: -mean * log1p(-row[i])
         if self.dist == "uniform":
             low = float(self.low_min)  # type: ignore[arg-type]
             width = float(self.high_min) - low  # type: ignore[arg-type]
-            return lambda u: low + width * u
+            return lambda row, i: low + width * row[i]
         mean = float(self.mean_min)  # type: ignore[arg-type]
         cv = float(self.cv)  # type: ignore[arg-type]
         if mean == 0.0:
-            return lambda u: 0.0
+            return lambda row, i: 0.0
         sigma = math.sqrt(math.log1p(cv * cv))
         mu = math.log(mean) - 0.5 * sigma * sigma
-        inv = _STD_NORMAL.inv_cdf
         exp = math.exp
-
-        def lognormal(u: float) -> float:
-            if u <= 0.0:
-                u = 1e-12
-            return exp(mu + sigma * inv(u))
-
-        return lognormal
+        return lambda row, i: exp(mu + sigma * row[i + 1])
 
 
 # --------------------------------------------------------------------------- calendar
@@ -494,7 +497,7 @@ class ScenarioError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-PathT = tuple[Union[str, int], ...]
+PathT = tuple[str | int, ...]
 
 
 def _dotted(path: Iterable[str | int]) -> str:

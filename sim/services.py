@@ -107,7 +107,7 @@ def reach_patient(w: World, req: Request, service: str) -> bool:
 def escalate(w: World, req: Request):
     """The professional on the spot requests the service the need really calls for."""
     req.n_escalations += 1
-    yield w.env.timeout(w.escalation_delay(req.u[U_ESCALATION_DELAY]))
+    yield w.env.timeout(w.escalation_delay(req.u, U_ESCALATION_DELAY))
     if req.care_min == req.care_min:
         return
     need = req.need
@@ -168,7 +168,7 @@ def reach_patient_advice(w: World, req: Request) -> bool:
 def _recontact(w: World, req: Request, door: str):
     from sim.desks import contact_and_handle
 
-    yield w.env.timeout(w.recontact_delay(req.u[U_RECONTACT_DELAY]))
+    yield w.env.timeout(w.recontact_delay(req.u, U_RECONTACT_DELAY))
     yield from contact_and_handle(w, req, door, req.last_dialled_112, CALL_RECONTACT)
 
 
@@ -191,19 +191,18 @@ def ambulance_ride(w: World, req: Request, priority: int, call_taken: float, del
     req.n_ambulance_rides += 1
     # a second ride for the same request draws fresh numbers so it is not a copy of the first
     if ride_index:
-        rng = w.overflow
-        u = [float(x) for x in rng.random(len(u))]
-    yield env.timeout(w.amb_turnout(u[U_TURNOUT]) + w.amb_drive(u[U_DRIVE]))
+        u = w.fresh_row(len(u))
+    yield env.timeout(w.amb_turnout(u, U_TURNOUT) + w.amb_drive(u, U_DRIVE))
     on_scene = env.now
     reach_patient(w, req, "ambulance")
     conveyed = u[U_CONVEY] < w.need_conveyance[req.need]
-    busy = w.amb_on_scene(u[U_ON_SCENE])
+    busy = w.amb_on_scene(u, U_ON_SCENE)
     if conveyed:
-        transport = w.amb_transport(u[U_TRANSPORT])
+        transport = w.amb_transport(u, U_TRANSPORT)
         if req.ed_arrival_min != req.ed_arrival_min:
             req.ed_arrival_min = on_scene + busy + transport
-        busy += transport + w.amb_handover(u[U_HANDOVER])
-    busy += w.amb_return(u[U_RETURN])
+        busy += transport + w.amb_handover(u, U_HANDOVER)
+    busy += w.amb_return(u, U_RETURN)
     w.rides.add(req.id, priority, call_taken, requested, assigned_at, on_scene, conveyed)
     yield env.timeout(busy)
     pool.release()
@@ -211,7 +210,7 @@ def ambulance_ride(w: World, req: Request, priority: int, call_taken: float, del
 
 def gp_consult(w: World, req: Request, assigned: int):
     env = w.env
-    yield env.timeout(w.travel_to_post(req.u[U_TRAVEL_POST]))
+    yield env.timeout(w.travel_to_post(req.u, U_TRAVEL_POST))
     pool = w.service_pools["gp_consult"]
     claim = pool.claim(-w.need_acuity[assigned])
     state = yield claim.event
@@ -219,10 +218,10 @@ def gp_consult(w: World, req: Request, assigned: int):
         finish(w, req, DAYTIME_PRACTICE)
         return
     reach_patient(w, req, "gp_consult")
-    yield env.timeout(w.consultation(req.u[U_CONSULT]))
+    yield env.timeout(w.consultation(req.u, U_CONSULT))
     pool.release()
     if req.u[U_ED_REFERRAL] < w.need_ed_referral[req.need] and req.ed_arrival_min != req.ed_arrival_min:
-        req.ed_arrival_min = env.now + w.travel_to_post(req.u[U_TRAVEL_POST])
+        req.ed_arrival_min = env.now + w.travel_to_post(req.u, U_TRAVEL_POST)
 
 
 def home_visit(w: World, req: Request, assigned: int, service: str):
@@ -235,13 +234,13 @@ def home_visit(w: World, req: Request, assigned: int, service: str):
         return
     travel, on_site = w.visit_times[service]
     if service == "gp_visit":
-        u_travel, u_site = req.u[U_VISIT_TRAVEL], req.u[U_VISIT_ON_SITE]
+        p_travel, p_site = U_VISIT_TRAVEL, U_VISIT_ON_SITE
     else:
-        u_travel, u_site = req.u[U_TEAM_TRAVEL], req.u[U_TEAM_ON_SITE]
-    out = travel(u_travel)
+        p_travel, p_site = U_TEAM_TRAVEL, U_TEAM_ON_SITE
+    out = travel(req.u, p_travel)
     yield env.timeout(out)
     reach_patient(w, req, service)
-    yield env.timeout(on_site(u_site) + out)
+    yield env.timeout(on_site(req.u, p_site) + out)
     pool.release()
     if service == "gp_visit" and req.u[U_ED_REFERRAL] < w.need_ed_referral[req.need] and req.ed_arrival_min != req.ed_arrival_min:
         req.ed_arrival_min = env.now

@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import BASE, ROOT, SCENARIOS
 
 from sim.scenario import ScenarioError, load_scenario, scenario_json_schema
-
-from conftest import BASE, ROOT, SCENARIOS
 
 LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<path>[^:]+): (?P<msg>.+)$")
 
@@ -62,7 +61,7 @@ def test_every_problem_of_a_broken_file_is_located(tmp_path: Path) -> None:
         m = LOCATED.match(line)
         assert m, line
         assert m["file"] == str(path)
-    by_path = {LOCATED.match(l)["path"]: LOCATED.match(l) for l in lines}
+    by_path = {LOCATED.match(x)["path"]: LOCATED.match(x) for x in lines}
     assert by_path["colour"]["line"] == "4"
     assert "unknown field 'colour'" in by_path["colour"]["msg"]
     rate = by_path["demand.groups.emergency.requests_per_1000_per_year"]
@@ -107,7 +106,7 @@ def test_duplicate_keys_are_rejected(tmp_path: Path) -> None:
 def test_unsafe_yaml_tags_construct_nothing(tmp_path: Path) -> None:
     path = write(tmp_path, f"extends: {BASE}\nname: !!python/object/apply:os.system ['echo hi']\n")
     lines = problems_of(path)
-    assert any("name: value not allowed" in l for l in lines)
+    assert any("name: value not allowed" in x for x in lines)
 
 
 def test_overlapping_day_parts(tmp_path: Path) -> None:
@@ -126,6 +125,7 @@ def test_staffing_must_name_every_day_part(tmp_path: Path) -> None:
     sc = load_scenario(path)
     assert sc.mka.call_takers["weekday_day"] == 1
     from conftest import base_data
+
     from sim.scenario import validate_data
 
     data = base_data()
@@ -137,6 +137,7 @@ def test_staffing_must_name_every_day_part(tmp_path: Path) -> None:
 
 def test_cross_references_are_checked() -> None:
     from conftest import base_data
+
     from sim.scenario import validate_data
 
     data = base_data()
@@ -183,7 +184,7 @@ def test_bad_scenario_on_the_command_line_exits_2_and_writes_nothing(tmp_path: P
         text=True,
     )
     assert proc.returncode == 2
-    located = [l for l in proc.stderr.splitlines() if LOCATED.match(l)]
+    located = [x for x in proc.stderr.splitlines() if LOCATED.match(x)]
     assert len(located) == 4, proc.stderr
     assert not out.exists()
 
