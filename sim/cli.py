@@ -240,8 +240,9 @@ def cmd_validate_scenario(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv:
-        argv = ["compare"]
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        # no command: the default comparison of the three Groningen forms
+        argv = ["compare", *argv]
     args = parser.parse_args(argv)
     handlers = {
         "run": cmd_run,

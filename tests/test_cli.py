@@ -1,0 +1,134 @@
+"""Command line: the README's commands run, exit codes, interrupt and resume of a real run."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+FAST = ["--weeks", "1", "--replications", "2"]
+
+
+def run(args: list[str], tmp: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "run_sim.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def readme_commands() -> list[list[str]]:
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```\n(.*?)```", text, flags=re.S)
+    out = []
+    for block in blocks:
+        for line in block.splitlines():
+            line = line.split("#")[0].strip()
+            if "python run_sim.py" in line:
+                cmd = line[line.index("python run_sim.py") :]
+                out.append(shlex.split(cmd.split(">")[0])[2:])
+    return out
+
+
+def _fast(args: list[str], tmp: Path) -> list[str]:
+    """The README command, kept as written, with a short horizon and a private output folder."""
+    command = args[0] if args and not args[0].startswith("-") else "compare"
+    if command in ("run", "compare"):
+        extra = ["--out", str(tmp), "--weeks", "1", "--workers", "2", "--no-progress"]
+        if "--replications" not in args:
+            extra += ["--replications", "2"]
+        if "--precision" in args:
+            extra += ["--max-replications", "4"]
+        if "--weeks" in args:
+            i = args.index("--weeks")
+            args = args[:i] + args[i + 2 :]
+        return [*args, *extra]
+    return args
+
+
+def test_readme_lists_the_quick_start() -> None:
+    text = (ROOT / "README.md").read_text()
+    assert 'python -m pip install -e ".[test]" && python run_sim.py' in text
+    assert "\npython -m pytest\n" in text
+    assert "python -m pytest" in (ROOT / ".ci" / "run").read_text()
+
+
+@pytest.mark.parametrize("args", readme_commands(), ids=lambda a: " ".join(a) or "(main job)")
+def test_readme_command_runs(args: list[str], tmp_path: Path) -> None:
+    proc = run(_fast(args, tmp_path), tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    if args and args[0] == "schema":
+        assert '"properties"' in proc.stdout
+    if "--help" in args:
+        assert "usage:" in proc.stdout
+    elif not args or args[0] in ("run", "compare"):
+        folders = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+        assert len(folders) == 1
+        assert (folders[0] / "report.html").exists()
+        assert "Misrouted requests" in proc.stdout
+
+
+def test_run_writes_records_and_summary(tmp_path: Path) -> None:
+    proc = run(["run", "scenarios/groningen_separate.yaml", "--weeks", "1", "--out", str(tmp_path), "--no-progress"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = list(tmp_path.iterdir())
+    for name in ("summary.json", "requests.csv.gz", "calls.csv.gz", "rides.csv.gz", "meta.json", "report.html"):
+        assert (folder / name).exists(), name
+    import gzip
+
+    with gzip.open(folder / "requests.csv.gz", "rt") as fh:
+        header = next(csv.reader(fh))
+    for column in ("arrival_min", "need", "first_desk", "wrong_door", "care_min", "outcome", "reported"):
+        assert column in header
+
+
+def test_help_on_every_command() -> None:
+    for cmd in (["--help"], ["run", "--help"], ["compare", "--help"], ["schema", "--help"], ["validate-scenario", "--help"]):
+        proc = run(cmd, ROOT)
+        assert proc.returncode == 0 and "usage:" in proc.stdout
+
+
+def test_missing_file_exits_2(tmp_path: Path) -> None:
+    proc = run(["run", "nowhere.yaml", "--out", str(tmp_path)], tmp_path)
+    assert proc.returncode == 2
+    assert "nowhere.yaml" in proc.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_ctrl_c_keeps_finished_replications_and_resume_completes(tmp_path: Path) -> None:
+    args = ["compare", "scenarios/groningen_separate.yaml", "scenarios/groningen_central.yaml", "--weeks", "1",
+            "--replications", "12", "--workers", "2", "--no-progress"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "run_sim.py", *args, "--out", str(tmp_path / "a")], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 120
+    partial = None
+    while time.time() < deadline:
+        found = list((tmp_path / "a").glob(".*.partial/replications/*.json")) if (tmp_path / "a").exists() else []
+        if len(found) >= 4:
+            partial = found[0].parent.parent
+            break
+        time.sleep(0.05)
+    assert partial is not None, "no replication finished in time"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the interrupt arrived")
+    assert proc.returncode == 130, err
+    assert "--resume" in err and str(partial.name) in err
+    kept = list((partial / "replications").glob("*.json"))
+    assert len(kept) >= 4
+    resumed = run(["compare", "--resume", str(partial), "--no-progress"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    (final,) = [p for p in (tmp_path / "a").iterdir() if not p.name.startswith(".")]
+    whole = run([*args, "--out", str(tmp_path / "b")], tmp_path)
+    assert whole.returncode == 0
+    (reference,) = list((tmp_path / "b").iterdir())
+    assert (final / "kpis_by_replication.csv").read_text() == (reference / "kpis_by_replication.csv").read_text()

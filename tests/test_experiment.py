@@ -1,0 +1,185 @@
+"""Experiments: sequential = parallel, paired differences, interval coverage, resume, report."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.experiment import LocalExecutor, paired_difference, replicate, t_interval
+from sim.kpis import KpiContext
+from sim.model import World
+from sim.study import StudyInterrupted, StudyPlan, resume, start
+
+from conftest import scenario
+
+
+def _plan(scenarios, reps: int, name: str = "t") -> StudyPlan:
+    return StudyPlan(name=name, scenarios=scenarios, sources=["test"] * len(scenarios), base_seed=11, replications=reps)
+
+
+def _small(form: str = "separate", **changes):
+    return scenario({"organisation": form, "run": {"weeks": 1, "warmup_days": 1}, **changes})
+
+
+def _rows(folder: Path, name: str) -> list[dict[str, str]]:
+    with (folder / name).open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_sequential_equals_parallel(tmp_path: Path) -> None:
+    scs = [_small("separate"), _small("central")]
+    a = start(_plan(scs, 4), tmp_path / "seq", LocalExecutor(1), progress=False)
+    b = start(_plan(scs, 4), tmp_path / "par", LocalExecutor(2), progress=False)
+    assert _rows(a, "kpis_by_replication.csv") == _rows(b, "kpis_by_replication.csv")
+    assert _rows(a, "comparison.csv") == _rows(b, "comparison.csv")
+
+
+def test_paired_difference_with_itself_is_exactly_zero(tmp_path: Path) -> None:
+    sc = _small("separate")
+    twin = sc.model_copy(update={"name": "twin"})
+    folder = start(_plan([sc, twin], 3), tmp_path, LocalExecutor(1), progress=False)
+    rows = _rows(folder, "comparison.csv")
+    assert rows
+    for row in rows:
+        if row["difference"] == "":
+            continue  # undefined in both (e.g. no requests of that kind)
+        assert float(row["difference"]) == 0.0, row["kpi"]
+        assert row["diff_ci_low"] in ("", "0.0") and row["diff_ci_high"] in ("", "0.0")
+
+
+def test_more_triagists_shorten_the_gp_post_wait(tmp_path: Path) -> None:
+    lean = _small("separate", name="lean", gp_post={"triagists": {p: max(1, v - 2) for p, v in scenario().gp_post.triagists.items()}})
+    rich = _small("separate", name="rich", gp_post={"triagists": {p: v + 2 for p, v in scenario().gp_post.triagists.items()}})
+    folder = start(_plan([lean, rich], 5), tmp_path, LocalExecutor(2), progress=False)
+    row = next(r for r in _rows(folder, "comparison.csv") if r["kpi"] == "answer.gp_post.mean_min")
+    assert float(row["difference"]) < 0
+    assert float(row["diff_ci_high"]) < 0  # the whole interval says: shorter
+    assert float(row["p_value"]) < 0.01
+
+
+def test_t_interval_and_paired_difference_by_hand() -> None:
+    iv = t_interval([1.0, 2.0, 3.0, 4.0])
+    # mean 2.5, sd 1.29099, t(0.975, 3) = 3.18245
+    assert math.isclose(iv.mean, 2.5)
+    assert math.isclose(iv.half_width, 3.182446305284263 * 1.2909944487358056 / 2, rel_tol=1e-9)
+    d = paired_difference([1.0, 2.0, 3.0], [2.0, 3.5, 4.0])
+    assert math.isclose(d.interval.mean, (1.0 + 1.5 + 1.0) / 3)
+    from scipy import stats
+
+    assert math.isclose(d.p_value, stats.ttest_rel([2.0, 3.5, 4.0], [1.0, 2.0, 3.0]).pvalue, rel_tol=1e-9)
+
+
+def test_interval_covers_a_known_mean_about_95_percent_of_the_time() -> None:
+    """requests.per_week has a known expectation (the integral of the Poisson rate over the
+    reporting window); 300 independent 5-replication intervals should cover it ~95 % of
+    the time. Binomial sd at n=300 is 1.26 points; we accept 0.91-0.99 (over 3 sd)."""
+    sc = scenario({"region": {"population": 8000}, "run": {"weeks": 1, "warmup_days": 0, "drain_hours": 0}})
+    world = World(sc, 0, 0)
+    tl = world.timeline
+    from sim.demand import GroupDemand
+
+    truth = 0.0
+    hours = np.arange(tl.n_hours)
+    window = (hours * 60 >= tl.warmup_end_min) & (hours * 60 < tl.arrivals_end_min) & tl.after_hours
+    for i, g in enumerate(sc.demand.groups):
+        truth += GroupDemand(sc, tl, i, g).rate_per_hour[window].sum()
+    truth /= sc.run.weeks
+    covered = 0
+    trials = 300
+    for trial in range(trials):
+        values = []
+        for r in range(5):
+            w = World(sc, r, 1000 + trial)
+            rec = w.run()
+            values.append(KpiContext(sc, w.timeline, rec).n_reported / sc.run.weeks)
+        iv = t_interval(values)
+        covered += iv.low <= truth <= iv.high
+    assert 0.91 <= covered / trials <= 0.99, covered / trials
+
+
+class _Interrupting(LocalExecutor):
+    """Runs the first few jobs, then behaves as if Ctrl-C was pressed."""
+
+    def __init__(self, after: int):
+        super().__init__(1)
+        self.after = after
+
+    def run(self, fn, jobs):
+        for n, item in enumerate(super().run(fn, jobs)):
+            if n == self.after:
+                raise KeyboardInterrupt
+            yield item
+
+
+def test_resume_after_interrupt_gives_the_same_numbers(tmp_path: Path) -> None:
+    scs = [_small("separate"), _small("central")]
+    with pytest.raises(StudyInterrupted) as info:
+        start(_plan(scs, 3, "r"), tmp_path / "a", _Interrupting(after=4), progress=False)
+    partial = info.value.folder
+    assert partial.name.endswith(".partial") and partial.exists()
+    kept = sorted(p.name for p in (partial / "replications").glob("*.json"))
+    assert len(kept) == 4 and info.value.done == 4
+    assert not any(p.name.startswith("2") for p in (tmp_path / "a").iterdir())  # nothing final yet
+    final = resume(partial, LocalExecutor(2), progress=False)
+    assert not partial.exists() and final.exists()
+    whole = start(_plan(scs, 3, "r"), tmp_path / "b", LocalExecutor(1), progress=False)
+    assert _rows(final, "kpis_by_replication.csv") == _rows(whole, "kpis_by_replication.csv")
+
+
+class _Html(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.images: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        a = dict(attrs)
+        if tag == "img":
+            self.images.append(a.get("src", ""))
+        for key in ("href", "src"):
+            if key in a and tag != "img":
+                self.links.append(a[key])
+
+
+def test_report_is_self_contained_and_embeds_every_figure(tmp_path: Path) -> None:
+    folder = start(_plan([_small("separate"), _small("central")], 2), tmp_path, LocalExecutor(1), progress=False)
+    text = (folder / "report.html").read_text()
+    parser = _Html()
+    parser.feed(text)
+    assert "script" not in parser.tags
+    assert not parser.links
+    assert "http://" not in text and "https://" not in text
+    figures = sorted(p.stem for p in (folder / "figures").glob("*.png"))
+    assert len(figures) >= 6
+    assert sorted(p.stem for p in (folder / "figures").glob("*.svg")) == figures
+    assert len(parser.images) == len(figures)
+    assert all(src.startswith("data:image/png;base64,") for src in parser.images)
+    for name in ("meta.json", "summary.json", "summary.csv", "comparison.csv", "kpis_by_replication.csv"):
+        assert (folder / name).exists(), name
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["seed"] == 11 and meta["replications"] == [0, 1]
+    assert all(len(s["hash"]) == 64 for s in meta["scenarios"])
+    assert "Headline findings" in text and "Model description" in text
+
+
+def test_replicate_is_pure() -> None:
+    sc = _small("colocated")
+    assert replicate(sc, 2, 5)["kpis"] == replicate(sc, 2, 5)["kpis"]
+
+
+def test_precision_rule_adds_replications(tmp_path: Path) -> None:
+    sc = _small("separate")
+    plan = StudyPlan(name="p", scenarios=[sc], sources=["t"], base_seed=3, replications=2, precision=0.05, max_replications=12)
+    folder = start(plan, tmp_path, LocalExecutor(2), progress=False)
+    meta = json.loads((folder / "meta.json").read_text())
+    assert 2 < meta["replications_run"] <= 12
+    assert meta["precision_achieved"] <= 0.05 or meta["replications_run"] == 12
+
