@@ -117,6 +117,17 @@ def build_parser() -> argparse.ArgumentParser:
     _study_options(compare, DEFAULT_REPLICATIONS_COMPARE)
     compare.add_argument("--save-requests", action="store_true", help="also write the records of every replication")
 
+    check_cmd = sub.add_parser(
+        "check",
+        help="regression gate: compare a fixed reference set of runs with stored reference results",
+        description="Run the reference set (scenarios, seed, replications and weeks stored with the reference) and "
+        "compare every KPI with the stored results, with a tolerance from the replication spread. Exits 1 and "
+        "lists every KPI that drifted.",
+    )
+    check_cmd.add_argument("--update", action="store_true", help="rewrite the stored reference from this run (deliberately)")
+    check_cmd.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE", help="override a field of every reference scenario (to see the gate catch a change)")
+    check_cmd.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, metavar="N", help="parallel processes (default: all cores)")
+
     sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)", description="Print the JSON Schema that scenario files follow.")
 
     check = sub.add_parser(
@@ -219,6 +230,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return _study(args, paths, "compare", save_requests=args.save_requests)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from sim.regression import run_check
+
+    return run_check(update=args.update, overrides=args.overrides, workers=args.workers)
+
+
 def cmd_schema(_args: argparse.Namespace) -> int:
     print(json.dumps(scenario_json_schema(), indent=2))
     return EXIT_OK
@@ -247,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {
         "run": cmd_run,
         "compare": cmd_compare,
+        "check": cmd_check,
         "schema": cmd_schema,
         "validate-scenario": cmd_validate_scenario,
     }

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 FAST = ["--weeks", "1", "--replications", "2"]

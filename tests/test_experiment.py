@@ -10,13 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import scenario
 
 from sim.experiment import LocalExecutor, paired_difference, replicate, t_interval
 from sim.kpis import KpiContext
 from sim.model import World
 from sim.study import StudyInterrupted, StudyPlan, resume, start
-
-from conftest import scenario
 
 
 def _plan(scenarios, reps: int, name: str = "t") -> StudyPlan:
