@@ -205,21 +205,21 @@ def _care_kpis(urgency: str, target: float) -> list[Kpi]:
     ]
 
 
-def _pool_kpis(pool: str) -> list[Kpi]:
-    label = pool.replace("_", " ")
+def _pool_kpis(key: str, pools: list[str], label: str) -> list[Kpi]:
+    """Utilisation and hours on duty of one pool, or of several pools taken together."""
 
     def util(ctx: KpiContext) -> float:
-        busy, present = ctx.pool_areas[pool]
-        p = present[ctx.window_hours].sum()
-        return float(busy[ctx.window_hours].sum() / p) if p > 0 else NAN
+        busy = sum(ctx.pool_areas[p][0][ctx.window_hours].sum() for p in pools)
+        present = sum(ctx.pool_areas[p][1][ctx.window_hours].sum() for p in pools)
+        return float(busy / present) if present > 0 else NAN
 
     def hours(ctx: KpiContext) -> float:
-        _, present = ctx.pool_areas[pool]
-        return float(present[ctx.window_hours].sum() / 60.0 / ctx.weeks)
+        present = sum(ctx.pool_areas[p][1][ctx.window_hours].sum() for p in pools)
+        return float(present / 60.0 / ctx.weeks)
 
     return [
-        Kpi(f"utilisation.{pool}", "share", f"Utilisation, {label} (after-hours, time-weighted)", util),
-        Kpi(f"staff_hours.{pool}.per_week", "hours/week", f"Hours on duty, {label} (after-hours)", hours),
+        Kpi(f"utilisation.{key}", "share", f"Utilisation, {label} (after-hours, time-weighted)", util),
+        Kpi(f"staff_hours.{key}.per_week", "hours/week", f"Hours on duty, {label} (after-hours)", hours),
     ]
 
 
@@ -367,13 +367,19 @@ def registry(sc: Scenario) -> list[Kpi]:
         if name == "in_system":
             continue
         out.append(Kpi(f"outcome.{name}.share", "share", f"Outcome share: {name.replace('_', ' ')}", _outcome_share(code)))
+    desks = desk_pool_names(sc)
+    out.extend(_pool_kpis("front_desks", desks, "all front-desk staff together"))
     for pool in pool_names(sc):
-        out.extend(_pool_kpis(pool))
+        out.extend(_pool_kpis(pool, [pool], pool.replace("_", " ")))
     return out
 
 
+def desk_pool_names(sc: Scenario) -> list[str]:
+    return ["coordination_agents"] if sc.organisation == "central" else ["mka_call_takers", "gp_post_triagists"]
+
+
 def pool_names(sc: Scenario) -> list[str]:
-    names = ["coordination_agents"] if sc.organisation == "central" else ["mka_call_takers", "gp_post_triagists"]
+    names = desk_pool_names(sc)
     names += ["ambulances", "gp_consult_gps", "gp_visit_cars"]
     names += [f"team_{t}" for t in sc.teams]
     return names

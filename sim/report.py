@@ -212,9 +212,11 @@ def _figures(exp: Any) -> dict[str, Any]:
     ax.legend(fontsize=7)
     figs["misrouted"] = fig
 
-    # 4. hour-of-week profiles: waits per desk and utilisation per staff group
+    # 4. hour-of-week profiles: waits per desk, front-desk and ambulance utilisation
+    from sim.kpis import desk_pool_names
+
     hours = np.arange(168)
-    fig, axes = plt.subplots(2, 1, figsize=(8, 5.6), sharex=True)
+    fig, axes = plt.subplots(3, 1, figsize=(8, 7.2), sharex=True)
     k = 0
     for s in exp.scenarios:
         for desk in s.scenario.active_desks():
@@ -224,24 +226,24 @@ def _figures(exp: Any) -> dict[str, Any]:
             with np.errstate(invalid="ignore", divide="ignore"):
                 axes[0].plot(hours, np.where(wn > 0, ws / wn, np.nan), color=GREYS[k % 5], linestyle=STYLES[k % 5], label=f"{s.scenario.name}: {desk}")
             k += 1
-    axes[0].set_ylabel("mean time to answer (min)")
-    axes[0].set_title("Hour-of-week profiles (after-hours requests; Monday 00:00 = 0)")
+    axes[0].set_ylabel("mean time to\nanswer (min)")
+    axes[0].set_title("Hour-of-week profiles (Monday 00:00 = 0)")
     axes[0].legend(fontsize=6, ncol=2)
-    k = 0
-    for s in exp.scenarios:
-        for key in s.replications[reps[0]]["profiles"]:
-            if not key.startswith("busy.") or not any(t in key for t in ("triagist", "call_takers", "agents", "ambulances")):
-                continue
-            pool = key[5:]
-            busy, present = total(s, key, "profiles"), total(s, f"present.{pool}", "profiles")
+    for panel, pools_of, what in (
+        (axes[1], desk_pool_names, "front-desk staff\nutilisation"),
+        (axes[2], lambda sc: ["ambulances"], "ambulance\nutilisation"),
+    ):
+        for i, s in enumerate(exp.scenarios):
+            pools = pools_of(s.scenario)
+            busy = sum(total(s, f"busy.{p}", "profiles") for p in pools)
+            present = sum(total(s, f"present.{p}", "profiles") for p in pools)
             with np.errstate(invalid="ignore", divide="ignore"):
-                axes[1].plot(hours, np.where(present > 0, busy / present, np.nan), color=GREYS[k % 5], linestyle=STYLES[k % 5], label=f"{s.scenario.name}: {pool}")
-            k += 1
-    axes[1].set_ylabel("utilisation")
-    axes[1].set_ylim(0, 1.05)
-    axes[1].set_xlabel("hour of week")
-    axes[1].set_xticks(range(0, 169, 24), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", ""])
-    axes[1].legend(fontsize=6, ncol=2)
+                panel.plot(hours, np.where(present > 0, busy / present, np.nan), color=GREYS[i % 5], linestyle=STYLES[i % 5], label=s.scenario.name)
+        panel.set_ylabel(what)
+        panel.set_ylim(0, 1.05)
+        panel.legend(fontsize=6)
+    axes[2].set_xlabel("hour of week")
+    axes[2].set_xticks(range(0, 169, 24), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", ""])
     figs["hour_of_week"] = fig
 
     # 5. A1 response distribution with the 15-minute line
@@ -402,7 +404,7 @@ def write_report(folder: Path, exp: Any, meta: dict[str, Any]) -> Path:
         "time_to_answer": "Time to answer per desk: share of answered public calls answered within x minutes (112 calls include the national 112 desk).",
         "care_within_target": "Share of requests whose care started within the target of their urgency, with 95 % confidence intervals over replications.",
         "misrouted": "Misrouted requests by part: reached a wrong door first, or mis-triaged to a wrong service before care (over- or under-triage). Parts overlap.",
-        "hour_of_week": "Mean time to answer and utilisation of the front-desk staff and the ambulance fleet by hour of the week.",
+        "hour_of_week": "Mean time to answer per desk (after-hours requests), time-weighted utilisation of all front-desk staff together and of the ambulance fleet, by hour of the week.",
         "a1_response": "A1 response: from the call being taken at the dispatching desk to the ambulance on scene; the vertical line is the 15-minute norm.",
         "ambulance_gp_type": "Ambulance rides for needs that belong to GP care, per week.",
         "care_vs_target": "Time to care as a multiple of the urgency's target (curves end below 1 where requests never got care).",
