@@ -45,7 +45,7 @@ from sim.demand import (
     U_REFERRAL_DELAY,
     U_REFERRAL_GIVE_UP,
 )
-from sim.pools import CLOSED, SERVED, StaffedPool
+from sim.pools import CLOSED, SERVED, Claim, StaffedPool
 from sim.records import (
     ABANDONED,
     CALL_FIRST,
@@ -107,9 +107,10 @@ class Desk:
 class Answered:
     """A call that a person at a desk has picked up."""
 
-    __slots__ = ("desk", "k", "kind", "urgent", "placed", "answered")
+    __slots__ = ("desk", "k", "kind", "urgent", "placed", "answered", "claim")
 
-    def __init__(self, desk: str, k: int, kind: int, urgent: bool, placed: float, answered: float):
+    def __init__(self, desk: str, k: int, kind: int, urgent: bool, placed: float, answered: float, claim: Claim):
+        self.claim = claim
         self.desk = desk
         self.k = k  # the request's call number (selects its random numbers)
         self.kind = kind
@@ -183,7 +184,7 @@ def public_contact(w: World, req: Request, door: str, dialled_112: bool, kind: i
             env.timeout(patience).callbacks.append(claim.abandon)
         state = yield claim.event
         if state == SERVED:
-            return Answered(door, k, kind, urgent, placed, env.now)
+            return Answered(door, k, kind, urgent, placed, env.now, claim)
         w.calls.add(req.id, desk.index, kind, urgent, placed, NAN, env.now, state != CLOSED)
         if state == CLOSED:
             services.finish(w, req, DAYTIME_PRACTICE)
@@ -219,13 +220,13 @@ def professional_call(w: World, req: Request, door: str, kind: int) -> Proc:
         w.calls.add(req.id, desk.index, kind, True, placed, NAN, w.env.now)
         services.finish(w, req, DAYTIME_PRACTICE)
         return None
-    return Answered(door, k, kind, True, placed, w.env.now)
+    return Answered(door, k, kind, True, placed, w.env.now, claim)
 
 
 def _end_call(w: World, req: Request, a: Answered) -> None:
     desk = w.desks[a.desk]
     w.calls.add(req.id, desk.index, a.kind, a.urgent, a.placed, a.answered, w.env.now)
-    desk.pool.release()
+    desk.pool.release(a.claim)
 
 
 def handle_call(w: World, req: Request, a: Answered, trusted: bool = False, warm: bool = False) -> Proc:
@@ -313,4 +314,4 @@ def _warm_confirmation(w: World, req: Request, door: str) -> Proc:
     answered = w.env.now
     yield w.env.timeout(desk.warm_time(req.u, call_pos(w, req, k, C_HANDLE)))
     w.calls.add(req.id, desk.index, CALL_WARM_TRANSFER, True, placed, answered, w.env.now)
-    desk.pool.release()
+    desk.pool.release(claim)

@@ -93,9 +93,16 @@ class World:
         gp_open = tl.open_changes()
         self.pools: dict[str, StaffedPool] = {}
 
+        handover = sc.behaviour.shift_change == "handover"
+        part_of_how = sc.calendar.day_part_of_hour()
+
         def pool(name: str, staffing: dict[str, int], opening: Any = None) -> StaffedPool:
-            changes = tl.hourly_series_changes(staffing_per_hour_of_week(sc, staffing))
-            p = StaffedPool(self.env, name, changes, opening)
+            per_how = staffing_per_hour_of_week(sc, staffing)
+            if handover:
+                changes = tl.shift_changes(per_how, part_of_how)
+            else:
+                changes = tl.hourly_series_changes(per_how)
+            p = StaffedPool(self.env, name, changes, opening, handover)
             self.pools[name] = p
             return p
 
@@ -170,11 +177,13 @@ class World:
             self.env.process(self._arrivals(group, counter))
         self.env.run(until=self.timeline.end_min)
         monitors = {}
+        end = self.timeline.end_min
         for name, p in self.pools.items():
-            t = np.asarray(p.log_t + [self.timeline.end_min])
-            busy = np.asarray(p.log_busy + [p.log_busy[-1]])
-            present = np.asarray(p.log_present + [p.log_present[-1]])
-            monitors[name] = MonitorTable(name, t, busy, present)
+            log = np.array(p.log + [(end, *p.log[-1][1:])], dtype=float)
+            t = log[:, 0]
+            busy, present, waiting = (log[:, i].astype(np.int64) for i in (1, 2, 3))
+            still = sum(end - c.joined for c in p.waiting_now())
+            monitors[name] = MonitorTable(name, t, busy, present, waiting, p.n_claims, p.total_wait + still)
         n_events = _events_scheduled(self.env)
         # ids are assigned in arrival order across groups; keep the table sorted by id
         self.requests.sort(key=lambda r: r.id)

@@ -3,7 +3,9 @@
 One mechanism serves every staff group and vehicle fleet (call-takers, triagists, the
 coordination desk, GPs, visiting cars, ambulances, teams). The end-of-shift rule is
 explicit: when the schedule lowers the number on duty, idle servers leave at once and busy
-ones finish the job in hand and then leave. A waiting claim can be withdrawn (a caller who
+ones finish the job in hand and then leave (or, with the ``handover`` rule, every boundary
+is a shift change: the incoming shift starts on time and the outgoing staff finish their
+jobs). A waiting claim can be withdrawn (a caller who
 hangs up); a pool with opening hours (the GP post) hands waiting claims back when it closes.
 
 Every change of the busy or on-duty count is logged, so utilisation is an exact
@@ -25,18 +27,23 @@ CLOSED = 3
 class Claim:
     """A place in a pool's queue; its event fires with SERVED, ABANDONED or CLOSED."""
 
-    __slots__ = ("event", "pool", "state")
+    __slots__ = ("event", "pool", "state", "joined", "shift")
 
-    def __init__(self, event: simpy.Event, pool: StaffedPool):
+    def __init__(self, event: simpy.Event, pool: StaffedPool, joined: float):
         self.event = event
         self.pool = pool
         self.state = 0
+        self.joined = joined
+        self.shift = 0  # the shift that served it (handover rule)
 
     def abandon(self, _event: simpy.Event | None = None) -> None:
         """Withdraw the claim if it is still waiting (used as a patience-timer callback)."""
         if self.state == 0:
             self.state = ABANDONED
-            self.pool.n_waiting -= 1
+            pool = self.pool
+            pool.n_waiting -= 1
+            pool.total_wait += pool.env.now - self.joined
+            pool._log()
             self.event.succeed(ABANDONED)
 
 
@@ -47,9 +54,12 @@ class StaffedPool:
         name: str,
         capacity_changes: Sequence[tuple[float, float]],
         open_changes: Sequence[tuple[float, bool]] | None = None,
+        handover: bool = False,
     ):
         self.env = env
         self.name = name
+        self.handover = handover
+        self.shift = 0
         self.present = 0
         self.busy = 0
         self.leaving = 0
@@ -57,10 +67,11 @@ class StaffedPool:
         self.n_waiting = 0
         self._queue: list[tuple[int, int, Claim]] = []
         self._seq = 0
-        # step-function log of (time, busy, present)
-        self.log_t: list[float] = [0.0]
-        self.log_busy: list[int] = [0]
-        self.log_present: list[int] = [0]
+        # Little's law bookkeeping: claims made, and minutes waited by claims that left the queue
+        self.n_claims = 0
+        self.total_wait = 0.0
+        # step-function log of (time, busy, on duty, waiting), one tuple per change
+        self.log: list[tuple[float, int, int, int]] = [(0.0, 0, 0, 0)]
         first = capacity_changes[0]
         if first[0] == 0.0:
             self._set_capacity(int(first[1]))
@@ -88,6 +99,15 @@ class StaffedPool:
                 self._close()
 
     def _set_capacity(self, target: int) -> None:
+        if self.handover:
+            # a new shift: everyone busy now is outgoing and finishes the job in hand; the
+            # whole incoming shift is on duty at once
+            self.shift += 1
+            self.leaving = self.busy
+            self.present = self.busy + target
+            self._log()
+            self._serve()
+            return
         staying = self.present - self.leaving
         if target > staying:
             cancel = min(self.leaving, target - staying)
@@ -104,22 +124,28 @@ class StaffedPool:
 
     def _close(self) -> None:
         queue, self._queue = self._queue, []
+        now = self.env.now
         for _, _, claim in queue:
             if claim.state == 0:
                 claim.state = CLOSED
+                self.total_wait += now - claim.joined
                 claim.event.succeed(CLOSED)
         self.n_waiting = 0
+        self._log()
 
     # ------------------------------------------------------------------ claims
     def claim(self, priority: int) -> Claim:
         """Join the queue (lower priority number goes first; FIFO within a priority)."""
-        claim = Claim(self.env.event(), self)
+        now = self.env.now
+        claim = Claim(self.env.event(), self, now)
+        self.n_claims += 1
         if not self.is_open:
             claim.state = CLOSED
             claim.event.succeed(CLOSED)
             return claim
         if self.busy < self.present and not self._queue:
             claim.state = SERVED
+            claim.shift = self.shift
             self.busy += 1
             self._log()
             claim.event.succeed(SERVED)
@@ -128,11 +154,16 @@ class StaffedPool:
         heapq.heappush(self._queue, (priority, self._seq, claim))
         self.n_waiting += 1
         self._serve()
+        if claim.state == 0:
+            self._log()
         return claim
 
-    def release(self) -> None:
+    def release(self, claim: Claim) -> None:
+        """The server that served ``claim`` is done. Under the level rule the first servers
+        to finish are the ones who leave; under the handover rule only outgoing staff (who
+        started the job before the latest shift change) leave."""
         self.busy -= 1
-        if self.leaving:
+        if self.leaving and (not self.handover or claim.shift < self.shift):
             self.leaving -= 1
             self.present -= 1
         self._log()
@@ -141,12 +172,15 @@ class StaffedPool:
     def _serve(self) -> None:
         queue = self._queue
         changed = False
+        now = self.env.now
         while queue and self.busy < self.present:
             claim = heapq.heappop(queue)[2]
             if claim.state != 0:
                 continue
             claim.state = SERVED
+            claim.shift = self.shift
             self.n_waiting -= 1
+            self.total_wait += now - claim.joined
             self.busy += 1
             changed = True
             claim.event.succeed(SERVED)
@@ -158,10 +192,11 @@ class StaffedPool:
 
     def _log(self) -> None:
         now = self.env.now
-        if self.log_t[-1] == now:
-            self.log_busy[-1] = self.busy
-            self.log_present[-1] = self.present
+        log = self.log
+        if log[-1][0] == now:
+            log[-1] = (now, self.busy, self.present, self.n_waiting)
         else:
-            self.log_t.append(now)
-            self.log_busy.append(self.busy)
-            self.log_present.append(self.present)
+            log.append((now, self.busy, self.present, self.n_waiting))
+
+    def waiting_now(self) -> list[Claim]:
+        return [c for _, _, c in self._queue if c.state == 0]

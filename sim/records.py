@@ -245,6 +245,9 @@ class MonitorTable:
     t: np.ndarray
     busy: np.ndarray
     present: np.ndarray
+    waiting: np.ndarray
+    n_claims: int = 0
+    total_wait: float = 0.0  # minutes waited by all claims, those still waiting counted to the end
 
     def areas_by_hour(self, n_hours: int) -> tuple[np.ndarray, np.ndarray]:
         """Busy-minutes and on-duty-minutes in each simulated hour."""

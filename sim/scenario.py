@@ -4,8 +4,10 @@ A scenario is data: it is loaded once, validated once, and is immutable while a 
 Every problem found in a scenario file is reported at once, each as
 ``file:line:col: field.path: message``; nothing is simulated when there is any.
 
-Variant files name a base with ``extends:`` and override only what differs; command-line
-overrides (``--set a.b.c=value``) are merged last and validated exactly like the file.
+Variant files name a base with ``extends:`` and override only what differs: mappings merge
+key by key, while lists, durations (mappings with ``dist``) and empty mappings replace the
+base value whole. Command-line overrides (``--set a.b.c=value``) are merged last and
+validated exactly like the file.
 """
 
 from __future__ import annotations
@@ -416,6 +418,12 @@ class Team(_Frozen):
 
 class Behaviour(_Frozen):
     max_calls_per_request: int = Field(ge=1, le=50)
+    # What happens at a day-part boundary. ``level``: the staffing number is a level; when it
+    # falls, idle staff leave at once and busy ones finish the call in hand, then leave;
+    # when it rises, the extra staff start at once. ``handover``: every boundary is a shift
+    # change; the whole new shift starts on time while the outgoing staff finish the calls
+    # in hand (for a while both are there).
+    shift_change: Literal["level", "handover"] = "level"
     recontact_delay: Duration
     escalation_delay: Duration
 
@@ -603,9 +611,15 @@ def _construct(
         return None
 
 
+def _merges(over: Any) -> bool:
+    """Whether an override mapping merges into the base key by key. A duration (a mapping
+    with ``dist``) replaces the base value as a whole, and so does an empty mapping, which
+    is how a variant clears a table (``confusion: {}`` means perfect triage)."""
+    return isinstance(over, dict) and bool(over) and "dist" not in over
+
+
 def _deep_merge(base: Any, over: Any) -> Any:
-    """Mappings merge key by key; a duration (a mapping with ``dist``) replaces as a whole."""
-    if isinstance(base, dict) and isinstance(over, dict) and "dist" not in over:
+    if isinstance(base, dict) and _merges(over):
         out = dict(base)
         for key, value in over.items():
             out[key] = _deep_merge(base[key], value) if key in base else value
@@ -617,7 +631,7 @@ def _merge_positions(
     base: _Positions, over: _Positions, over_data: Any, path: PathT = ()
 ) -> None:
     """Positions of an override win for every path it sets; lists and scalars replace whole."""
-    if isinstance(over_data, dict) and "dist" not in over_data:
+    if _merges(over_data):
         for key, value in over_data.items():
             _merge_positions(base, over, value, path + (key,))
         if path:

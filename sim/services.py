@@ -205,7 +205,7 @@ def ambulance_ride(w: World, req: Request, priority: int, call_taken: float, del
     busy += w.amb_return(u, U_RETURN)
     w.rides.add(req.id, priority, call_taken, requested, assigned_at, on_scene, conveyed)
     yield env.timeout(busy)
-    pool.release()
+    pool.release(claim)
 
 
 def gp_consult(w: World, req: Request, assigned: int):
@@ -219,7 +219,7 @@ def gp_consult(w: World, req: Request, assigned: int):
         return
     reach_patient(w, req, "gp_consult")
     yield env.timeout(w.consultation(req.u, U_CONSULT))
-    pool.release()
+    pool.release(claim)
     if req.u[U_ED_REFERRAL] < w.need_ed_referral[req.need] and req.ed_arrival_min != req.ed_arrival_min:
         req.ed_arrival_min = env.now + w.travel_to_post(req.u, U_TRAVEL_POST)
 
@@ -241,6 +241,6 @@ def home_visit(w: World, req: Request, assigned: int, service: str):
     yield env.timeout(out)
     reach_patient(w, req, service)
     yield env.timeout(on_site(req.u, p_site) + out)
-    pool.release()
+    pool.release(claim)
     if service == "gp_visit" and req.u[U_ED_REFERRAL] < w.need_ed_referral[req.need] and req.ed_arrival_min != req.ed_arrival_min:
         req.ed_arrival_min = env.now

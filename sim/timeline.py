@@ -66,6 +66,17 @@ class Timeline:
             out.append((float(h) * MIN_PER_HOUR, float(values[h])))
         return out
 
+    def shift_changes(self, per_how: list[float] | np.ndarray, part_of_how: list[str]) -> list[tuple[float, float]]:
+        """Change points (time, staff) at every day-part boundary, also where the number of
+        staff stays the same (for the ``handover`` shift-change rule)."""
+        values = np.asarray(per_how)[self.hour_of_week]
+        parts = np.asarray(part_of_how, dtype=object)[self.hour_of_week]
+        out: list[tuple[float, float]] = [(0.0, float(values[0]))]
+        boundaries = np.flatnonzero((parts[1:] != parts[:-1]) | (values[1:] != values[:-1])) + 1
+        for h in boundaries:
+            out.append((float(h) * MIN_PER_HOUR, float(values[h])))
+        return out
+
     def open_changes(self) -> list[tuple[float, bool]]:
         """Change points of the GP post's after-hours opening."""
         flags = self.after_hours

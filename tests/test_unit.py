@@ -25,7 +25,7 @@ def _job(env, pool, log, name, start, duration, priority=1, patience=None):
     log.append((name, state, env.now))
     if state == SERVED:
         yield env.timeout(duration)
-        pool.release()
+        pool.release(claim)
         log.append((name, "done", env.now))
 
 
@@ -57,7 +57,8 @@ def test_end_of_shift_finishes_call_in_hand() -> None:
     assert started_c == [10]
     assert pool.present == 1 and pool.busy == 0
     # on-duty count stays 2 until the leaver finishes at t=8
-    t, present = pool.log_t, pool.log_present
+    t = [row[0] for row in pool.log]
+    present = [row[2] for row in pool.log]
     assert present[np.searchsorted(t, 7.9, side="right") - 1] == 2
     assert present[np.searchsorted(t, 8.0, side="right") - 1] == 1
 
@@ -153,3 +154,18 @@ def test_step_integration_exact() -> None:
     edges = np.array([0.0, 60.0, 120.0])
     # hour 0: 30*1 + 30*3 = 120; hour 1: 30*3 + 30*0 = 90
     assert np.allclose(_integrate(t, v, edges), [120.0, 90.0])
+
+
+def test_handover_rule_starts_the_new_shift_on_time() -> None:
+    """One server before and after a shift change at t=10: a job started at 5 runs to 15;
+    under the handover rule the incoming server takes a call at 11, under the level rule
+    the caller waits for the same server until 15."""
+    for handover, expected in ((True, 11), (False, 15)):
+        env = simpy.Environment()
+        pool = StaffedPool(env, "p", [(0.0, 1), (10.0, 1)], handover=handover)
+        log: list = []
+        env.process(_job(env, pool, log, "long", 5, 10))
+        env.process(_job(env, pool, log, "next", 11, 1))
+        env.run()
+        assert [t for n, s, t in log if n == "next" and s == SERVED] == [expected]
+        assert pool.present == 1 and pool.busy == 0

@@ -1,0 +1,50 @@
+"""The real model, reduced through ordinary scenario files (scenarios/validation/) to cases
+queueing theory solves, agrees with the formulas of sim/queueing.py.
+
+Cases: one desk as M/M/5 and as M/M/5+M (Erlang A), two non-preemptive priority classes on
+one desk, the ambulance fleet as a three-class priority M/M/6, and two separate desks
+against one pooled desk (the pooling gain). A figure agrees when the theoretical value lies
+inside the 99.9 % confidence interval of the simulated mean over independent replications
+(99.9 % rather than 95 % so that about 30 simultaneous checks of a correct model fail
+together less than 3 % of the time); the interval's half-width is bounded too, so a check
+cannot pass merely by being vague.
+
+The reduced form (loads 0.8 and 0.95, 10 replications of 2 weeks) runs in CI; the full form
+(loads 0.5, 0.8 and 0.95, 40 replications of 4 weeks) runs with ``pytest -m validation``
+and prints the table that docs/VALIDATION.md records.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from sim.validation import format_theory, theory_checks
+
+
+def _check(rows, max_relative: float, max_median_relative: float) -> None:
+    print("\n" + format_theory(rows))
+    disagree = [r for r in rows if not r.agrees]
+    assert not disagree, format_theory(disagree)
+    relative = [r.half_width / abs(r.theory) for r in rows if r.theory != 0]
+    assert max(relative) <= max_relative, format_theory([r for r in rows if r.half_width / abs(r.theory) > max_relative])
+    assert statistics.median(relative) <= max_median_relative
+
+
+def test_reductions_agree_with_theory_reduced() -> None:
+    rows = theory_checks(replications=10, weeks=2, loads=(0.8, 0.95), workers=2)
+    assert {r.case for r in rows} >= {"M/M/5 desk", "M/M/5+M desk", "2-class priority desk", "ambulance fleet, A1>A2>B", "pooling gain (separate - pooled)"}
+    _check(rows, max_relative=0.75, max_median_relative=0.1)
+
+
+@pytest.mark.validation
+def test_reductions_agree_with_theory_full() -> None:
+    rows = theory_checks(replications=40, weeks=4, loads=(0.5, 0.8, 0.95), workers=2)
+    _check(rows, max_relative=0.4, max_median_relative=0.05)
+
+
+def test_pooling_gain_is_positive_in_theory_and_simulation() -> None:
+    rows = theory_checks(replications=4, weeks=1, loads=(), workers=2)
+    gain = next(r for r in rows if r.case.startswith("pooling gain"))
+    assert gain.theory > 0 and gain.mean > 0
