@@ -128,6 +128,20 @@ def build_parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE", help="override a field of every reference scenario (to see the gate catch a change)")
     check_cmd.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, metavar="N", help="parallel processes (default: all cores)")
 
+    val = sub.add_parser(
+        "validate",
+        help="compare the Groningen separate scenario with published Dutch figures",
+        description="Run the Groningen separate scenario over several replications and print, for each published "
+        "figure (parameters.md section 3), the model's value with its 95 %% interval, the source's band and "
+        "whether it lies inside. With --theory, also run the reductions of the model to solvable queueing cases.",
+    )
+    val.add_argument("--replications", type=_positive, default=10, metavar="N", help="replications (default 10)")
+    val.add_argument("--weeks", type=_positive, default=4, metavar="N", help="reporting weeks per replication (default 4)")
+    val.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, metavar="N", help="parallel processes (default: all cores)")
+    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE", help="override a field of the scenario")
+    val.add_argument("--theory", action="store_true", help="also check the queueing-theory reductions (scenarios/validation/)")
+    val.add_argument("--markdown", action="store_true", help="print Markdown tables (as in docs/VALIDATION.md)")
+
     sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)", description="Print the JSON Schema that scenario files follow.")
 
     check = sub.add_parser(
@@ -236,6 +250,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     return run_check(update=args.update, overrides=args.overrides, workers=args.workers)
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.validation import format_table, format_theory, run_validation, theory_checks
+
+    rows = run_validation(args.replications, args.weeks, args.workers, overrides=tuple(args.overrides))
+    print(f"Groningen separate vs published Dutch figures ({args.replications} replications of {args.weeks} weeks; "
+          "model mean with 95 % interval)")
+    print(format_table(rows, markdown=args.markdown))
+    outside = [r for r in rows if not r.inside]
+    print(f"\n{len(rows) - len(outside)} of {len(rows)} figures inside their source band"
+          + ("; see docs/VALIDATION.md for the others" if outside else ""))
+    if args.theory:
+        theory = theory_checks(args.replications, max(2, args.weeks // 2), workers=args.workers)
+        print("\nReductions to queueing theory (99.9 % intervals)")
+        print(format_theory(theory, markdown=args.markdown))
+    return EXIT_OK
+
+
 def cmd_schema(_args: argparse.Namespace) -> int:
     print(json.dumps(scenario_json_schema(), indent=2))
     return EXIT_OK
@@ -265,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "compare": cmd_compare,
         "check": cmd_check,
+        "validate": cmd_validate,
         "schema": cmd_schema,
         "validate-scenario": cmd_validate_scenario,
     }

@@ -117,9 +117,8 @@ class GroupDemand:
         self.need_cdf[-1] = 1.0
         self.professional = group.channel == "professional"
         needs = [sc.needs[n] for n in self.need_names]
-        self.channel_cdf = np.array(
-            [[nd.channel.dial_112, nd.channel.dial_112 + nd.channel.dial_gp_post] for nd in needs]
-        )
+        channels = [group.channel_by_need.get(n, sc.needs[n].channel) for n in self.need_names]
+        self.channel_cdf = np.array([[ch.dial_112, ch.dial_112 + ch.dial_gp_post] for ch in channels])
         self.urgent_line_share = np.array([nd.urgent_line_share for nd in needs])
 
     def batches(self, streams: Streams, n_weeks: int) -> Iterator[ArrivalBatch]:

@@ -294,6 +294,9 @@ class DemandGroup(_Frozen):
     profile: str
     channel: Literal["public", "professional"] = "public"
     need_mix: dict[str, Share] = Field(min_length=1)
+    # which door people of this group try first, per need, where it differs from the need's
+    # own channel choice (e.g. people who call the GP post with chest pain)
+    channel_by_need: dict[str, ChannelChoice] = {}
 
     @field_validator("need_mix")
     @classmethod
@@ -790,6 +793,9 @@ def _cross_reference_problems(sc: Scenario, positions: _Positions) -> list[Probl
         for need in group.need_mix:
             if need not in sc.needs:
                 problem(("demand", "groups", gname, "need_mix", need), f"unknown need '{need}'" + _did_you_mean(need, needs))
+        for need in group.channel_by_need:
+            if need not in sc.needs:
+                problem(("demand", "groups", gname, "channel_by_need", need), f"unknown need '{need}'" + _did_you_mean(need, needs))
     staffing: list[tuple[PathT, Mapping[str, int]]] = [
         (("mka", "call_takers"), sc.mka.call_takers),
         (("gp_post", "triagists"), sc.gp_post.triagists),

@@ -105,9 +105,12 @@ def measure(sc: Scenario, world: World, rec: Any) -> dict[str, float]:
     service = need_service[r["first_assigned"][first_gp]]
     urgency = need_urgency[r["first_assigned"][first_gp]]
     n = max(1, len(service))
-    out["hap_advice_share"] = float(np.sum(service == "advice")) / n
-    out["hap_consult_share"] = float(np.sum(service == "gp_consult")) / n
-    out["hap_visit_share"] = float(np.sum(np.isin(service, ("gp_visit", *sc.teams)))) / n
+    # the published disposition mix (advice/consult/visit) sums to 100 % without the cases
+    # handed to the ambulance service, so the model's shares are taken the same way
+    n_gp = max(1, int(np.sum(service != "ambulance")))
+    out["hap_advice_share"] = float(np.sum(service == "advice")) / n_gp
+    out["hap_consult_share"] = float(np.sum(service == "gp_consult")) / n_gp
+    out["hap_visit_share"] = float(np.sum(np.isin(service, ("gp_visit", *sc.teams)))) / n_gp
     out["hap_ambulance_share"] = float(np.sum(service == "ambulance")) / n
     out["hap_u1_share"] = float(np.sum(np.isin(urgency, ("A1", "A2")))) / n
     out["hap_u2_share"] = float(np.sum(urgency == "U2")) / n

@@ -236,6 +236,7 @@ def test_wrong_door_needs_the_other_door() -> None:
                "a2_urgent": {"channel": {"dial_112": 1.0, "dial_gp_post": 0.0, "walk_in_ed": 0.0}}},
             "gp_post": {"triage": {"patience": fixed(10_000)}},
             "mka": {"triage": {"patience": fixed(10_000)}},
+            "demand": {"groups": {"after_hours_primary": {"channel_by_need": {"__replace__": True}}}},
         }
     )
     res = run_replication(sc, 0)

@@ -20,7 +20,6 @@ from sim.queueing import (
     pooled_vs_separate,
 )
 
-pytestmark = pytest.mark.validation
 
 
 def _sig(value: float, digits: int = 5) -> float:

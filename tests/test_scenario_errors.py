@@ -24,17 +24,11 @@ demand:
   groups:
     emergency:
       requests_per_1000_per_year: -5
-    after_hours_primary:
+    professional:
       need_mix:
-        a1_emergency: 0.008
-        a2_urgent: 0.007
-        gp_visit_urgent: 0.03
-        gp_consult_urgent: 0.10
-        mental_health_crisis: 0.01
-        gp_visit: 0.06
-        gp_consult: 0.30
-        district_nursing: 0.015
-        telephone_advice: 0.37
+        a1_emergency: 0.08
+        a2_urgent: 0.40
+        b_planned: 0.42
 calendar:
   day_parts:
     weekend_night: {{days: [fri, sat], start_hour: 23, end_hour: 6}}
@@ -66,7 +60,7 @@ def test_every_problem_of_a_broken_file_is_located(tmp_path: Path) -> None:
     assert "unknown field 'colour'" in by_path["colour"]["msg"]
     rate = by_path["demand.groups.emergency.requests_per_1000_per_year"]
     assert rate["line"] == "8" and "greater than or equal to 0" in rate["msg"]
-    mix = by_path["demand.groups.after_hours_primary.need_mix"]
+    mix = by_path["demand.groups.professional.need_mix"]
     assert mix["line"] == "10" and "sum to 1" in mix["msg"] and "sum to 0.9" in mix["msg"]
     parts = by_path["calendar.day_parts"]
     assert "uncovered" in parts["msg"] and "sat 06:00-08:00" in parts["msg"]
