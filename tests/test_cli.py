@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT
 
 FAST = ["--weeks", "1", "--replications", "2"]

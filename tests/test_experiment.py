@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import scenario
 
+from conftest import scenario
 from sim.experiment import LocalExecutor, paired_difference, replicate, t_interval
 from sim.kpis import KpiContext
 from sim.model import World

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import all_parts, fixed, scenario
 
+from conftest import all_parts, fixed, scenario
 from sim.demand import CHANNEL_112, CHANNEL_GP_POST
 from sim.model import run_replication
 from sim.records import CALL_FIRST, DESK_INDEX, OUTCOMES

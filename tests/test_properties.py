@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SCENARIOS
 
+from conftest import SCENARIOS
 from sim.model import run_replication
 from sim.records import CARE_GIVEN, IN_SYSTEM, OUTCOMES
 from sim.scenario import load_scenario

@@ -21,7 +21,6 @@ from sim.queueing import (
 )
 
 
-
 def _sig(value: float, digits: int = 5) -> float:
     """``value`` rounded to ``digits`` significant digits."""
     return float(f"{value:.{digits - 1}e}")

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 import simpy
-from conftest import scenario
 
+from conftest import scenario
 from sim.pools import ABANDONED, CLOSED, SERVED, StaffedPool
 from sim.records import _integrate
 from sim.scenario import Duration

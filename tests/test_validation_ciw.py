@@ -18,14 +18,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from conftest import SCENARIOS
 from sim.demand import GroupDemand
 from sim.experiment import LocalExecutor, t_interval
 from sim.kpis import compute_kpis
 from sim.model import World
 from sim.scenario import Scenario, load_scenario
 from sim.timeline import staffing_per_hour_of_week
-
-from conftest import SCENARIOS
 
 ciw = pytest.importorskip("ciw")
 
