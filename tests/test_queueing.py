@@ -420,3 +420,21 @@ INVALID_CALLS: list[tuple[str, Callable[[], object]]] = [
 def test_invalid_input_raises_value_error(call: Callable[[], object]) -> None:
     with pytest.raises(ValueError):
         call()
+
+
+def test_periodic_erlang_a_with_constant_rate_is_erlang_a() -> None:
+    from sim.queueing import periodic_erlang_a_abandonment
+
+    lam, mu, c, theta = 2 / 3, 1 / 6, 5, 0.1
+    share = periodic_erlang_a_abandonment([lam] * 24, mu, c, theta, cycles=12)
+    assert share == pytest.approx(ErlangA(lam, mu, c, theta).p_abandon, rel=1e-6)
+
+
+def test_periodic_erlang_a_peaks_cost_more_than_the_average_rate() -> None:
+    """With the same mean rate, alternating busy and quiet hours lose more callers."""
+    from sim.queueing import periodic_erlang_a_abandonment
+
+    mu, c, theta = 1 / 6, 5, 0.1
+    flat = periodic_erlang_a_abandonment([0.6] * 4, mu, c, theta)
+    peaky = periodic_erlang_a_abandonment([1.0, 0.2, 1.0, 0.2], mu, c, theta)
+    assert peaky > flat

@@ -48,3 +48,35 @@ def test_pooling_gain_is_positive_in_theory_and_simulation() -> None:
     rows = theory_checks(replications=4, weeks=1, loads=(), workers=2)
     gain = next(r for r in rows if r.case.startswith("pooling gain"))
     assert gain.theory > 0 and gain.mean > 0
+
+
+def test_time_varying_desk_matches_the_exact_markov_chain() -> None:
+    """Hour-of-week arrivals, constant staff (level rule), exponential calls and patience:
+    the periodic Markov chain gives the exact long-run abandonment share."""
+    from conftest import SCENARIOS
+    from sim.demand import GroupDemand
+    from sim.experiment import LocalExecutor, t_interval
+    from sim.model import World
+    from sim.queueing import periodic_erlang_a_abandonment
+    from sim.scenario import load_scenario
+
+    parts = ["weekday_day", "weekday_evening", "weekday_late_evening", "weekday_night", "weekend_day", "weekend_evening", "weekend_night"]
+    overrides = ("run.weeks=2", "behaviour.shift_change=level", *(f"coordination.agents.{p}=4" for p in parts))
+    sc = load_scenario(SCENARIOS / "validation" / "time_varying_desk.yaml", overrides)
+    tl = World(sc, 0, 0).timeline
+    rates = GroupDemand(sc, tl, list(sc.demand.groups).index("calls"), "calls").rate_per_hour[:168] / 60.0
+    triage = sc.coordination.triage
+    exact = periodic_erlang_a_abandonment(rates, 1 / triage.handle_time["default"].mean, 4, 1 / triage.patience.mean)
+    results = dict(LocalExecutor(2).run(_abandon_share, [(sc, r) for r in range(12)]))
+    iv = t_interval([results[r] for r in range(12)], 0.999)
+    print(f"\nexact {exact:.4f}, simulated {iv.mean:.4f} [{iv.low:.4f}, {iv.high:.4f}]")
+    assert iv.low <= exact <= iv.high
+    assert iv.half_width < 0.1 * exact
+
+
+def _abandon_share(sc, replication: int) -> float:
+    from sim.kpis import compute_kpis
+    from sim.model import World
+
+    world = World(sc, replication, sc.run.seed)
+    return compute_kpis(sc, world.timeline, world.run())["answer.coordination.abandoned_share"]
