@@ -237,9 +237,24 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> None:
     _write_csv(folder / "summary.csv", summary)
     comparison = exp.comparison_rows()
     _write_csv(folder / "comparison.csv", comparison, COMPARISON_FIELDS)
+    profiles = {}
+    for s in exp.scenarios:
+        sums: dict[str, list[float]] = {}
+        for r in exp.replications:
+            for key, values in s.replications[r]["profiles"].items():
+                acc = sums.setdefault(key, [0.0] * len(values))
+                for i, v in enumerate(values):
+                    acc[i] += v
+        pools = sorted(k[len("busy."):] for k in sums if k.startswith("busy."))
+        desks = sorted(k[len("wait_sum."):] for k in sums if k.startswith("wait_sum."))
+        profiles[s.scenario.name] = {
+            "utilisation": {p: [b / d if d > 0 else None for b, d in zip(sums[f"busy.{p}"], sums[f"present.{p}"], strict=True)] for p in pools},
+            "mean_time_to_answer_min": {d: [w / n if n > 0 else None for w, n in zip(sums[f"wait_sum.{d}"], sums[f"wait_n.{d}"], strict=True)] for d in desks},
+        }
     write_json(
         folder / "summary.json",
         {
+            "by_hour_of_week": profiles,
             "meta": {k: v for k, v in meta.items() if k != "scenarios"}
             | {"scenarios": [{k: v for k, v in e.items() if k != "content"} for e in meta["scenarios"]]},
             "kpis": {k.name: {"unit": k.unit, "label": k.label, "headline": k.headline} for k in kpis},
