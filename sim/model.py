@@ -9,6 +9,7 @@ with the same arguments give identical results, in any process and in any order.
 from __future__ import annotations
 
 import itertools
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -163,10 +164,11 @@ class World:
             needs = batch.needs.tolist()
             channels = batch.channels.tolist()
             urgent = batch.urgent_line.tolist()
-            uniforms = batch.rows.tolist()
+            rows = batch.rows
             for i, t in enumerate(times):
                 yield env.timeout(t - env.now)
-                req = Request(next(counter), group.index, needs[i], channels[i], urgent[i], uniforms[i], env.now)
+                # a compact array of doubles: a request's random numbers cost 8 bytes each
+                req = Request(next(counter), group.index, needs[i], channels[i], urgent[i], array("d", rows[i].tobytes()), env.now)
                 requests.append(req)
                 env.process(start(self, req))
 
