@@ -151,6 +151,53 @@ class LocalExecutor:
         pool.shutdown(wait=True)
 
 
+class DaskExecutor:
+    """Runs replications on a dask.distributed cluster through the same interface as
+    LocalExecutor. ``address`` is a scheduler address (``tcp://host:8786``) or ``local``
+    for a LocalCluster of one single-threaded worker process per core on this machine
+    (loopback only). Results are identical to local runs: a replication depends only on
+    its arguments."""
+
+    def __init__(self, address: str, workers: int | None = None):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as exc:  # the optional extra is not installed
+            raise RuntimeError("--scheduler needs the optional extra: pip install -e '.[dask]'") from exc
+        self._cluster = None
+        if address == "local":
+            n = max(1, workers if workers is not None else (os.cpu_count() or 1))
+            self._cluster = LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+            )
+            self._client = Client(self._cluster)
+        else:
+            self._client = Client(address)
+        self.workers = max(1, len(self._client.scheduler_info().get("workers", {})) or 1)
+
+    def run(
+        self, fn: Callable[..., dict[str, Any]], jobs: Sequence[tuple[Any, ...]]
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        from dask.distributed import as_completed
+
+        futures = {self._client.submit(fn, *args, pure=False): i for i, args in enumerate(jobs)}
+        try:
+            for fut in as_completed(list(futures)):
+                yield futures[fut], fut.result()
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(scheduler: str | None, workers: int | None) -> LocalExecutor | DaskExecutor:
+    return LocalExecutor(workers) if scheduler is None else DaskExecutor(scheduler, workers)
+
+
 # --------------------------------------------------------------------------- statistics
 
 
