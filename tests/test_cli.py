@@ -41,14 +41,15 @@ def _fast(args: list[str], tmp: Path) -> list[str]:
     """The README command, kept as written, with a short horizon and a private output folder."""
     command = args[0] if args and not args[0].startswith("-") else "compare"
     if command in ("run", "compare"):
-        extra = ["--out", str(tmp), "--weeks", "1", "--workers", "2", "--no-progress"]
-        if "--replications" not in args:
-            extra += ["--replications", "2"]
+        extra = ["--out", str(tmp), "--weeks", "1", "--workers", "2", "--no-progress", "--replications", "2"]
         if "--precision" in args:
             extra += ["--max-replications", "4"]
-        if "--weeks" in args:
-            i = args.index("--weeks")
-            args = args[:i] + args[i + 2 :]
+        for option in ("--weeks", "--replications"):
+            if option in args:
+                i = args.index(option)
+                args = args[:i] + args[i + 2 :]
+        # a README example that names a remote scheduler runs on a loopback cluster here
+        args = ["local" if a.startswith("tcp://") else a for a in args]
         return [*args, *extra]
     return args
 
