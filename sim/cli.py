@@ -61,7 +61,8 @@ def _study_options(p: argparse.ArgumentParser, default_reps: int) -> None:
         type=_positive,
         default=default_reps,
         metavar="N",
-        help=f"replications per scenario (default {default_reps}); with --precision, the starting number",
+        help=(f"replications per scenario (default {default_reps})" if default_reps else "replications per point (default: the sweep file's)")
+        + "; with --precision, the starting number",
     )
     p.add_argument(
         "--precision",
@@ -147,6 +148,18 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE", help="override a field of the scenario")
     val.add_argument("--theory", action="store_true", help="also check the queueing-theory reductions (scenarios/validation/)")
     val.add_argument("--markdown", action="store_true", help="print Markdown tables (as in docs/VALIDATION.md)")
+
+    sweep = sub.add_parser(
+        "sweep",
+        help="run a parameter sweep (grid, one at a time, or Latin hypercube) from a sweep file",
+        description="Run every point of a sweep file (a base scenario plus the fields to vary) on the same "
+        "replication numbers and seed. Writes sweep_tidy.csv (one row per point, replication and KPI), "
+        "sweep_summary.csv (per point with intervals) and figures of the headline KPIs against each field "
+        "(tornado charts for one-at-a-time sweeps). Resumable with --resume.",
+    )
+    sweep.add_argument("sweep_file", type=Path, nargs="?", help="sweep YAML file (see scenarios/sweeps/)")
+    _study_options(sweep, 0)
+    sweep.set_defaults(replications=None)
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)", description="Print the JSON Schema that scenario files follow.")
 
@@ -258,6 +271,53 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return _study(args, paths, "compare", save_requests=args.save_requests)
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.experiment import make_executor
+    from sim.output import relative
+    from sim.study import StudyInterrupted, StudyPlan, resume, start
+    from sim.sweep import load_sweep, point_table, sweep_meta
+
+    if args.resume is None and args.sweep_file is None:
+        print("run_sim.py sweep: give a sweep file (or --resume FOLDER)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        executor = make_executor(args.scheduler, args.workers)
+    except RuntimeError as exc:
+        print(f"run_sim.py sweep: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    progress = False if args.no_progress else None
+    try:
+        if args.resume is not None:
+            folder = resume(args.resume, executor, progress)
+        else:
+            if args.overrides:
+                print("run_sim.py sweep: --set is not taken here; put fixed changes in the base scenario", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            sw = load_sweep(args.sweep_file, args.weeks, args.seed)
+            print(f"sweep {sw.spec.name}: {len(sw.points)} points ({sw.spec.design})\n{point_table(sw)}")
+            plan = StudyPlan(
+                name=f"sweep_{sw.spec.name}",
+                scenarios=sw.scenarios,
+                sources=[str(args.sweep_file)] * len(sw.scenarios),
+                base_seed=sw.scenarios[0].run.seed,
+                replications=args.replications or sw.spec.replications,
+                precision=args.precision,
+                max_replications=args.max_replications,
+                kind="sweep",
+                sweep=sweep_meta(sw),
+            )
+            folder = start(plan, args.out, executor, progress)
+    except StudyInterrupted as exc:
+        print(f"\n{exc}".replace("compare --resume", "sweep --resume").replace(" (or sweep --resume)", ""), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        close = getattr(executor, "close", None)
+        if close is not None:
+            close()
+    print(f"\nSweep results: {relative(folder)} (sweep_tidy.csv, sweep_summary.csv, figures/)")
+    return EXIT_OK
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from sim.regression import run_check
 
@@ -310,6 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "compare": cmd_compare,
         "check": cmd_check,
+        "sweep": cmd_sweep,
         "validate": cmd_validate,
         "schema": cmd_schema,
         "validate-scenario": cmd_validate_scenario,

@@ -117,8 +117,17 @@ class GroupDemand:
         self.need_cdf[-1] = 1.0
         self.professional = group.channel == "professional"
         needs = [sc.needs[n] for n in self.need_names]
-        channels = [group.channel_by_need.get(n, sc.needs[n].channel) for n in self.need_names]
-        self.channel_cdf = np.array([[ch.dial_112, ch.dial_112 + ch.dial_gp_post] for ch in channels])
+        factor = sc.demand.gp_type_dial_112_factor
+        cdf = []
+        for n in self.need_names:
+            ch = group.channel_by_need.get(n, sc.needs[n].channel)
+            dial_112, dial_gp = ch.dial_112, ch.dial_gp_post
+            if factor != 1.0 and sc.needs[n].home_door == "gp_post":
+                phone = dial_112 + dial_gp
+                dial_112 = min(phone, dial_112 * factor)
+                dial_gp = phone - dial_112
+            cdf.append([dial_112, dial_112 + dial_gp])
+        self.channel_cdf = np.array(cdf)
         self.urgent_line_share = np.array([nd.urgent_line_share for nd in needs])
 
     def batches(self, streams: Streams, n_weeks: int) -> Iterator[ArrivalBatch]:

@@ -308,6 +308,9 @@ class DemandGroup(_Frozen):
 class Demand(_Frozen):
     profiles: dict[str, Profile] = Field(min_length=1)
     groups: dict[str, DemandGroup] = Field(min_length=1)
+    # sensitivity knob: multiplies the share of people with a GP-type need who dial 112
+    # (the GP-post share absorbs the difference; the walk-in share stays; capped at 1)
+    gp_type_dial_112_factor: NonNegative = 1.0
 
 
 # --------------------------------------------------------------------------- desks
@@ -706,9 +709,9 @@ def _apply_override(data: dict[str, Any], path: PathT, value: Any) -> str | None
 # --------------------------------------------------------------------------- error shaping
 
 
-def _model_fields_at(loc: Sequence[str | int]) -> list[str] | None:
-    """Field names allowed at a location of the Scenario schema (None if free-form keys)."""
-    tp: Any = Scenario
+def _model_fields_at(loc: Sequence[str | int], root: Any = None) -> list[str] | None:
+    """Field names allowed at a location of a schema (None if free-form keys)."""
+    tp: Any = Scenario if root is None else root
     for part in loc:
         tp = _strip_optional(tp)
         if isinstance(tp, type) and issubclass(tp, BaseModel):
@@ -748,7 +751,7 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"{hint} Valid here: {valid}"
 
 
-def _pydantic_problems(exc: ValidationError, positions: _Positions) -> list[Problem]:
+def _pydantic_problems(exc: ValidationError, positions: _Positions, root: Any = None) -> list[Problem]:
     out: list[Problem] = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
@@ -758,7 +761,7 @@ def _pydantic_problems(exc: ValidationError, positions: _Positions) -> list[Prob
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         if err["type"] == "extra_forbidden":
-            allowed = _model_fields_at(loc[:-1]) or []
+            allowed = _model_fields_at(loc[:-1], root) or []
             msg = f"unknown field '{loc[-1]}'" + _did_you_mean(str(loc[-1]), allowed)
         elif err["type"] == "missing":
             msg = "required field is missing"

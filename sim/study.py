@@ -34,7 +34,7 @@ class StudyInterrupted(Exception):
         self.total = total
         super().__init__(
             f"interrupted: {done} of {total} replications finished and are kept in {folder}; "
-            f"finish with: python run_sim.py compare --resume {folder}"
+            f"finish with: python run_sim.py compare --resume {folder} (or sweep --resume)"
         )
 
 
@@ -49,6 +49,7 @@ class StudyPlan:
     max_replications: int = 200
     save_requests: bool = False
     kind: str = "compare"
+    sweep: dict[str, Any] | None = None  # sweep points (kind "sweep")
 
 
 def _rep_file(folder: Path, s: int, r: int) -> Path:
@@ -76,6 +77,7 @@ def start(plan: StudyPlan, out_dir: Path, executor: LocalExecutor, progress: boo
         "precision": plan.precision,
         "max_replications": plan.max_replications,
         "save_requests": plan.save_requests,
+        "sweep": plan.sweep,
         "scenarios": [
             {"name": sc.name, "file": src, "hash": sc.content_hash(), "content": sc.model_dump(mode="json")}
             for sc, src in zip(plan.scenarios, plan.sources, strict=True)
@@ -108,6 +110,7 @@ def resume(partial: Path, executor: LocalExecutor, progress: bool | None = None)
         max_replications=meta["max_replications"],
         save_requests=meta["save_requests"],
         kind=meta["kind"],
+        sweep=meta.get("sweep"),
     )
     final = partial.parent / meta["final_name"]
     n = 1
@@ -262,6 +265,11 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> None:
             "comparison": comparison,
         },
     )
-    from sim.report import write_report
+    if plan.kind == "sweep" and plan.sweep is not None:
+        from sim.sweep import write_sweep_outputs
 
-    write_report(folder, exp, meta)
+        write_sweep_outputs(folder, plan.sweep, exp)
+    else:
+        from sim.report import write_report
+
+        write_report(folder, exp, meta)

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import scenario
 from sim.experiment import DaskExecutor, LocalExecutor
 from sim.study import StudyPlan, start
-
-from conftest import scenario
 
 pytest.importorskip("dask.distributed")
 
