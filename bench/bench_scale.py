@@ -1,0 +1,140 @@
+"""Benchmark: speed and scale of year-long runs.
+
+Prints, for this machine:
+
+1. one 52-week replication of each Groningen form: requests per CPU-second, SimPy events
+   per CPU-second and the cost per event relative to a bare SimPy M/M/c loop measured in
+   the same process (the headline ratio);
+2. peak memory (resident set) of a separate process running one 52-week replication,
+   without and with writing the per-request records;
+3. CPU cost per simulated request as the horizon grows (4, 13, 52 weeks) and as the
+   population grows (0.5x, 1x, 4x Groningen, 13 weeks, staff and vehicles scaled with it):
+   flat means linear total cost;
+4. parallel efficiency of replications over all cores: sequential CPU time / (cores x wall).
+
+Usage: python bench/bench_scale.py [--quick]   (--quick: shorter horizons, for a smoke run)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_model import bare_mmc  # noqa: E402
+
+from sim.experiment import LocalExecutor, replicate  # noqa: E402
+from sim.model import run_replication  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+
+FORMS = ("separate", "colocated", "central")
+
+
+STAFFING = (
+    "mka.call_takers", "gp_post.triagists", "gp_post.consult_gps", "gp_post.visit_cars",
+    "coordination.agents", "ambulances.on_duty", "teams.district_nurse.staff", "teams.mental_health.staff",
+)  # fmt: skip
+
+
+def scenario(form: str, weeks: int, population_factor: float = 1.0):
+    """A Groningen form; a larger or smaller region gets proportionally more or fewer staff
+    and vehicles, so that the load per server, and hence the dynamics, stay the same."""
+    path = ROOT / "scenarios" / f"groningen_{form}.yaml"
+    overrides = [f"run.weeks={weeks}"]
+    if population_factor != 1.0:
+        base = load_scenario(path)
+        overrides.append(f"region.population={int(base.region.population * population_factor)}")
+        data = base.model_dump()
+        for dotted in STAFFING:
+            table = data
+            for part in dotted.split("."):
+                table = table[part]
+            for day_part, n in table.items():
+                overrides.append(f"{dotted}.{day_part}={max(1, round(n * population_factor)) if n else 0}")
+    return load_scenario(path, overrides)
+
+
+def timed(sc, replication: int = 0) -> tuple[float, int, int]:
+    start = time.process_time()
+    res = run_replication(sc, replication)
+    return time.process_time() - start, res.records.n_events, len(res.records.requests["id"])
+
+
+def peak_rss_mb(weeks: int, save_records: bool) -> float:
+    """Peak resident memory of a fresh process running one replication."""
+    code = textwrap.dedent(
+        f"""
+        import sys, tempfile
+        sys.path.insert(0, {str(ROOT)!r})
+        from pathlib import Path
+        from sim.experiment import replicate
+        from sim.scenario import load_scenario
+        sc = load_scenario({str(ROOT / "scenarios" / "groningen_separate.yaml")!r}, ["run.weeks={weeks}"])
+        out = Path(tempfile.mkdtemp()) / "requests.csv.gz" if {save_records!r} else None
+        replicate(sc, 0, sc.run.seed, None if out is None else str(out))
+        """
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run([sys.executable, "-c", code], check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the largest child so far; run the smaller case first
+    return max(after, before) / 1024.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short horizons (smoke run)")
+    args = parser.parse_args()
+    year = 8 if args.quick else 52
+    cores = os.cpu_count() or 1
+    print(f"machine: {cores} cores, Python {sys.version.split()[0]}")
+
+    bare = [bare_mmc(200_000, seed=s) for s in (1, 2, 3)]
+    bare_per_event = statistics.median(c / e for c, e in bare)
+    print(f"\n1. one {year}-week replication per form (bare SimPy M/M/c: {1e6 * bare_per_event:.3f} us per event)")
+    print(f"   {'form':<10}{'requests':>10}{'events':>11}{'CPU s':>8}{'req/CPU-s':>11}{'events/CPU-s':>14}{'x bare':>8}")
+    for form in FORMS:
+        cpu, events, requests = timed(scenario(form, year))
+        ratio = (cpu / events) / bare_per_event
+        print(f"   {form:<10}{requests:>10,d}{events:>11,d}{cpu:>8.2f}{requests / cpu:>11,.0f}{events / cpu:>14,.0f}{ratio:>8.2f}")
+
+    print(f"\n2. peak resident memory of one {year}-week replication (separate form)")
+    print(f"   without records  {peak_rss_mb(year, False):8.0f} MB")
+    print(f"   with records     {peak_rss_mb(year, True):8.0f} MB")
+
+    print("\n3. CPU microseconds per simulated request (separate form)")
+    for weeks in ((2, 4, 8) if args.quick else (4, 13, 52)):
+        cpu, _, requests = timed(scenario("separate", weeks))
+        print(f"   {weeks:>3} weeks, 1x population   {1e6 * cpu / requests:8.1f}")
+    for factor in (0.5, 1.0, 4.0):
+        cpu, _, requests = timed(scenario("separate", 4 if args.quick else 13, factor))
+        print(f"   {4 if args.quick else 13:>3} weeks, {factor:g}x population {1e6 * cpu / requests:8.1f}")
+
+    n = 2 * cores if args.quick else 4 * cores
+    sc = scenario("separate", 4)
+    jobs = [(sc, r, sc.run.seed, None) for r in range(n)]
+    wall0 = time.perf_counter()
+    for _ in LocalExecutor(1).run(replicate, jobs):
+        pass
+    seq_wall = time.perf_counter() - wall0
+    wall0 = time.perf_counter()
+    for _ in LocalExecutor(cores).run(replicate, jobs):
+        pass
+    par_wall = time.perf_counter() - wall0
+    print(f"\n4. {n} replications of 4 weeks: sequential {seq_wall:.1f} s wall, on {cores} cores {par_wall:.1f} s wall")
+    print(f"   speed-up {seq_wall / par_wall:.2f}x, parallel efficiency {seq_wall / (cores * par_wall):.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
