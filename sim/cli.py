@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 
@@ -195,47 +197,55 @@ def _load_all(paths: Sequence[Path], args: argparse.Namespace) -> list[Scenario]
     return out
 
 
-def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requests: bool) -> int:
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[Any]:
+    """The local process pool or a dask cluster, closed when the command is done."""
     from sim.experiment import make_executor
-    from sim.study import StudyInterrupted, StudyPlan, resume, start
 
+    executor = make_executor(args.scheduler, args.workers)
     try:
-        executor = make_executor(args.scheduler, args.workers)
-    except RuntimeError as exc:
-        print(f"run_sim.py {kind}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    progress = False if args.no_progress else None
-    try:
-        if args.resume is not None:
-            folder = resume(args.resume, executor, progress)
-        else:
-            if not paths:
-                print(f"run_sim.py {kind}: give a scenario file", file=sys.stderr)
-                return EXIT_BAD_INPUT
-            scenarios = _load_all(paths, args)
-            names = [sc.name for sc in scenarios]
-            if len(set(names)) != len(names):
-                print(f"run_sim.py {kind}: scenarios need distinct names, got {names}", file=sys.stderr)
-                return EXIT_BAD_INPUT
-            plan = StudyPlan(
-                name=scenarios[0].name if len(scenarios) == 1 else "compare_" + "_vs_".join(names),
-                scenarios=scenarios,
-                sources=[str(p) for p in paths],
-                base_seed=scenarios[0].run.seed,
-                replications=args.replications,
-                precision=args.precision,
-                max_replications=max(args.max_replications, args.replications),
-                save_requests=save_requests,
-                kind=kind,
-            )
-            folder = start(plan, args.out, executor, progress)
-    except StudyInterrupted as exc:
-        print(f"\n{exc}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        yield executor
     finally:
         close = getattr(executor, "close", None)
         if close is not None:
             close()
+
+
+def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requests: bool) -> int:
+    from sim.study import StudyInterrupted, StudyPlan, resume, start
+
+    plan = None
+    if args.resume is None:
+        # every scenario is loaded and validated before any worker starts
+        if not paths:
+            print(f"run_sim.py {kind}: give a scenario file", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        scenarios = _load_all(paths, args)
+        names = [sc.name for sc in scenarios]
+        if len(set(names)) != len(names):
+            print(f"run_sim.py {kind}: scenarios need distinct names, got {names}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        plan = StudyPlan(
+            name=scenarios[0].name if len(scenarios) == 1 else "compare_" + "_vs_".join(names),
+            scenarios=scenarios,
+            sources=[str(p) for p in paths],
+            base_seed=scenarios[0].run.seed,
+            replications=args.replications,
+            precision=args.precision,
+            max_replications=max(args.max_replications, args.replications),
+            save_requests=save_requests,
+            kind=kind,
+        )
+    progress = False if args.no_progress else None
+    with _executor(args) as executor:
+        try:
+            if plan is None:
+                folder = resume(args.resume, executor, progress)
+            else:
+                folder = start(plan, args.out, executor, progress)
+        except StudyInterrupted as exc:
+            print(f"\n{exc}", file=sys.stderr)
+            return EXIT_INTERRUPTED
     _print_summary(folder)
     return EXIT_OK
 
@@ -272,7 +282,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.experiment import make_executor
     from sim.output import relative
     from sim.study import StudyInterrupted, StudyPlan, resume, start
     from sim.sweep import load_sweep, point_table, sweep_meta
@@ -280,40 +289,32 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.resume is None and args.sweep_file is None:
         print("run_sim.py sweep: give a sweep file (or --resume FOLDER)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    try:
-        executor = make_executor(args.scheduler, args.workers)
-    except RuntimeError as exc:
-        print(f"run_sim.py sweep: {exc}", file=sys.stderr)
+    if args.overrides:
+        print("run_sim.py sweep: --set is not taken here; put fixed changes in the base scenario", file=sys.stderr)
         return EXIT_BAD_INPUT
+    plan = None
+    if args.resume is None:
+        sw = load_sweep(args.sweep_file, args.weeks, args.seed)
+        print(f"sweep {sw.spec.name}: {len(sw.points)} points ({sw.spec.design})\n{point_table(sw)}")
+        plan = StudyPlan(
+            name=f"sweep_{sw.spec.name}",
+            scenarios=sw.scenarios,
+            sources=[str(args.sweep_file)] * len(sw.scenarios),
+            base_seed=sw.scenarios[0].run.seed,
+            replications=args.replications or sw.spec.replications,
+            precision=args.precision,
+            max_replications=args.max_replications,
+            kind="sweep",
+            sweep=sweep_meta(sw),
+        )
     progress = False if args.no_progress else None
-    try:
-        if args.resume is not None:
-            folder = resume(args.resume, executor, progress)
-        else:
-            if args.overrides:
-                print("run_sim.py sweep: --set is not taken here; put fixed changes in the base scenario", file=sys.stderr)
-                return EXIT_BAD_INPUT
-            sw = load_sweep(args.sweep_file, args.weeks, args.seed)
-            print(f"sweep {sw.spec.name}: {len(sw.points)} points ({sw.spec.design})\n{point_table(sw)}")
-            plan = StudyPlan(
-                name=f"sweep_{sw.spec.name}",
-                scenarios=sw.scenarios,
-                sources=[str(args.sweep_file)] * len(sw.scenarios),
-                base_seed=sw.scenarios[0].run.seed,
-                replications=args.replications or sw.spec.replications,
-                precision=args.precision,
-                max_replications=args.max_replications,
-                kind="sweep",
-                sweep=sweep_meta(sw),
-            )
-            folder = start(plan, args.out, executor, progress)
-    except StudyInterrupted as exc:
-        print(f"\n{exc}".replace("compare --resume", "sweep --resume").replace(" (or sweep --resume)", ""), file=sys.stderr)
-        return EXIT_INTERRUPTED
-    finally:
-        close = getattr(executor, "close", None)
-        if close is not None:
-            close()
+    with _executor(args) as executor:
+        try:
+            folder = resume(args.resume, executor, progress) if plan is None else start(plan, args.out, executor, progress)
+        except StudyInterrupted as exc:
+            message = str(exc).replace("compare --resume", "sweep --resume").replace(" (or sweep --resume)", "")
+            print(f"\n{message}", file=sys.stderr)
+            return EXIT_INTERRUPTED
     print(f"\nSweep results: {relative(folder)} (sweep_tidy.csv, sweep_summary.csv, figures/)")
     return EXIT_OK
 
@@ -387,6 +388,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted before any replication finished; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"run_sim.py: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -19,7 +19,7 @@ Definitions (see DESIGN.md §3 for the words):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -388,25 +388,3 @@ def pool_names(sc: Scenario) -> list[str]:
 def compute_kpis(sc: Scenario, tl: Timeline, rec: ReplicationRecords) -> dict[str, float]:
     ctx = KpiContext(sc, tl, rec)
     return {k.name: k.formula(ctx) for k in registry(sc)}
-
-
-def utilisation_profiles(sc: Scenario, tl: Timeline, rec: ReplicationRecords) -> dict[str, list[float]]:
-    """Time-weighted utilisation of every pool by hour of week (after warm-up, all hours)."""
-    hours = np.arange(tl.n_hours)
-    lo = int(tl.warmup_end_min // 60)
-    hi = int(math.ceil(tl.arrivals_end_min / 60))
-    window = (hours >= lo) & (hours < hi)
-    how = tl.hour_of_week
-    out: dict[str, list[float]] = {}
-    for name, mon in rec.monitors.items():
-        busy, present = mon.areas_by_hour(tl.n_hours)
-        b = np.bincount(how[window], weights=busy[window], minlength=168)
-        p = np.bincount(how[window], weights=present[window], minlength=168)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[name] = [float(x) for x in np.where(p > 0, b / p, np.nan)]
-    return out
-
-
-def describe(sc: Scenario) -> Iterable[tuple[str, str, str]]:
-    for k in registry(sc):
-        yield k.name, k.unit, k.label
