@@ -252,7 +252,7 @@ def handle_call(w: World, req: Request, a: Answered, trusted: bool = False, warm
     if service in desk.dispatches:
         if service == "ambulance":
             delay = min(w.dispatch_delay(req.u, U_DISPATCH), duration)
-            env.process(services.ambulance_ride(w, req, w.need_priority[assigned], a.answered, delay))
+            w.spawn(req, services.ambulance_ride(w, req, w.need_priority[assigned], a.answered, delay))
             yield env.timeout(duration)
             _end_call(w, req, a)
             return
@@ -269,8 +269,8 @@ def handle_call(w: World, req: Request, a: Answered, trusted: bool = False, warm
             # the ambulance leaves while the GP-post triagist is still on the line; an MKA
             # call-taker listens in and confirms (a short warm call on the professional line)
             delay = min(w.dispatch_delay(req.u, U_DISPATCH), duration)
-            env.process(services.ambulance_ride(w, req, w.need_priority[assigned], a.answered, delay))
-            env.process(_warm_confirmation(w, req, target))
+            w.spawn(req, services.ambulance_ride(w, req, w.need_priority[assigned], a.answered, delay))
+            w.spawn(req, _warm_confirmation(w, req, target))
             yield env.timeout(duration)
             _end_call(w, req, a)
             return

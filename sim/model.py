@@ -28,8 +28,8 @@ from sim.records import (
     MonitorTable,
     ReplicationRecords,
     Request,
+    RequestColumns,
     RideLog,
-    request_table,
 )
 from sim.scenario import Scenario
 from sim.services import PRIORITY_RANK
@@ -139,9 +139,24 @@ class World:
         for name, team in sc.teams.items():
             self.service_pools[name] = pool(f"team_{name}", team.staff)
 
-        self.requests: list[Request] = []
+        self.alive: dict[int, Request] = {}
+        self.columns = RequestColumns()
         self.calls = CallLog()
         self.rides = RideLog()
+
+    def spawn(self, req: Request, generator: Any) -> simpy.Process:
+        """Start a process that belongs to a request; when a request's last process ends,
+        its record is written to the columns and the object is let go."""
+        req.live += 1
+        return self.env.process(self._tracked(req, generator))
+
+    def _tracked(self, req: Request, generator: Any):
+        result = yield from generator
+        req.live -= 1
+        if req.live == 0:
+            self.columns.add(req)
+            del self.alive[req.id]
+        return result
 
     def need_priority_or_lowest(self, need: int) -> int:
         return self.need_priority[need]
@@ -158,7 +173,7 @@ class World:
     # ------------------------------------------------------------------ arrivals
     def _arrivals(self, group: GroupDemand, counter: itertools.count):
         env = self.env
-        requests = self.requests
+        alive = self.alive
         start = desks_mod.request_process
         for batch in group.batches(self.streams, n_simulated_weeks(self.timeline)):
             times = batch.times.tolist()
@@ -170,8 +185,8 @@ class World:
                 yield env.timeout(t - env.now)
                 # a compact array of doubles: a request's random numbers cost 8 bytes each
                 req = Request(next(counter), group.index, needs[i], channels[i], urgent[i], array("d", rows[i].tobytes()), env.now)
-                requests.append(req)
-                env.process(start(self, req))
+                alive[req.id] = req
+                self.spawn(req, start(self, req))
 
     def run(self) -> ReplicationRecords:
         counter = itertools.count()
@@ -194,16 +209,19 @@ class World:
         monitors = {}
         end = self.timeline.end_min
         for name, p in self.pools.items():
-            log = np.array(p.log + [(end, *p.log[-1][1:])], dtype=float)
-            t = log[:, 0]
-            busy, present, waiting = (log[:, i].astype(np.int64) for i in (1, 2, 3))
+            t = np.append(np.array(p.log_t, dtype=float), end)
+            busy, present, waiting = (
+                np.append(np.array(col, dtype=np.int64), col[-1]) for col in (p.log_busy, p.log_present, p.log_waiting)
+            )
             still = sum(end - c.joined for c in p.waiting_now())
             monitors[name] = MonitorTable(name, t, busy, present, waiting, p.n_claims, p.total_wait + still)
         n_events = _events_scheduled(self.env)
-        # ids are assigned in arrival order across groups; keep the table sorted by id
-        self.requests.sort(key=lambda r: r.id)
+        # requests still in the system at the end are written as they stand
+        for rid in sorted(self.alive):
+            self.columns.add(self.alive[rid])
+        self.alive = {}
         return ReplicationRecords(
-            requests=request_table(self.requests),
+            requests=self.columns.table(),
             calls=self.calls.table(),
             rides=self.rides.table(),
             monitors=monitors,

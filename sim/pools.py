@@ -15,6 +15,7 @@ time-weighted area rather than a sum of service times.
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections.abc import Sequence
 
 import simpy
@@ -70,8 +71,11 @@ class StaffedPool:
         # Little's law bookkeeping: claims made, and minutes waited by claims that left the queue
         self.n_claims = 0
         self.total_wait = 0.0
-        # step-function log of (time, busy, on duty, waiting), one tuple per change
-        self.log: list[tuple[float, int, int, int]] = [(0.0, 0, 0, 0)]
+        # step-function log of (time, busy, on duty, waiting) at every change, as compact arrays
+        self.log_t = array("d", [0.0])
+        self.log_busy = array("l", [0])
+        self.log_present = array("l", [0])
+        self.log_waiting = array("l", [0])
         first = capacity_changes[0]
         if first[0] == 0.0:
             self._set_capacity(int(first[1]))
@@ -192,11 +196,15 @@ class StaffedPool:
 
     def _log(self) -> None:
         now = self.env.now
-        log = self.log
-        if log[-1][0] == now:
-            log[-1] = (now, self.busy, self.present, self.n_waiting)
+        if self.log_t[-1] == now:
+            self.log_busy[-1] = self.busy
+            self.log_present[-1] = self.present
+            self.log_waiting[-1] = self.n_waiting
         else:
-            log.append((now, self.busy, self.present, self.n_waiting))
+            self.log_t.append(now)
+            self.log_busy.append(self.busy)
+            self.log_present.append(self.present)
+            self.log_waiting.append(self.n_waiting)
 
     def waiting_now(self) -> list[Claim]:
         return [c for _, _, c in self._queue if c.state == 0]

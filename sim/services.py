@@ -100,7 +100,7 @@ def reach_patient(w: World, req: Request, service: str) -> bool:
             finish(w, req, CARE_GIVEN)
         return True
     if req.care_min != req.care_min:
-        w.env.process(escalate(w, req))
+        w.spawn(req, escalate(w, req))
     return False
 
 
@@ -136,9 +136,9 @@ def dispatch(w: World, req: Request, assigned: int, desk: Desk) -> None:
                     service = alt
                     break
     if service == "ambulance":
-        w.env.process(ambulance_ride(w, req, w.need_priority_or_lowest(assigned), w.env.now, 0.0))
+        w.spawn(req, ambulance_ride(w, req, w.need_priority_or_lowest(assigned), w.env.now, 0.0))
     else:
-        w.env.process(_service_process(w, req, service, assigned))
+        w.spawn(req, _service_process(w, req, service, assigned))
 
 
 def _service_process(w: World, req: Request, service: str, assigned: int):
@@ -154,7 +154,7 @@ def advice_given(w: World, req: Request, desk: Desk) -> None:
         return
     if not req.recontacted and req.u[U_RECONTACT] < w.need_recontact[req.need]:
         req.recontacted = True
-        w.env.process(_recontact(w, req, desk.name))
+        w.spawn(req, _recontact(w, req, desk.name))
     else:
         finish(w, req, ADVISED_BELOW_NEED)
 

@@ -57,8 +57,7 @@ def test_end_of_shift_finishes_call_in_hand() -> None:
     assert started_c == [10]
     assert pool.present == 1 and pool.busy == 0
     # on-duty count stays 2 until the leaver finishes at t=8
-    t = [row[0] for row in pool.log]
-    present = [row[2] for row in pool.log]
+    t, present = list(pool.log_t), list(pool.log_present)
     assert present[np.searchsorted(t, 7.9, side="right") - 1] == 2
     assert present[np.searchsorted(t, 8.0, side="right") - 1] == 1
 
