@@ -120,20 +120,21 @@ def run_metadata(sc: Scenario, source: str | None, seed: int, replications: list
     }
 
 
-def _clean(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """Data ready for JSON: non-finite floats become null, numpy scalars plain numbers."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, np.generic):
-        return _clean(value.item())
+        return json_safe(value.item())
     return value
 
 
 def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(_clean(data), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(json_safe(data), indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
 def _write_csv_gz(path: Path, columns: dict[str, np.ndarray | list[Any]]) -> None:

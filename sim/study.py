@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.experiment import Experiment, LocalExecutor, ScenarioResults, replicate
-from sim.output import RunFolder, run_metadata, slug, write_json
+from sim.output import RunFolder, json_safe, run_metadata, slug, write_json
 from sim.scenario import Scenario, validate_data
 
 META = "meta.json"
@@ -163,7 +163,7 @@ def _run(plan: StudyPlan, tmp: Path, final: Path, executor: LocalExecutor, progr
                     s, r = jobs[i]
                     path = _rep_file(tmp, s, r)
                     part = path.with_suffix(".part")
-                    part.write_text(json.dumps(_json_safe(result)))
+                    part.write_text(json.dumps(json_safe(result)))
                     os.replace(part, path)
                     results[s].replications[r] = json.loads(path.read_text())
                     bar.update(1)
@@ -185,16 +185,6 @@ def _run(plan: StudyPlan, tmp: Path, final: Path, executor: LocalExecutor, progr
     _finish(plan, exp, tmp)
     os.replace(tmp, final)
     return final
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 def _num(v: Any) -> float:
