@@ -182,7 +182,7 @@ def public_contact(w: World, req: Request, door: str, dialled_112: bool, kind: i
         if claim.state == 0:
             patience = desk.patience(req.u, call_pos(w, req, k, C_PATIENCE))
             env.timeout(patience).callbacks.append(claim.abandon)
-        state = yield claim.event
+        state = claim.state or (yield claim.event)
         if state == SERVED:
             return Answered(door, k, kind, urgent, placed, env.now, claim)
         w.calls.add(req.id, desk.index, kind, urgent, placed, NAN, env.now, state != CLOSED)
@@ -215,7 +215,7 @@ def professional_call(w: World, req: Request, door: str, kind: int) -> Proc:
     placed = w.env.now
     desk = w.desks[door]
     claim = desk.pool.claim(PRIORITY_PROFESSIONAL)
-    state = yield claim.event
+    state = claim.state or (yield claim.event)
     if state != SERVED:
         w.calls.add(req.id, desk.index, kind, True, placed, NAN, w.env.now)
         services.finish(w, req, DAYTIME_PRACTICE)
@@ -307,7 +307,7 @@ def _warm_confirmation(w: World, req: Request, door: str) -> Proc:
     placed = w.env.now
     desk = w.desks[door]
     claim = desk.pool.claim(PRIORITY_PROFESSIONAL)
-    state = yield claim.event
+    state = claim.state or (yield claim.event)
     if state != SERVED:
         w.calls.add(req.id, desk.index, CALL_WARM_TRANSFER, True, placed, NAN, w.env.now)
         return

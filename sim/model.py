@@ -148,15 +148,15 @@ class World:
         """Start a process that belongs to a request; when a request's last process ends,
         its record is written to the columns and the object is let go."""
         req.live += 1
-        return self.env.process(self._tracked(req, generator))
+        process = self.env.process(generator)
+        process.callbacks.append(lambda _event: self._process_ended(req))
+        return process
 
-    def _tracked(self, req: Request, generator: Any):
-        result = yield from generator
+    def _process_ended(self, req: Request) -> None:
         req.live -= 1
         if req.live == 0:
             self.columns.add(req)
             del self.alive[req.id]
-        return result
 
     def need_priority_or_lowest(self, need: int) -> int:
         return self.need_priority[need]

@@ -26,7 +26,9 @@ CLOSED = 3
 
 
 class Claim:
-    """A place in a pool's queue; its event fires with SERVED, ABANDONED or CLOSED."""
+    """A place in a pool's queue. A claim decided at once (served, or the pool is closed)
+    has no event and its ``state`` says so; otherwise its event fires with SERVED,
+    ABANDONED or CLOSED. Callers: ``state = claim.state or (yield claim.event)``."""
 
     __slots__ = ("event", "pool", "state", "joined", "shift")
 
@@ -141,19 +143,19 @@ class StaffedPool:
     def claim(self, priority: int) -> Claim:
         """Join the queue (lower priority number goes first; FIFO within a priority)."""
         now = self.env.now
-        claim = Claim(self.env.event(), self, now)
         self.n_claims += 1
-        if not self.is_open:
-            claim.state = CLOSED
-            claim.event.succeed(CLOSED)
-            return claim
-        if self.busy < self.present and not self._queue:
+        if not self.is_open or (self.busy < self.present and not self._queue):
+            # decided at once: no event, the caller reads ``state`` and goes on
+            claim = Claim(None, self, now)  # type: ignore[arg-type]
+            if not self.is_open:
+                claim.state = CLOSED
+                return claim
             claim.state = SERVED
             claim.shift = self.shift
             self.busy += 1
             self._log()
-            claim.event.succeed(SERVED)
             return claim
+        claim = Claim(self.env.event(), self, now)
         self._seq += 1
         heapq.heappush(self._queue, (priority, self._seq, claim))
         self.n_waiting += 1

@@ -184,7 +184,8 @@ def ambulance_ride(w: World, req: Request, priority: int, call_taken: float, del
     requested = env.now
     pool = w.ambulances
     claim = pool.claim(priority)
-    yield claim.event
+    if not claim.state:
+        yield claim.event
     assigned_at = env.now
     u = req.u
     ride_index = req.n_ambulance_rides
@@ -213,7 +214,7 @@ def gp_consult(w: World, req: Request, assigned: int):
     yield env.timeout(w.travel_to_post(req.u, U_TRAVEL_POST))
     pool = w.service_pools["gp_consult"]
     claim = pool.claim(-w.need_acuity[assigned])
-    state = yield claim.event
+    state = claim.state or (yield claim.event)
     if state != SERVED:
         finish(w, req, DAYTIME_PRACTICE)
         return
@@ -228,7 +229,7 @@ def home_visit(w: World, req: Request, assigned: int, service: str):
     env = w.env
     pool = w.service_pools[service]
     claim = pool.claim(-w.need_acuity[assigned])
-    state = yield claim.event
+    state = claim.state or (yield claim.event)
     if state != SERVED:
         finish(w, req, DAYTIME_PRACTICE)
         return

@@ -21,7 +21,7 @@ def _job(env, pool, log, name, start, duration, priority=1, patience=None):
     claim = pool.claim(priority)
     if patience is not None and claim.state == 0:
         env.timeout(patience).callbacks.append(claim.abandon)
-    state = yield claim.event
+    state = claim.state or (yield claim.event)
     log.append((name, state, env.now))
     if state == SERVED:
         yield env.timeout(duration)
