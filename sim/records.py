@@ -12,6 +12,7 @@ import math
 import operator
 from array import array
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -238,15 +239,27 @@ class RequestColumns:
     process has ended, and its Python object can then be dropped (the run keeps ~200 bytes
     per finished request instead of the whole object with its random numbers)."""
 
+    CHUNK = 4096
+
     def __init__(self) -> None:
         self._getter = operator.attrgetter(*(attr for _, attr, _ in REQUEST_COLUMNS))
         self._columns = [array(_ARRAY_CODE[dtype]) for _, _, dtype in REQUEST_COLUMNS]
+        self._pending: list[tuple[Any, ...]] = []
 
     def add(self, req: Request) -> None:
-        for column, value in zip(self._columns, self._getter(req), strict=True):
-            column.append(value)
+        # one tuple per request now; moved into the typed columns a chunk at a time
+        self._pending.append(self._getter(req))
+        if len(self._pending) >= self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            for column, values in zip(self._columns, zip(*self._pending, strict=True), strict=True):
+                column.extend(values)
+            self._pending = []
 
     def table(self) -> dict[str, np.ndarray]:
+        self._flush()
         out = {
             name: np.array(column, dtype=dtype)
             for (name, _, dtype), column in zip(REQUEST_COLUMNS, self._columns, strict=True)
