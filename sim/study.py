@@ -132,7 +132,42 @@ def _complete(results: list[ScenarioResults], reps: list[int]) -> bool:
     return all(r in s.replications for s in results for r in reps)
 
 
+LOCK = "running.pid"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _take_lock(tmp: Path) -> None:
+    """One process at a time works on an unfinished run folder."""
+    lock = tmp / LOCK
+    if lock.exists():
+        try:
+            pid = int(lock.read_text().strip() or "0")
+        except ValueError:
+            pid = 0
+        if pid and pid != os.getpid() and _pid_alive(pid):
+            raise ValueError(f"{tmp} is still being worked on by process {pid}; wait for it or stop it first")
+    lock.write_text(str(os.getpid()))
+
+
 def _run(plan: StudyPlan, tmp: Path, final: Path, executor: LocalExecutor, progress: bool | None) -> Path:
+    _take_lock(tmp)
+    try:
+        return _run_locked(plan, tmp, final, executor, progress)
+    finally:
+        (tmp / LOCK).unlink(missing_ok=True)
+        (final / LOCK).unlink(missing_ok=True)
+
+
+def _run_locked(plan: StudyPlan, tmp: Path, final: Path, executor: LocalExecutor, progress: bool | None) -> Path:
     from tqdm import tqdm
 
     results = _load_done(plan, tmp)

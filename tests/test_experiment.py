@@ -182,3 +182,19 @@ def test_precision_rule_adds_replications(tmp_path: Path) -> None:
     assert 2 < meta["replications_run"] <= 12
     assert meta["precision_achieved"] <= 0.05 or meta["replications_run"] == 12
 
+
+
+def test_a_folder_being_worked_on_is_not_resumed_twice(tmp_path: Path) -> None:
+    import os
+
+    scs = [_small("separate")]
+    with pytest.raises(StudyInterrupted) as info:
+        start(_plan(scs, 3, "l"), tmp_path, _Interrupting(after=1), progress=False)
+    partial = info.value.folder
+    assert not (partial / "running.pid").exists()  # released on interrupt
+    (partial / "running.pid").write_text(str(os.getppid()))  # a live process holds it
+    with pytest.raises(ValueError, match="still being worked on"):
+        resume(partial, LocalExecutor(1), progress=False)
+    (partial / "running.pid").write_text("999999999")  # a process that no longer exists
+    final = resume(partial, LocalExecutor(1), progress=False)
+    assert final.exists() and not (final / "running.pid").exists()
