@@ -746,7 +746,7 @@ def _strip_optional(tp: Any) -> Any:
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     choices = list(choices)
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+    hint = f"; did you mean '{close[0]}'?" if close else "."
     valid = ", ".join(choices) if len(choices) <= 12 else ", ".join(choices[:12]) + ", ..."
     return f"{hint} Valid here: {valid}"
 
