@@ -158,9 +158,6 @@ class World:
             self.columns.add(req)
             del self.alive[req.id]
 
-    def need_priority_or_lowest(self, need: int) -> int:
-        return self.need_priority[need]
-
     def fresh_row(self, length: int) -> list[float]:
         """More random numbers for a request (uniforms at even, normal quantiles at odd
         positions), from the overflow stream: used past the numbers drawn at creation."""

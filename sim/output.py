@@ -15,11 +15,8 @@ import math
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -60,19 +57,6 @@ class RunFolder:
             final = parent / f"{stamp}_{slug(name)}-{n}"
         self.final = final
         self.tmp = parent / f".{final.name}.partial"
-
-
-@contextmanager
-def atomic_run_folder(parent: Path, name: str) -> Iterator[RunFolder]:
-    """Yield a RunFolder whose ``tmp`` folder becomes ``final`` only if the block succeeds."""
-    folder = RunFolder(parent, name)
-    folder.tmp.mkdir()
-    try:
-        yield folder
-    except BaseException:
-        shutil.rmtree(folder.tmp, ignore_errors=True)
-        raise
-    folder.tmp.rename(folder.final)
 
 
 def git_commit() -> str | None:

@@ -268,16 +268,6 @@ class RequestColumns:
         return {name: values[order] for name, values in out.items()}
 
 
-def request_table(requests: list[Request]) -> dict[str, np.ndarray]:
-    getter = operator.attrgetter(*(attr for _, attr, _ in REQUEST_COLUMNS))
-    rows = [getter(r) for r in requests]
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in REQUEST_COLUMNS]
-    return {
-        column: np.array(values, dtype=dtype)
-        for (column, _, dtype), values in zip(REQUEST_COLUMNS, columns, strict=True)
-    }
-
-
 @dataclass
 class MonitorTable:
     """Step functions of busy and on-duty counts of one pool."""

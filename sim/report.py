@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from sim.kpis import registry
-
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("misrouted.", "Misrouted requests"),
     ("answer.", "Time to answer"),
@@ -535,7 +533,3 @@ def _differences(exp: Any) -> list[tuple[str, list[str]]]:
         if any(v != values[0] for v in values[1:]):
             out.append((key, ["-" if v is None else str(v) for v in values]))
     return out
-
-
-def kpi_sections(sc: Any) -> list[str]:
-    return list(dict.fromkeys(_section(k.name) for k in registry(sc)))

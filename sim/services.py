@@ -136,7 +136,7 @@ def dispatch(w: World, req: Request, assigned: int, desk: Desk) -> None:
                     service = alt
                     break
     if service == "ambulance":
-        w.spawn(req, ambulance_ride(w, req, w.need_priority_or_lowest(assigned), w.env.now, 0.0))
+        w.spawn(req, ambulance_ride(w, req, w.need_priority[assigned], w.env.now, 0.0))
     else:
         w.spawn(req, _service_process(w, req, service, assigned))
 

@@ -6,7 +6,6 @@ holiday is treated as a Sunday for demand, staffing and the GP post's opening ho
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -54,10 +53,6 @@ class Timeline:
         after = np.where(dow >= 5, True, weekday_open) | is_holiday
         return cls(warmup, arrivals_end, end, n_hours, eff.astype(np.int64), after.astype(bool))
 
-    def is_after_hours(self, t_min: float) -> bool:
-        h = int(t_min // MIN_PER_HOUR)
-        return bool(self.after_hours[min(h, self.n_hours - 1)])
-
     def hourly_series_changes(self, per_how: list[float] | np.ndarray) -> list[tuple[float, float]]:
         """Change points (time, value) of a quantity given per effective hour of week."""
         values = np.asarray(per_how)[self.hour_of_week]
@@ -89,7 +84,3 @@ class Timeline:
 def staffing_per_hour_of_week(sc: Scenario, staffing: dict[str, int]) -> list[int]:
     parts = sc.calendar.day_part_of_hour()
     return [int(staffing[p]) for p in parts]
-
-
-def date_of(sc: Scenario, t_min: float) -> dt.datetime:
-    return dt.datetime.combine(sc.calendar.start_date, dt.time()) + dt.timedelta(minutes=t_min)
