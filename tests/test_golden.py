@@ -1,0 +1,101 @@
+"""Golden fingerprint: bit-identical results of the shipped forms.
+
+Each case runs one short replication (one reporting week, fixed seed and replication
+number) and hashes every record column (requests, calls, rides, every staffed pool's log)
+and every KPI. The hashes are compared with ``tests/reference/golden_fingerprint.json``.
+
+A change meant to keep results (a refactoring, a speed-up) must leave every hash as it is.
+A change meant to alter results regenerates the reference in its own commit and says why:
+
+    python tests/test_golden.py --update
+
+Unlike the statistical ``check`` gate, this test also catches a change that only reshuffles
+random numbers (for example a reordered random-number row), which ``check`` would accept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+REFERENCE = ROOT / "tests" / "reference" / "golden_fingerprint.json"
+SEED = 20270104
+REPLICATION = 1
+# (case name, scenario file, --set overrides)
+CASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("separate", "groningen_separate.yaml", ()),
+    ("colocated", "groningen_colocated.yaml", ()),
+    ("central", "groningen_central.yaml", ()),
+    ("separate_handover", "groningen_separate.yaml", ("behaviour.shift_change=handover",)),
+)
+
+
+def _digest(values: Any) -> str:
+    array = np.ascontiguousarray(np.asarray(values))
+    h = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+    h.update(array.tobytes())
+    return h.hexdigest()[:20]
+
+
+def fingerprint_of(records: Any, kpis: dict[str, float]) -> dict[str, str]:
+    """One short hash per record column and pool log, and one over every KPI value."""
+    out: dict[str, str] = {}
+    for table_name in ("requests", "calls", "rides"):
+        table = getattr(records, table_name)
+        for column in sorted(table):
+            out[f"{table_name}.{column}"] = _digest(table[column])
+    for pool in sorted(records.monitors):
+        monitor = records.monitors[pool]
+        for column in ("t", "busy", "present", "waiting"):
+            out[f"pool.{pool}.{column}"] = _digest(getattr(monitor, column))
+        out[f"pool.{pool}.totals"] = _digest(
+            np.array([float(monitor.n_claims), float(monitor.total_wait)])
+        )
+    kpi_text = "\n".join(f"{name}={float(kpis[name]).hex()}" for name in sorted(kpis))
+    out["kpis"] = hashlib.sha256(kpi_text.encode()).hexdigest()[:20]
+    return out
+
+
+def compute(case: tuple[str, str, tuple[str, ...]]) -> dict[str, str]:
+    """Run one case and return its fingerprint."""
+    from sim.model import run_replication
+    from sim.scenario import load_scenario
+
+    _, file_name, overrides = case
+    sc = load_scenario(ROOT / "scenarios" / file_name, ("run.weeks=1", *overrides))
+    result = run_replication(sc, REPLICATION, SEED)
+    return fingerprint_of(result.records, result.kpis)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_results_are_bit_identical_to_the_reference(case: tuple[str, str, tuple[str, ...]]) -> None:
+    reference = json.loads(REFERENCE.read_text())[case[0]]
+    measured = compute(case)
+    changed = sorted(k for k in reference.keys() | measured.keys() if reference.get(k) != measured.get(k))
+    assert not changed, (
+        f"{len(changed)} fingerprint entries changed for '{case[0]}' (first ones: {changed[:8]}); "
+        "if the change of results is intended, regenerate with: python tests/test_golden.py --update"
+    )
+
+
+def _update() -> None:
+    data = {case[0]: compute(case) for case in CASES}
+    REFERENCE.parent.mkdir(parents=True, exist_ok=True)
+    REFERENCE.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {REFERENCE.relative_to(ROOT)}: {len(data)} cases")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--update"]:
+        sys.exit("usage: python tests/test_golden.py --update")
+    _update()
