@@ -28,7 +28,7 @@ import simpy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.model import run_replication  # noqa: E402
+from sim.experiments.replicate import run_replication  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 

@@ -33,8 +33,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_model import bare_mmc  # noqa: E402
 
-from sim.experiment import LocalExecutor, replicate  # noqa: E402
-from sim.model import run_replication  # noqa: E402
+from sim.experiments.executors import LocalExecutor  # noqa: E402
+from sim.experiments.replicate import replicate  # noqa: E402
+from sim.experiments.replicate import run_replication  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 FORMS = ("separate", "colocated", "central")
@@ -77,7 +78,7 @@ def peak_rss_mb(weeks: int, save_records: bool) -> float:
         import sys, tempfile
         sys.path.insert(0, {str(ROOT)!r})
         from pathlib import Path
-        from sim.experiment import replicate
+        from sim.experiments.replicate import replicate
         from sim.scenario import load_scenario
         sc = load_scenario({str(ROOT / "scenarios" / "groningen_separate.yaml")!r}, ["run.weeks={weeks}"])
         out = Path(tempfile.mkdtemp()) / "requests.csv.gz" if {save_records!r} else None

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.paths import groningen
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 
 EXIT_OK = 0
@@ -18,10 +18,7 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SCENARIOS = tuple(
-    str(ROOT / "scenarios" / f"groningen_{form}.yaml") for form in ("separate", "colocated", "central")
-)
+DEFAULT_SCENARIOS = tuple(str(groningen(form)) for form in ("separate", "colocated", "central"))
 DEFAULT_REPLICATIONS_COMPARE = 20
 
 
@@ -40,8 +37,16 @@ def _share(text: str) -> float:
 
 
 def _study_options(p: argparse.ArgumentParser, default_reps: int) -> None:
-    p.add_argument("--weeks", type=_positive, metavar="N", help="reporting weeks after the warm-up (overrides run.weeks)")
-    p.add_argument("--seed", type=int, metavar="S", help="base seed (overrides run.seed of every scenario)")
+    """The options of every command that runs a study (run, compare, sweep)."""
+    p.add_argument(
+        "--weeks",
+        type=_positive,
+        metavar="N",
+        help="reporting weeks after the warm-up (overrides run.weeks)",
+    )
+    p.add_argument(
+        "--seed", type=int, metavar="S", help="base seed (overrides run.seed of every scenario)"
+    )
     p.add_argument(
         "--out",
         type=Path,
@@ -49,133 +54,224 @@ def _study_options(p: argparse.ArgumentParser, default_reps: int) -> None:
         metavar="DIR",
         help="folder under which a new run folder <date-time>_<name> is created (default: results)",
     )
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="override any scenario field, e.g. --set gp_post.triagists.weekday_evening=6 "
+    _set_option(
+        p,
+        "override any scenario field, e.g. --set gp_post.triagists.weekday_evening=6 "
         "(repeatable; applied to every scenario; validated like the file)",
     )
+    _replication_options(p, default_reps)
+    p.add_argument(
+        "--resume",
+        type=Path,
+        metavar="FOLDER",
+        help="finish an interrupted run from its unfinished folder (the scenarios and options "
+        "stored there are used)",
+    )
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (it is also off when output is not a terminal)",
+    )
+
+
+def _replication_options(p: argparse.ArgumentParser, default_reps: int) -> None:
+    if default_reps:
+        reps_help = f"replications per scenario (default {default_reps})"
+    else:
+        reps_help = "replications per point (default: the sweep file's)"
     p.add_argument(
         "--replications",
         type=_positive,
         default=default_reps,
         metavar="N",
-        help=(f"replications per scenario (default {default_reps})" if default_reps else "replications per point (default: the sweep file's)")
-        + "; with --precision, the starting number",
+        help=reps_help + "; with --precision, the starting number",
     )
     p.add_argument(
         "--precision",
         type=_share,
         metavar="R",
-        help="add replications until the relative 95 %% half-width of the headline figures (and of their "
-        "paired differences) is at most R, e.g. 0.05",
+        help="add replications until the relative 95 %% half-width of the headline figures (and "
+        "of their paired differences) is at most R, e.g. 0.05",
     )
-    p.add_argument("--max-replications", type=_positive, default=200, metavar="N", help="cap for --precision (default 200)")
+    p.add_argument(
+        "--max-replications",
+        type=_positive,
+        default=200,
+        metavar="N",
+        help="cap for --precision (default 200)",
+    )
     p.add_argument(
         "--workers",
         type=_positive,
         default=os.cpu_count() or 1,
         metavar="N",
-        help="processes running replications in parallel (default: all cores); results do not depend on it",
+        help="processes running replications in parallel (default: all cores); results do not "
+        "depend on it",
     )
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="run replications on a dask.distributed cluster: a scheduler address (tcp://host:8786) or 'local' "
-        "for a local cluster (needs: pip install -e '.[dask]'); results are identical to local runs",
+        help="run replications on a dask.distributed cluster: a scheduler address "
+        "(tcp://host:8786) or 'local' for a local cluster (needs: pip install -e '.[dask]'); "
+        "results are identical to local runs",
     )
-    p.add_argument(
-        "--resume",
-        type=Path,
-        metavar="FOLDER",
-        help="finish an interrupted run from its unfinished folder (the scenarios and options stored there are used)",
-    )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (it is also off when output is not a terminal)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="run_sim.py",
-        description="After-hours acute care simulator: compare separate front doors (112 and the GP post) "
-        "with a single coordination desk. Without a command, runs the default comparison of the three "
-        "Groningen forms and writes its report.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def _add_run(sub: Any) -> None:
     run = sub.add_parser(
         "run",
         help="run one scenario and write its results",
-        description="Run a scenario (one replication unless --replications says more). Writes meta.json, "
-        "summary.json, summary.csv, kpis_by_replication.csv, figures/, report.html and the records "
-        "(requests.csv.gz, calls.csv.gz, rides.csv.gz for a single replication) into a new folder under --out.",
+        description="Run a scenario (one replication unless --replications says more). Writes "
+        "meta.json, summary.json, summary.csv, kpis_by_replication.csv, figures/, report.html "
+        "and the records (requests.csv.gz, calls.csv.gz, rides.csv.gz for a single "
+        "replication) into a new folder under --out.",
     )
     run.add_argument("scenario", type=Path, nargs="?", help="scenario YAML file")
     _study_options(run, 1)
-    run.add_argument("--no-records", action="store_true", help="do not write the per-request record files")
+    run.add_argument(
+        "--no-records", action="store_true", help="do not write the per-request record files"
+    )
 
+
+def _add_compare(sub: Any) -> None:
     compare = sub.add_parser(
         "compare",
         help="compare scenarios on paired replications",
-        description="Run every scenario on the same replication numbers and seed and report each KPI per scenario "
-        "with its interval, and the paired difference to the first scenario with its interval and p-value.",
+        description="Run every scenario on the same replication numbers and seed and report "
+        "each KPI per scenario with its interval, and the paired difference to the first "
+        "scenario with its interval and p-value.",
     )
-    compare.add_argument("scenarios", type=Path, nargs="*", help="scenario YAML files (the first is the baseline)")
+    compare.add_argument(
+        "scenarios", type=Path, nargs="*", help="scenario YAML files (the first is the baseline)"
+    )
     _study_options(compare, DEFAULT_REPLICATIONS_COMPARE)
-    compare.add_argument("--save-requests", action="store_true", help="also write the records of every replication")
+    compare.add_argument(
+        "--save-requests", action="store_true", help="also write the records of every replication"
+    )
 
-    check_cmd = sub.add_parser(
+
+def _add_check(sub: Any) -> None:
+    check = sub.add_parser(
         "check",
         help="regression gate: compare a fixed reference set of runs with stored reference results",
-        description="Run the reference set (scenarios, seed, replications and weeks stored with the reference) and "
-        "compare every KPI with the stored results, with a tolerance from the replication spread. Exits 1 and "
-        "lists every KPI that drifted.",
+        description="Run the reference set (scenarios, seed, replications and weeks stored with "
+        "the reference) and compare every KPI with the stored results, with a tolerance from the "
+        "replication spread. Exits 1 and lists every KPI that drifted.",
     )
-    check_cmd.add_argument("--update", action="store_true", help="rewrite the stored reference from this run (deliberately)")
-    check_cmd.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE", help="override a field of every reference scenario (to see the gate catch a change)")
-    check_cmd.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, metavar="N", help="parallel processes (default: all cores)")
+    check.add_argument(
+        "--update",
+        action="store_true",
+        help="rewrite the stored reference from this run (deliberately)",
+    )
+    _set_option(check, "override a field of every reference scenario (to see the gate catch a change)")
+    _workers_option(check)
 
+
+def _add_validate(sub: Any) -> None:
     val = sub.add_parser(
         "validate",
         help="compare the Groningen separate scenario with published Dutch figures",
-        description="Run the Groningen separate scenario over several replications and print, for each published "
-        "figure (parameters.md section 3), the model's value with its 95 %% interval, the source's band and "
-        "whether it lies inside. With --theory, also run the reductions of the model to solvable queueing cases.",
+        description="Run the Groningen separate scenario over several replications and print, "
+        "for each published figure (docs/VALIDATION.md), the model's value with its 95 %% "
+        "interval, the source's band and whether it lies inside. With --theory, also run the "
+        "reductions of the model to solvable queueing cases.",
     )
-    val.add_argument("--replications", type=_positive, default=10, metavar="N", help="replications (default 10)")
-    val.add_argument("--weeks", type=_positive, default=4, metavar="N", help="reporting weeks per replication (default 4)")
-    val.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, metavar="N", help="parallel processes (default: all cores)")
-    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE", help="override a field of the scenario")
-    val.add_argument("--theory", action="store_true", help="also check the queueing-theory reductions (scenarios/validation/)")
-    val.add_argument("--markdown", action="store_true", help="print Markdown tables (as in docs/VALIDATION.md)")
+    val.add_argument(
+        "--replications", type=_positive, default=10, metavar="N", help="replications (default 10)"
+    )
+    val.add_argument(
+        "--weeks",
+        type=_positive,
+        default=4,
+        metavar="N",
+        help="reporting weeks per replication (default 4)",
+    )
+    _workers_option(val)
+    _set_option(val, "override a field of the scenario")
+    val.add_argument(
+        "--theory",
+        action="store_true",
+        help="also check the queueing-theory reductions (scenarios/validation/)",
+    )
+    val.add_argument(
+        "--markdown", action="store_true", help="print Markdown tables (as in docs/VALIDATION.md)"
+    )
 
+
+def _add_sweep(sub: Any) -> None:
     sweep = sub.add_parser(
         "sweep",
         help="run a parameter sweep (grid, one at a time, or Latin hypercube) from a sweep file",
-        description="Run every point of a sweep file (a base scenario plus the fields to vary) on the same "
-        "replication numbers and seed. Writes sweep_tidy.csv (one row per point, replication and KPI), "
-        "sweep_summary.csv (per point with intervals) and figures of the headline KPIs against each field "
-        "(tornado charts for one-at-a-time sweeps). Resumable with --resume.",
+        description="Run every point of a sweep file (a base scenario plus the fields to vary) "
+        "on the same replication numbers and seed. Writes sweep_tidy.csv (one row per point, "
+        "replication and KPI), sweep_summary.csv (per point with intervals) and figures of the "
+        "headline KPIs against each field (tornado charts for one-at-a-time sweeps). Resumable "
+        "with --resume.",
     )
-    sweep.add_argument("sweep_file", type=Path, nargs="?", help="sweep YAML file (see scenarios/sweeps/)")
+    sweep.add_argument(
+        "sweep_file", type=Path, nargs="?", help="sweep YAML file (see scenarios/sweeps/)"
+    )
     _study_options(sweep, 0)
     sweep.set_defaults(replications=None)
 
-    sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)", description="Print the JSON Schema that scenario files follow.")
 
+def _add_scenario_tools(sub: Any) -> None:
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of scenario files (for editors)",
+        description="Print the JSON Schema that scenario files follow.",
+    )
     check = sub.add_parser(
         "validate-scenario",
         help="check scenario files without running them",
         description="Load and validate scenario files; print every problem with its location.",
     )
     check.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files")
-    check.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE", help="override a field")
+    _set_option(check, "override a field")
+
+
+def _set_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help=help_text,
+    )
+
+
+def _workers_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="parallel processes (default: all cores)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: every command with its options."""
+    parser = argparse.ArgumentParser(
+        prog="run_sim.py",
+        description="After-hours acute care simulator: compare separate front doors (112 and the "
+        "GP post) with a single coordination desk. Without a command, runs the default "
+        "comparison of the three Groningen forms and writes its report.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run(sub)
+    _add_compare(sub)
+    _add_check(sub)
+    _add_validate(sub)
+    _add_sweep(sub)
+    _add_scenario_tools(sub)
     return parser
 
 
-def _load(path: Path, overrides: Sequence[str], weeks: int | None = None, seed: int | None = None) -> Scenario:
+def _load(
+    path: Path, overrides: Sequence[str], weeks: int | None = None, seed: int | None = None
+) -> Scenario:
     extra = list(overrides)
     if weeks is not None:
         extra.append(f"run.weeks={weeks}")
@@ -185,6 +281,7 @@ def _load(path: Path, overrides: Sequence[str], weeks: int | None = None, seed: 
 
 
 def _load_all(paths: Sequence[Path], args: argparse.Namespace) -> list[Scenario]:
+    """Every scenario, validated; all problems of all files are raised together."""
     problems = []
     out = []
     for path in paths:
@@ -197,22 +294,32 @@ def _load_all(paths: Sequence[Path], args: argparse.Namespace) -> list[Scenario]
     return out
 
 
-@contextlib.contextmanager
-def _executor(args: argparse.Namespace) -> Iterator[Any]:
-    """The local process pool or a dask cluster, closed when the command is done."""
-    from sim.experiment import make_executor
+def _run_study(args: argparse.Namespace, plan: Any, command: str) -> Path | None:
+    """Start the plan (or resume ``--resume``) on the chosen executor, writing the report or
+    the sweep's figures at the end; None when interrupted (the message is printed)."""
+    from sim.experiments.executors import make_executor
+    from sim.experiments.study import StudyInterrupted, resume, start
+    from sim.report import write_study_outputs
 
+    progress = False if args.no_progress else None
     executor = make_executor(args.scheduler, args.workers)
     try:
-        yield executor
+        if plan is None:
+            return resume(args.resume, executor, progress, write_study_outputs)
+        return start(plan, args.out, executor, progress, write_study_outputs)
+    except StudyInterrupted as exc:
+        message = str(exc)
+        if command == "sweep":
+            message = message.replace("compare --resume", "sweep --resume")
+            message = message.replace(" (or sweep --resume)", "")
+        print(f"\n{message}", file=sys.stderr)
+        return None
     finally:
-        close = getattr(executor, "close", None)
-        if close is not None:
-            close()
+        executor.close()
 
 
 def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requests: bool) -> int:
-    from sim.study import StudyInterrupted, StudyPlan, resume, start
+    from sim.experiments.study import StudyPlan
 
     plan = None
     if args.resume is None:
@@ -236,23 +343,16 @@ def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requ
             save_requests=save_requests,
             kind=kind,
         )
-    progress = False if args.no_progress else None
-    with _executor(args) as executor:
-        try:
-            if plan is None:
-                folder = resume(args.resume, executor, progress)
-            else:
-                folder = start(plan, args.out, executor, progress)
-        except StudyInterrupted as exc:
-            print(f"\n{exc}", file=sys.stderr)
-            return EXIT_INTERRUPTED
+    folder = _run_study(args, plan, kind)
+    if folder is None:
+        return EXIT_INTERRUPTED
     _print_summary(folder)
     return EXIT_OK
 
 
 def _print_summary(folder: Path) -> None:
-    from sim.output import relative
-    from sim.report import text_summary
+    from sim.experiments.runfiles import relative
+    from sim.report.text import text_summary
 
     data = json.loads((folder / "summary.json").read_text())
     meta = data["meta"]
@@ -264,33 +364,39 @@ def _print_summary(folder: Path) -> None:
     comparison = [{**c, "difference": num(c["difference"])} for c in data["comparison"]]
     reps = meta["replications_run"]
     title = (
-        f"{' vs '.join(s['name'] for s in meta['scenarios'])}: {reps} replication{'s' if reps != 1 else ''}, "
-        f"seed {meta['seed']}; mean [95 % CI]" + ("; other scenarios: mean (paired difference to the first)" if len(meta["scenarios"]) > 1 else "")
+        f"{' vs '.join(s['name'] for s in meta['scenarios'])}: "
+        f"{reps} replication{'s' if reps != 1 else ''}, seed {meta['seed']}; mean [95 % CI]"
     )
+    if len(meta["scenarios"]) > 1:
+        title += "; other scenarios: mean (paired difference to the first)"
     print(text_summary(rows, comparison, title))
     print(f"\nResults and report: {relative(folder)}{os.sep}report.html")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """``run``: one scenario (one replication unless told more), with its records."""
     paths = [args.scenario] if args.scenario is not None else []
     return _study(args, paths, "run", save_requests=not args.no_records)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    """``compare`` (and no command): scenarios on paired replications."""
     paths = list(args.scenarios) or [Path(p) for p in DEFAULT_SCENARIOS]
     return _study(args, paths, "compare", save_requests=args.save_requests)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.output import relative
-    from sim.study import StudyInterrupted, StudyPlan, resume, start
-    from sim.sweep import load_sweep, point_table, sweep_meta
+    """``sweep``: every point of a sweep file on paired replications."""
+    from sim.experiments.runfiles import relative
+    from sim.experiments.study import StudyPlan
+    from sim.experiments.sweep import load_sweep, point_table, sweep_meta
 
     if args.resume is None and args.sweep_file is None:
         print("run_sim.py sweep: give a sweep file (or --resume FOLDER)", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.overrides:
-        print("run_sim.py sweep: --set is not taken here; put fixed changes in the base scenario", file=sys.stderr)
+        message = "--set is not taken here; put fixed changes in the base scenario"
+        print(f"run_sim.py sweep: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     plan = None
     if args.resume is None:
@@ -307,34 +413,38 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             kind="sweep",
             sweep=sweep_meta(sw),
         )
-    progress = False if args.no_progress else None
-    with _executor(args) as executor:
-        try:
-            folder = resume(args.resume, executor, progress) if plan is None else start(plan, args.out, executor, progress)
-        except StudyInterrupted as exc:
-            message = str(exc).replace("compare --resume", "sweep --resume").replace(" (or sweep --resume)", "")
-            print(f"\n{message}", file=sys.stderr)
-            return EXIT_INTERRUPTED
+    folder = _run_study(args, plan, "sweep")
+    if folder is None:
+        return EXIT_INTERRUPTED
     print(f"\nSweep results: {relative(folder)} (sweep_tidy.csv, sweep_summary.csv, figures/)")
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from sim.regression import run_check
+    """``check``: the regression gate."""
+    from sim.experiments.regression import run_check
 
     return run_check(update=args.update, overrides=args.overrides, workers=args.workers)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.validation import format_table, format_theory, run_validation, theory_checks
+    """``validate``: Groningen today against published figures (and theory with --theory)."""
+    from sim.validation.published import format_table, run_validation
+    from sim.validation.theory import format_theory, theory_checks
 
-    rows = run_validation(args.replications, args.weeks, args.workers, overrides=tuple(args.overrides))
-    print(f"Groningen separate vs published Dutch figures ({args.replications} replications of {args.weeks} weeks; "
-          "model mean with 95 % interval)")
+    rows = run_validation(
+        args.replications, args.weeks, args.workers, overrides=tuple(args.overrides)
+    )
+    print(
+        f"Groningen separate vs published Dutch figures ({args.replications} replications of "
+        f"{args.weeks} weeks; model mean with 95 % interval)"
+    )
     print(format_table(rows, markdown=args.markdown))
     outside = [r for r in rows if not r.inside]
-    print(f"\n{len(rows) - len(outside)} of {len(rows)} figures inside their source band"
-          + ("; see docs/VALIDATION.md for the others" if outside else ""))
+    print(
+        f"\n{len(rows) - len(outside)} of {len(rows)} figures inside their source band"
+        + ("; see docs/VALIDATION.md for the others" if outside else "")
+    )
     if args.theory:
         theory = theory_checks(args.replications, max(2, args.weeks // 2), workers=args.workers)
         print("\nReductions to queueing theory (99.9 % intervals)")
@@ -343,11 +453,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(_args: argparse.Namespace) -> int:
+    """``schema``: print the JSON Schema of scenario files."""
     print(json.dumps(scenario_json_schema(), indent=2))
     return EXIT_OK
 
 
 def cmd_validate_scenario(args: argparse.Namespace) -> int:
+    """``validate-scenario``: check files without running them."""
     status = EXIT_OK
     for path in args.scenarios:
         try:
@@ -360,30 +472,36 @@ def cmd_validate_scenario(args: argparse.Namespace) -> int:
     return status
 
 
+HANDLERS = {
+    "run": cmd_run,
+    "compare": cmd_compare,
+    "check": cmd_check,
+    "sweep": cmd_sweep,
+    "validate": cmd_validate,
+    "schema": cmd_schema,
+    "validate-scenario": cmd_validate_scenario,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (2 for bad input, 130 for Ctrl-C)."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         # no command: the default comparison of the three Groningen forms
         argv = ["compare", *argv]
     args = parser.parse_args(argv)
-    handlers = {
-        "run": cmd_run,
-        "compare": cmd_compare,
-        "check": cmd_check,
-        "sweep": cmd_sweep,
-        "validate": cmd_validate,
-        "schema": cmd_schema,
-        "validate-scenario": cmd_validate_scenario,
-    }
     if args.command is None:
         parser.print_help()
         return EXIT_OK
     try:
-        return handlers[args.command](args)
+        return HANDLERS[args.command](args)
     except ScenarioError as exc:
         print(exc, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) in the scenario; nothing was simulated or written.", file=sys.stderr)
+        print(
+            f"{len(exc.problems)} problem(s) in the scenario; nothing was simulated or written.",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted before any replication finished; nothing was written", file=sys.stderr)

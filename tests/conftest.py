@@ -1,59 +1,14 @@
-"""Shared helpers: scenarios built from the shipped Groningen base by small changes."""
+"""Test tiers. Every test not marked ``slow`` or ``validation`` also carries ``quick``, so
+``python -m pytest -m quick`` runs a tier that covers every module in a few minutes, while
+``python -m pytest`` (the README's and CI's command) runs everything but the long
+validation runs, and ``python -m pytest -m validation`` runs those."""
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-from typing import Any
-
 import pytest
 
-from sim.scenario import Scenario, load_raw, validate_data
 
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ROOT / "scenarios"
-BASE = SCENARIOS / "groningen_base.yaml"
-
-_BASE_DATA: dict[str, Any] | None = None
-
-
-def base_data() -> dict[str, Any]:
-    global _BASE_DATA
-    if _BASE_DATA is None:
-        _BASE_DATA = load_raw(BASE)
-    return copy.deepcopy(_BASE_DATA)
-
-
-def merge(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    for key, value in changes.items():
-        atomic = isinstance(value, dict) and ("__replace__" in value or "dist" in value)
-        if isinstance(value, dict) and isinstance(data.get(key), dict) and not atomic:
-            merge(data[key], value)
-        else:
-            if isinstance(value, dict):
-                value = {k: v for k, v in value.items() if k != "__replace__"}
-            data[key] = value
-    return data
-
-
-def scenario(changes: dict[str, Any] | None = None, **top: Any) -> Scenario:
-    """The Groningen base with changes merged in (provenance notes dropped: tests replace
-    whole sections that the notes refer to)."""
-    data = base_data()
-    data.pop("provenance", None)
-    merge(data, changes or {})
-    merge(data, top)
-    return validate_data(data)
-
-
-def all_parts(value: int) -> dict[str, int]:
-    return {p: value for p in base_data()["calendar"]["day_parts"]}
-
-
-def fixed(minutes: float) -> dict[str, Any]:
-    return {"dist": "fixed", "mean_min": minutes}
-
-
-@pytest.fixture
-def repo_root() -> Path:
-    return ROOT
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") is None and item.get_closest_marker("validation") is None:
+            item.add_marker(pytest.mark.quick)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import scenario
-from sim.experiment import DaskExecutor, LocalExecutor
-from sim.study import StudyPlan, start
+from helpers import scenario
+from sim.experiments.executors import DaskExecutor, LocalExecutor
+from sim.experiments.study import StudyPlan, start
 
 pytest.importorskip("dask.distributed")
 

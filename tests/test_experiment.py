@@ -11,11 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import scenario
-from sim.experiment import LocalExecutor, paired_difference, replicate, t_interval
-from sim.kpis import KpiContext
-from sim.model import World
-from sim.study import StudyInterrupted, StudyPlan, resume, start
+from helpers import scenario
+from sim.experiments.executors import LocalExecutor
+from sim.experiments.replicate import replicate
+from sim.experiments.statistics import paired_difference, t_interval
+from sim.experiments.study import StudyInterrupted, StudyPlan, resume, start
+from sim.measures.kpis import KpiContext
+from sim.model import simulate
+from sim.model.calendar import Timeline
+from sim.model.demand import GroupDemand
+from sim.report import write_study_outputs
 
 
 def _plan(scenarios, reps: int, name: str = "t") -> StudyPlan:
@@ -79,10 +84,7 @@ def test_interval_covers_a_known_mean_about_95_percent_of_the_time() -> None:
     reporting window); 300 independent 5-replication intervals should cover it ~95 % of
     the time. Binomial sd at n=300 is 1.26 points; we accept 0.91-0.99 (over 3 sd)."""
     sc = scenario({"region": {"population": 8000}, "run": {"weeks": 1, "warmup_days": 0, "drain_hours": 0}})
-    world = World(sc, 0, 0)
-    tl = world.timeline
-    from sim.demand import GroupDemand
-
+    tl = Timeline.from_scenario(sc)
     truth = 0.0
     hours = np.arange(tl.n_hours)
     window = (hours * 60 >= tl.warmup_end_min) & (hours * 60 < tl.arrivals_end_min) & tl.after_hours
@@ -94,9 +96,8 @@ def test_interval_covers_a_known_mean_about_95_percent_of_the_time() -> None:
     for trial in range(trials):
         values = []
         for r in range(5):
-            w = World(sc, r, 1000 + trial)
-            rec = w.run()
-            values.append(KpiContext(sc, w.timeline, rec).n_reported / sc.run.weeks)
+            run = simulate(sc, r, 1000 + trial)
+            values.append(KpiContext(sc, run.timeline, run.records).n_reported / sc.run.weeks)
         iv = t_interval(values)
         covered += iv.low <= truth <= iv.high
     assert 0.91 <= covered / trials <= 0.99, covered / trials
@@ -149,7 +150,8 @@ class _Html(HTMLParser):
 
 
 def test_report_is_self_contained_and_embeds_every_figure(tmp_path: Path) -> None:
-    folder = start(_plan([_small("separate"), _small("central")], 2), tmp_path, LocalExecutor(1), progress=False)
+    plan = _plan([_small("separate"), _small("central")], 2)
+    folder = start(plan, tmp_path, LocalExecutor(1), progress=False, write_outputs=write_study_outputs)
     text = (folder / "report.html").read_text()
     parser = _Html()
     parser.feed(text)

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import all_parts, fixed, scenario
-from sim.demand import CHANNEL_112, CHANNEL_GP_POST
-from sim.model import run_replication
-from sim.records import CALL_FIRST, DESK_INDEX, OUTCOMES
+from helpers import all_parts, fixed, scenario
+from sim.codes import CALL_FIRST, CHANNEL_112, CHANNEL_GP_POST, DESK_INDEX
+from sim.codes import OUTCOME_NAMES as OUTCOMES
+from sim.experiments.replicate import run_replication
 
 HUGE = 500
 
@@ -79,7 +79,7 @@ def deterministic(need: str, dial_112: bool, form: str, **extra: Any) -> Any:
             "return_to_base": fixed(12),
         },
     }
-    from conftest import merge
+    from helpers import merge
 
     merge(changes, extra)
     return scenario(changes)
@@ -184,7 +184,7 @@ def test_huge_staff_means_no_queueing(form: str) -> None:
     # unanswered calls are only those that reached the GP post while it was closed
     unanswered = np.isnan(wait)
     assert (c["desk"][unanswered] == DESK_INDEX["gp_post"]).all()
-    from sim.timeline import Timeline
+    from sim.model.calendar import Timeline
 
     open_at_end = Timeline.from_scenario(sc).after_hours[(c["ended_min"][unanswered] // 60).astype(int)]
     assert not open_at_end.any()

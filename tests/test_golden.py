@@ -68,7 +68,7 @@ def fingerprint_of(records: Any, kpis: dict[str, float]) -> dict[str, str]:
 
 def compute(case: tuple[str, str, tuple[str, ...]]) -> dict[str, str]:
     """Run one case and return its fingerprint."""
-    from sim.model import run_replication
+    from sim.experiments.replicate import run_replication
     from sim.scenario import load_scenario
 
     _, file_name, overrides = case

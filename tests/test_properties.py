@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import SCENARIOS
-from sim.model import run_replication
-from sim.records import CARE_GIVEN, IN_SYSTEM, OUTCOMES
+from helpers import SCENARIOS
+from sim.codes import OUTCOME_CARE_GIVEN as CARE_GIVEN
+from sim.codes import OUTCOME_IN_SYSTEM as IN_SYSTEM
+from sim.codes import OUTCOME_NAMES as OUTCOMES
+from sim.experiments.replicate import run_replication
 from sim.scenario import load_scenario
 
 FORMS = ("separate", "colocated", "central")

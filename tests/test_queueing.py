@@ -1,4 +1,4 @@
-"""Exact queueing formulas (``sim.queueing``) against tables, closed forms and independent
+"""Exact queueing formulas (``sim.validation.queueing``) against tables, closed forms and independent
 numerical solutions of the underlying Markov chains."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from scipy import integrate, sparse, stats
 from scipy.sparse import linalg as sparse_linalg
 
-from sim.queueing import (
+from sim.validation.queueing import (
     ErlangA,
     MMc,
     erlang_b,
@@ -423,7 +423,7 @@ def test_invalid_input_raises_value_error(call: Callable[[], object]) -> None:
 
 
 def test_periodic_erlang_a_with_constant_rate_is_erlang_a() -> None:
-    from sim.queueing import periodic_erlang_a_abandonment
+    from sim.validation.queueing import periodic_erlang_a_abandonment
 
     lam, mu, c, theta = 2 / 3, 1 / 6, 5, 0.1
     share = periodic_erlang_a_abandonment([lam] * 24, mu, c, theta, cycles=12)
@@ -432,7 +432,7 @@ def test_periodic_erlang_a_with_constant_rate_is_erlang_a() -> None:
 
 def test_periodic_erlang_a_peaks_cost_more_than_the_average_rate() -> None:
     """With the same mean rate, alternating busy and quiet hours lose more callers."""
-    from sim.queueing import periodic_erlang_a_abandonment
+    from sim.validation.queueing import periodic_erlang_a_abandonment
 
     mu, c, theta = 1 / 6, 5, 0.1
     flat = periodic_erlang_a_abandonment([0.6] * 4, mu, c, theta)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from sim.regression import REFERENCE, compare_with_reference, run_check
+from sim.experiments.regression import REFERENCE, compare_with_reference, run_check
 
 
 def test_reference_exists() -> None:

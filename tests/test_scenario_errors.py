@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE, ROOT, SCENARIOS
+from helpers import BASE, ROOT, SCENARIOS
 from sim.scenario import ScenarioError, load_scenario, scenario_json_schema
 
 LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<path>[^:]+): (?P<msg>.+)$")
@@ -118,7 +118,7 @@ def test_staffing_must_name_every_day_part(tmp_path: Path) -> None:
     # deep merge keeps the other parts, so remove one through the raw content instead
     sc = load_scenario(path)
     assert sc.mka.call_takers["weekday_day"] == 1
-    from conftest import base_data
+    from helpers import base_data
     from sim.scenario import validate_data
 
     data = base_data()
@@ -129,7 +129,7 @@ def test_staffing_must_name_every_day_part(tmp_path: Path) -> None:
 
 
 def test_cross_references_are_checked() -> None:
-    from conftest import base_data
+    from helpers import base_data
     from sim.scenario import validate_data
 
     data = base_data()

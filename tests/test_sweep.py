@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SCENARIOS
-from sim.experiment import LocalExecutor
+from helpers import SCENARIOS
+from sim.experiments.executors import LocalExecutor
+from sim.experiments.study import StudyInterrupted, StudyPlan, resume, start
+from sim.experiments.sweep import load_sweep, sweep_meta
+from sim.report import write_study_outputs
 from sim.scenario import ScenarioError
-from sim.study import StudyInterrupted, StudyPlan, resume, start
-from sim.sweep import load_sweep, sweep_meta
 
 SWEEPS = SCENARIOS / "sweeps"
 
@@ -96,7 +97,7 @@ def test_interrupted_sweep_resumes_without_recomputing(tmp_path: Path) -> None:
     with pytest.raises(StudyInterrupted) as info:
         start(plan(), tmp_path / "a", _StopAfter(after=6), progress=False)
     counting = _Counting()
-    final = resume(info.value.folder, counting, progress=False)
+    final = resume(info.value.folder, counting, progress=False, write_outputs=write_study_outputs)
     assert counting.jobs == 5 * 2 - 6  # only the unfinished replications ran
     whole = start(plan(), tmp_path / "b", LocalExecutor(2), progress=False)
     assert (final / "sweep_tidy.csv").read_text() == (whole / "sweep_tidy.csv").read_text()

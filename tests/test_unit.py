@@ -8,12 +8,16 @@ import numpy as np
 import pytest
 import simpy
 
-from conftest import scenario
-from sim.pools import ABANDONED, CLOSED, SERVED, StaffedPool
-from sim.records import _integrate
+from helpers import scenario
+from sim.codes import CLAIM_ABANDONED as ABANDONED
+from sim.codes import CLAIM_CLOSED as CLOSED
+from sim.codes import CLAIM_SERVED as SERVED
+from sim.measures.monitors import step_integral
+from sim.model.calendar import Timeline
+from sim.model.draws import duration_sampler
+from sim.model.pools import StaffedPool
+from sim.model.streams import Streams
 from sim.scenario import Duration
-from sim.streams import Streams
-from sim.timeline import Timeline
 
 
 def _job(env, pool, log, name, start, duration, priority=1, patience=None):
@@ -104,7 +108,7 @@ def test_duration_samplers_have_the_stated_mean(spec: dict) -> None:
     from scipy.special import ndtri
 
     d = Duration(**spec)
-    f = d.sampler()
+    f = duration_sampler(d)
     u = np.random.default_rng(1).random(200_000)
     rows = np.column_stack([u, ndtri(u)]).tolist()
     x = np.array([f(row, 0) for row in rows])
@@ -152,7 +156,7 @@ def test_step_integration_exact() -> None:
     v = np.array([1, 3, 0, 0])
     edges = np.array([0.0, 60.0, 120.0])
     # hour 0: 30*1 + 30*3 = 120; hour 1: 30*3 + 30*0 = 90
-    assert np.allclose(_integrate(t, v, edges), [120.0, 90.0])
+    assert np.allclose(step_integral(t, v, edges), [120.0, 90.0])
 
 
 def test_handover_rule_starts_the_new_shift_on_time() -> None:

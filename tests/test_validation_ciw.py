@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from conftest import SCENARIOS
-from sim.demand import GroupDemand
-from sim.experiment import LocalExecutor, t_interval
-from sim.kpis import compute_kpis
-from sim.model import World
+from helpers import SCENARIOS
+from sim.experiments.executors import LocalExecutor
+from sim.experiments.replicate import run_replication
+from sim.experiments.statistics import t_interval
+from sim.model.calendar import Timeline, staffing_per_hour_of_week
+from sim.model.demand import GroupDemand
 from sim.scenario import Scenario, load_scenario
-from sim.timeline import staffing_per_hour_of_week
 
 ciw = pytest.importorskip("ciw")
 
@@ -32,8 +32,7 @@ CASE = SCENARIOS / "validation" / "time_varying_desk.yaml"
 
 
 def ours(sc: Scenario, replication: int) -> dict[str, float]:
-    world = World(sc, replication, sc.run.seed)
-    kpis = compute_kpis(sc, world.timeline, world.run())
+    kpis = run_replication(sc, replication, sc.run.seed).kpis
     return {
         "abandon": kpis["answer.coordination.abandoned_share"],
         "wait_served": kpis["answer.coordination.mean_min"],
@@ -42,7 +41,7 @@ def ours(sc: Scenario, replication: int) -> dict[str, float]:
 
 def theirs(sc: Scenario, replication: int) -> dict[str, float]:
     """The same case built directly in Ciw from the scenario's own numbers."""
-    tl = World(sc, 0, 0).timeline
+    tl = Timeline.from_scenario(sc)
     names = list(sc.demand.groups)
     rates = GroupDemand(sc, tl, names.index("calls"), "calls").rate_per_hour[:168] / 60.0
     staff = staffing_per_hour_of_week(sc, sc.coordination.agents)

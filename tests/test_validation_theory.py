@@ -20,7 +20,7 @@ import statistics
 
 import pytest
 
-from sim.validation import format_theory, theory_checks
+from sim.validation.theory import format_theory, theory_checks
 
 
 def _check(rows, max_relative: float, max_median_relative: float) -> None:
@@ -53,17 +53,18 @@ def test_pooling_gain_is_positive_in_theory_and_simulation() -> None:
 def test_time_varying_desk_matches_the_exact_markov_chain() -> None:
     """Hour-of-week arrivals, constant staff (level rule), exponential calls and patience:
     the periodic Markov chain gives the exact long-run abandonment share."""
-    from conftest import SCENARIOS
-    from sim.demand import GroupDemand
-    from sim.experiment import LocalExecutor, t_interval
-    from sim.model import World
-    from sim.queueing import periodic_erlang_a_abandonment
+    from helpers import SCENARIOS
+    from sim.experiments.executors import LocalExecutor
+    from sim.experiments.statistics import t_interval
+    from sim.model.calendar import Timeline
+    from sim.model.demand import GroupDemand
     from sim.scenario import load_scenario
+    from sim.validation.queueing import periodic_erlang_a_abandonment
 
     parts = ["weekday_day", "weekday_evening", "weekday_late_evening", "weekday_night", "weekend_day", "weekend_evening", "weekend_night"]
     overrides = ("run.weeks=2", "behaviour.shift_change=level", *(f"coordination.agents.{p}=4" for p in parts))
     sc = load_scenario(SCENARIOS / "validation" / "time_varying_desk.yaml", overrides)
-    tl = World(sc, 0, 0).timeline
+    tl = Timeline.from_scenario(sc)
     rates = GroupDemand(sc, tl, list(sc.demand.groups).index("calls"), "calls").rate_per_hour[:168] / 60.0
     triage = sc.coordination.triage
     exact = periodic_erlang_a_abandonment(rates, 1 / triage.handle_time["default"].mean, 4, 1 / triage.patience.mean)
@@ -75,8 +76,6 @@ def test_time_varying_desk_matches_the_exact_markov_chain() -> None:
 
 
 def _abandon_share(sc, replication: int) -> float:
-    from sim.kpis import compute_kpis
-    from sim.model import World
+    from sim.experiments.replicate import run_replication
 
-    world = World(sc, replication, sc.run.seed)
-    return compute_kpis(sc, world.timeline, world.run())["answer.coordination.abandoned_share"]
+    return run_replication(sc, replication, sc.run.seed).kpis["answer.coordination.abandoned_share"]

@@ -3,7 +3,8 @@
 One record per request (every step's time, the doors it reached, the dispositions it got,
 who served it and how it ended), one per call, and one per ambulance ride. Times are minutes
 since clock 0; ``nan`` means "did not happen". At the end of a run the records become numpy
-columns (``RequestTable`` etc.), which the KPIs read.
+columns (``ReplicationRecords``), which the measures read. Category columns hold the
+integer codes of ``sim.codes``.
 """
 
 from __future__ import annotations
@@ -16,46 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from sim.codes import OUTCOME_IN_SYSTEM, TRIAGE_CORRECT
+
 NAN = math.nan
-
-# request outcomes
-IN_SYSTEM = 0
-CARE_GIVEN = 1  # an acceptable service reached the patient
-ADVISED_BELOW_NEED = 2  # got telephone advice although it needed more, and did not call again
-ABANDONED = 3  # gave up after hanging up in a queue (or after too many calls)
-REFERRAL_GAVE_UP = 4  # told to phone the GP post and did not
-DAYTIME_PRACTICE = 5  # the GP post closed before it was served: handed to daytime care
-WALKED_IN_ED = 6  # went straight to the emergency department
-OUTCOMES = (
-    "in_system",
-    "care_given",
-    "advised_below_need",
-    "abandoned",
-    "referral_gave_up",
-    "daytime_practice",
-    "walked_in_ed",
-)
-
-DESKS = ("mka", "gp_post", "coordination")
-DESK_INDEX = {d: i for i, d in enumerate(DESKS)}
-
-# call kinds
-CALL_FIRST, CALL_REDIAL, CALL_SWITCH, CALL_REFERRAL, CALL_RECONTACT = 0, 1, 2, 3, 4
-CALL_HANDOVER, CALL_WARM_TRANSFER, CALL_PROFESSIONAL = 5, 6, 7
-CALL_KINDS = (
-    "first",
-    "redial",
-    "switch",
-    "referral",
-    "recontact",
-    "handover",
-    "warm_transfer",
-    "professional",
-)
-PUBLIC_CALL_KINDS = (CALL_FIRST, CALL_REDIAL, CALL_SWITCH, CALL_REFERRAL, CALL_RECONTACT)
-
-# mis-triage direction
-TRIAGE_CORRECT, TRIAGE_OVER, TRIAGE_UNDER, TRIAGE_OTHER = 0, 1, 2, 3
 
 
 class Request:
@@ -67,7 +31,7 @@ class Request:
         "need",
         "channel",
         "urgent_line",
-        "u",
+        "draws",
         "arrival_min",
         "n_calls",
         "n_redials",
@@ -90,16 +54,25 @@ class Request:
         "end_min",
         "last_dialled_112",
         "recontacted",
-        "live",
+        "n_live_processes",
     )
 
-    def __init__(self, rid: int, group: int, need: int, channel: int, urgent_line: bool, u, t: float):
+    def __init__(
+        self,
+        rid: int,
+        group: int,
+        need: int,
+        channel: int,
+        urgent_line: bool,
+        draws: array[float],
+        t: float,
+    ):
         self.id = rid
-        self.group = group
-        self.need = need
-        self.channel = channel
-        self.urgent_line = urgent_line
-        self.u = u
+        self.group = group  # demand group (index in the scenario's groups)
+        self.need = need  # true need (index in the scenario's needs)
+        self.channel = channel  # the door tried first (sim.codes CHANNEL_*)
+        self.urgent_line = urgent_line  # chose the GP post's urgent line
+        self.draws = draws  # the request's random numbers (layout: sim.model.draws)
         self.arrival_min = t
         self.n_calls = 0
         self.n_redials = 0
@@ -108,21 +81,21 @@ class Request:
         self.n_transfers = 0
         self.n_triages = 0
         self.n_escalations = 0
-        self.first_desk = -1
+        self.first_desk = -1  # the desk that answered first (sim.codes DESK_*), -1: none
         self.first_answer_min = NAN
         self.wrong_door = False
-        self.first_assigned = -1
-        self.mistriage = TRIAGE_CORRECT
-        self.misrouted_triage = TRIAGE_CORRECT
-        self.care_min = NAN
-        self.care_service = -1
+        self.first_assigned = -1  # the need the first triage assigned, -1: never triaged
+        self.mistriage = TRIAGE_CORRECT  # direction of the first triage error
+        self.misrouted_triage = TRIAGE_CORRECT  # ... of the first error to a wrong service before care
+        self.care_min = NAN  # an acceptable professional reached the patient
+        self.care_service = -1  # the service that gave that care (index in scenario services)
         self.n_ambulance_rides = 0
         self.ed_arrival_min = NAN
-        self.outcome = IN_SYSTEM
+        self.outcome = OUTCOME_IN_SYSTEM
         self.end_min = NAN
-        self.last_dialled_112 = False
-        self.recontacted = False
-        self.live = 0  # processes of this request still running
+        self.last_dialled_112 = False  # the last public number dialled was 112
+        self.recontacted = False  # already called again after advice
+        self.n_live_processes = 0  # SimPy processes of this request still running
 
 
 class CallLog:
@@ -143,7 +116,7 @@ class CallLog:
     def add(
         self, request: int, desk: int, kind: int, urgent: bool, placed: float, answered: float, ended: float, abandoned: bool = False
     ) -> None:
-        """One call; ``answered`` is nan when nobody answered (hung up, or the desk closed)."""
+        """Log one call; ``answered`` is nan when nobody answered (hung up, or desk closed)."""
         self.request.append(request)
         self.desk.append(desk)
         self.kind.append(kind)
@@ -154,6 +127,7 @@ class CallLog:
         self.abandoned.append(abandoned)
 
     def table(self) -> dict[str, np.ndarray]:
+        """The calls as numpy columns."""
         return {
             "request": np.array(self.request, dtype=np.int64),
             "desk": np.array(self.desk, dtype=np.int64),
@@ -180,7 +154,17 @@ class RideLog:
         self.on_scene = array("d")
         self.conveyed = array("b")
 
-    def add(self, request: int, priority: int, call_taken: float, requested: float, assigned: float, on_scene: float, conveyed: bool) -> None:
+    def add(
+        self,
+        request: int,
+        priority: int,
+        call_taken: float,
+        requested: float,
+        assigned: float,
+        on_scene: float,
+        conveyed: bool,
+    ) -> None:
+        """Log one ride (when its vehicle is on scene)."""
         self.request.append(request)
         self.priority.append(priority)
         self.call_taken.append(call_taken)
@@ -190,6 +174,7 @@ class RideLog:
         self.conveyed.append(conveyed)
 
     def table(self) -> dict[str, np.ndarray]:
+        """The rides as numpy columns."""
         return {
             "request": np.array(self.request, dtype=np.int64),
             "priority": np.array(self.priority, dtype=np.int64),
@@ -247,6 +232,7 @@ class RequestColumns:
         self._pending: list[tuple[Any, ...]] = []
 
     def add(self, req: Request) -> None:
+        """Write a finished request's record (the object can be dropped afterwards)."""
         # one tuple per request now; moved into the typed columns a chunk at a time
         self._pending.append(self._getter(req))
         if len(self._pending) >= self.CHUNK:
@@ -259,6 +245,7 @@ class RequestColumns:
             self._pending = []
 
     def table(self) -> dict[str, np.ndarray]:
+        """The requests as numpy columns, in request-number order."""
         self._flush()
         out = {
             name: np.array(column, dtype=dtype)
@@ -270,7 +257,8 @@ class RequestColumns:
 
 @dataclass
 class MonitorTable:
-    """Step functions of busy and on-duty counts of one pool."""
+    """Step functions of one staffed pool: at each time in ``t`` the numbers busy, on duty
+    and waiting from then on (right-continuous), and its Little's-law totals."""
 
     name: str
     t: np.ndarray
@@ -280,26 +268,11 @@ class MonitorTable:
     n_claims: int = 0
     total_wait: float = 0.0  # minutes waited by all claims, those still waiting counted to the end
 
-    def areas_by_hour(self, n_hours: int) -> tuple[np.ndarray, np.ndarray]:
-        """Busy-minutes and on-duty-minutes in each simulated hour."""
-        edges = np.arange(n_hours + 1, dtype=float) * 60.0
-        return _integrate(self.t, self.busy, edges), _integrate(self.t, self.present, edges)
-
-
-def _integrate(t: np.ndarray, v: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Integral of the right-continuous step function (t, v) over consecutive edges."""
-    v = v.astype(float)
-    seg = np.diff(t) * v[:-1]
-    cum = np.concatenate(([0.0], np.cumsum(seg)))
-    idx = np.searchsorted(t, edges, side="right") - 1
-    idx = np.clip(idx, 0, len(t) - 1)
-    at_edges = cum[idx] + v[idx] * (edges - t[idx])
-    at_edges = np.where(edges < t[0], 0.0, at_edges)
-    return np.diff(at_edges)
-
 
 @dataclass
 class ReplicationRecords:
+    """Everything one replication recorded: requests, calls, rides and pool logs."""
+
     requests: dict[str, np.ndarray]
     calls: dict[str, np.ndarray]
     rides: dict[str, np.ndarray]

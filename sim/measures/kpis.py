@@ -6,7 +6,7 @@ over the after-hours hours of the same window. Families of KPIs (per desk, per u
 staff group) are defined once as templates and expanded for the scenario at hand, so the
 report and the comparison iterate over one registry.
 
-Definitions (see DESIGN.md §3 for the words):
+Definitions (docs/MODEL.md gives the words their full meaning):
 
 * time to answer: a public call placed -> a person answers it (112 calls include the
   national 112 desk); within-norm shares count answered-within-norm over all calls offered.
@@ -24,24 +24,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.demand import CHANNEL_112, CHANNEL_GP_POST
-from sim.records import (
-    ABANDONED,
+from sim.codes import (
+    AMBULANCE_A1,
     CALL_HANDOVER,
     CALL_WARM_TRANSFER,
+    CHANNEL_112,
+    CHANNEL_GP_POST,
     DESK_INDEX,
-    IN_SYSTEM,
-    OUTCOMES,
+    OUTCOME_ABANDONED,
+    OUTCOME_IN_SYSTEM,
+    OUTCOME_NAMES,
+    OUTCOME_REFERRAL_GAVE_UP,
     PUBLIC_CALL_KINDS,
-    REFERRAL_GAVE_UP,
     TRIAGE_CORRECT,
     TRIAGE_OVER,
     TRIAGE_UNDER,
-    ReplicationRecords,
 )
-from sim.scenario import Scenario
-from sim.services import PRIORITY_RANK
-from sim.timeline import Timeline
+from sim.measures.monitors import areas_by_hour
+from sim.model.calendar import Timeline
+from sim.model.records import ReplicationRecords
+from sim.scenario.schema import Scenario
 
 NAN = math.nan
 A1_NORM_MIN = 15.0
@@ -99,7 +101,7 @@ class KpiContext:
         hi = int(math.ceil(tl.arrivals_end_min / 60))
         self.window_hours = (hours >= lo) & (hours < hi) & tl.after_hours
         self.pool_areas = {
-            name: mon.areas_by_hour(tl.n_hours) for name, mon in rec.monitors.items()
+            name: areas_by_hour(mon, tl.n_hours) for name, mon in rec.monitors.items()
         }
 
 
@@ -298,7 +300,7 @@ def _rides_gp_share(ctx: KpiContext) -> float:
 
 
 def _a1_mask(ctx: KpiContext) -> np.ndarray:
-    return ctx.ride_reported & (ctx.rec.rides["priority"] == PRIORITY_RANK["A1"])
+    return ctx.ride_reported & (ctx.rec.rides["priority"] == AMBULANCE_A1)
 
 
 def _a1_response(ctx: KpiContext) -> np.ndarray:
@@ -322,12 +324,12 @@ def _ed_per_week(ctx: KpiContext) -> float:
 
 
 def _in_system(ctx: KpiContext) -> float:
-    return float((ctx.rec.requests["outcome"] == IN_SYSTEM).sum())
+    return float((ctx.rec.requests["outcome"] == OUTCOME_IN_SYSTEM).sum())
 
 
 def _gave_up(ctx: KpiContext) -> float:
     o = ctx.rec.requests["outcome"][ctx.reported]
-    return _share((o == ABANDONED) | (o == REFERRAL_GAVE_UP))
+    return _share((o == OUTCOME_ABANDONED) | (o == OUTCOME_REFERRAL_GAVE_UP))
 
 
 def registry(sc: Scenario) -> list[Kpi]:
@@ -363,7 +365,7 @@ def registry(sc: Scenario) -> list[Kpi]:
         Kpi("ed.arrivals.per_week", "arrivals/week", "Emergency department arrivals per week", _ed_per_week),
         Kpi("requests.in_system_at_end", "requests", "Requests still in the system at the end of the drain period (all hours)", _in_system),
     ]
-    for code, name in enumerate(OUTCOMES):
+    for code, name in enumerate(OUTCOME_NAMES):
         if name == "in_system":
             continue
         out.append(Kpi(f"outcome.{name}.share", "share", f"Outcome share: {name.replace('_', ' ')}", _outcome_share(code)))
@@ -385,6 +387,6 @@ def pool_names(sc: Scenario) -> list[str]:
     return names
 
 
-def compute_kpis(sc: Scenario, tl: Timeline, rec: ReplicationRecords) -> dict[str, float]:
-    ctx = KpiContext(sc, tl, rec)
-    return {k.name: k.formula(ctx) for k in registry(sc)}
+def compute_kpis(ctx: KpiContext) -> dict[str, float]:
+    """Every KPI of the scenario for one replication."""
+    return {k.name: k.formula(ctx) for k in registry(ctx.sc)}

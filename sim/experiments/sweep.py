@@ -19,25 +19,24 @@ from __future__ import annotations
 
 import csv
 import itertools
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.scenario import (
-    Problem,
-    Scenario,
-    ScenarioError,
-    _compose_file,
-    _pydantic_problems,
-    load_scenario,
-)
+from sim.experiments.comparison import Experiment
+from sim.experiments.runfiles import write_csv
+from sim.experiments.statistics import t_interval
+from sim.scenario.loader import load_scenario
+from sim.scenario.problems import Problem, ScenarioError, pydantic_problems
+from sim.scenario.schema import Scenario
+from sim.scenario.source import compose_file, field_value
 
 
 class Range(BaseModel):
+    """A continuous range of a swept field (Latin hypercube designs)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     low: float
     high: float
@@ -51,6 +50,8 @@ class Range(BaseModel):
 
 
 class SweepFile(BaseModel):
+    """The content of a sweep file: base scenario, design, fields and their values."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(min_length=1)
     description: str = ""
@@ -84,6 +85,8 @@ class SweepFile(BaseModel):
 
 @dataclass(frozen=True)
 class Point:
+    """One point of a sweep: the value of every swept field."""
+
     index: int
     values: dict[str, Any]  # field -> value at this point (every swept field)
     varied: str | None = None  # one_at_a_time: the field moved away from the base
@@ -91,6 +94,8 @@ class Point:
 
 @dataclass
 class Sweep:
+    """A loaded sweep: its file, base scenario, points and one validated scenario each."""
+
     spec: SweepFile
     source: Path
     base: Scenario
@@ -104,22 +109,14 @@ def _format_value(value: Any) -> str:
     return str(value) if not isinstance(value, str) else value
 
 
-def _base_value(base: Scenario, dotted: str) -> Any:
-    node: Any = base.model_dump(mode="json")
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def _expand(spec: SweepFile, base: Scenario) -> list[Point]:
     names = list(spec.fields)
     if spec.design == "grid":
         combos = itertools.product(*(spec.fields[n] for n in names))  # type: ignore[misc]
         return [Point(i, dict(zip(names, combo, strict=True))) for i, combo in enumerate(combos)]
     if spec.design == "one_at_a_time":
-        base_values = {n: _base_value(base, n) for n in names}
+        base_dump = base.model_dump(mode="json")
+        base_values = {n: field_value(base_dump, n) for n in names}
         points = [Point(0, dict(base_values), None)]
         for name in names:
             for value in spec.fields[name]:  # type: ignore[union-attr]
@@ -146,7 +143,7 @@ def load_sweep(path: str | Path, weeks: int | None = None, seed: int | None = No
     """Load a sweep file and validate every point's scenario; raise ScenarioError."""
     path = Path(path)
     problems: list[Problem] = []
-    data, positions = _compose_file(path, problems)
+    data, positions = compose_file(path, problems)
     if problems:
         raise ScenarioError(problems)
     if not isinstance(data, dict):
@@ -154,7 +151,7 @@ def load_sweep(path: str | Path, weeks: int | None = None, seed: int | None = No
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_pydantic_problems(exc, positions, SweepFile)) from None
+        raise ScenarioError(pydantic_problems(exc, positions, SweepFile)) from None
     base_path = path.parent / spec.base
     if not base_path.exists():
         raise ScenarioError([Problem(positions.find(("base",)), "base", f"base scenario '{spec.base}' does not exist")])
@@ -204,98 +201,52 @@ def sweep_meta(sweep: Sweep) -> dict[str, Any]:
     }
 
 
-def write_sweep_outputs(folder: Path, info: dict[str, Any], exp: Any) -> None:
-    from sim.experiment import t_interval
-
-    kpis = exp.kpis()
+def summary_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
+    """Per point and KPI: the swept values, the mean and its interval."""
     fields = info["fields"]
-    points = info["points"]
     reps = exp.replications
-    with (folder / "sweep_tidy.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["point", *fields, "replication", "kpi", "value"])
-        for point, res in zip(points, exp.scenarios, strict=True):
-            for r in reps:
-                values = res.replications[r]["kpis"]
-                for k in kpis:
-                    v = values.get(k.name)
-                    writer.writerow([point["index"], *(point["values"][f] for f in fields), r, k.name, "" if v is None else v])
-    summary_rows = []
-    for point, res in zip(points, exp.scenarios, strict=True):
-        for k in kpis:
+    rows = []
+    for point, res in zip(info["points"], exp.scenarios, strict=True):
+        for k in exp.kpis():
             if k.name not in res.replications[reps[0]]["kpis"]:
                 continue
             iv = t_interval(res.kpi_values(k.name, reps))
-            summary_rows.append(
-                {"point": point["index"], **{f: point["values"][f] for f in fields}, "varied": point["varied"] or "",
-                 "kpi": k.name, "unit": k.unit, "mean": iv.mean, "ci_low": iv.low, "ci_high": iv.high, "n": iv.n}
+            rows.append(
+                {
+                    "point": point["index"],
+                    **{f: point["values"][f] for f in fields},
+                    "varied": point["varied"] or "",
+                    "kpi": k.name,
+                    "unit": k.unit,
+                    "mean": iv.mean,
+                    "ci_low": iv.low,
+                    "ci_high": iv.high,
+                    "n": iv.n,
+                }
             )
-    with (folder / "sweep_summary.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(summary_rows[0]))
-        writer.writeheader()
-        for row in summary_rows:
-            writer.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()})
-    _plots(folder, info, summary_rows, [k for k in kpis if k.headline])
+    return rows
 
 
-def _plots(folder: Path, info: dict[str, Any], rows: list[dict[str, Any]], headline: list[Any]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = folder / "figures"
-    out.mkdir(exist_ok=True)
+def write_sweep_tables(folder: Path, info: dict[str, Any], exp: Experiment) -> None:
+    """``sweep_tidy.csv`` (point, swept values, replication, KPI, value) and
+    ``sweep_summary.csv`` (per point and KPI, with intervals)."""
+    kpis = exp.kpis()
     fields = info["fields"]
-    design = info["design"]
-    by_kpi: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_kpi.setdefault(row["kpi"], []).append(row)
-    for k in headline:
-        data = by_kpi.get(k.name)
-        if not data:
-            continue
-        scale = 100.0 if k.unit == "share" else 1.0
-        unit = "%" if k.unit == "share" else k.unit
-        if design == "one_at_a_time":
-            base = next(r for r in data if r["varied"] == "")
-            fig, ax = plt.subplots(figsize=(7, 0.6 + 0.5 * len(fields)))
-            spans = []
-            for f in fields:
-                pts = [r for r in data if r["varied"] == f]
-                means = [r["mean"] * scale for r in pts]
-                spans.append((f, min(means + [base["mean"] * scale]), max(means + [base["mean"] * scale])))
-            spans.sort(key=lambda s: s[2] - s[1])
-            for i, (_field, lo, hi) in enumerate(spans):
-                ax.barh(i, hi - lo, left=lo, color="white", edgecolor="black", hatch="//")
-            ax.axvline(base["mean"] * scale, color="black", linewidth=1)
-            ax.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=7)
-            ax.set_xlabel(f"{k.label} ({unit})", fontsize=8)
-            ax.set_title("One field at a time around the base (line)", fontsize=9)
-        else:
-            fig, axes = plt.subplots(1, len(fields), figsize=(3.6 * len(fields), 3.2), squeeze=False)
-            for ax, f in zip(axes[0], fields, strict=True):
-                x = np.array([r[f] for r in data], dtype=float)
-                y = np.array([r["mean"] for r in data], dtype=float) * scale
-                lo = np.array([r["ci_low"] for r in data], dtype=float) * scale
-                hi = np.array([r["ci_high"] for r in data], dtype=float) * scale
-                if design == "grid":
-                    # mean over the other fields at each value, with the points behind it
-                    values = sorted(set(x))
-                    ax.plot(values, [y[x == v].mean() for v in values], color="black", marker="o")
-                ax.errorbar(x, y, yerr=[np.nan_to_num(y - lo), np.nan_to_num(hi - y)], fmt=".", color="#777777", capsize=2)
-                ax.set_xlabel(f, fontsize=7)
-                ax.set_ylabel(f"{unit}", fontsize=8)
-                ax.tick_params(labelsize=7)
-            fig.suptitle(k.label, fontsize=9)
-        fig.tight_layout()
-        name = k.name.replace(".", "_")
-        fig.savefig(out / f"{name}.png", dpi=110)
-        fig.savefig(out / f"{name}.svg")
-        plt.close(fig)
+    with (folder / "sweep_tidy.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["point", *fields, "replication", "kpi", "value"])
+        for point, res in zip(info["points"], exp.scenarios, strict=True):
+            values_at = [point["values"][f] for f in fields]
+            for r in exp.replications:
+                values = res.replications[r]["kpis"]
+                for k in kpis:
+                    v = values.get(k.name)
+                    writer.writerow([point["index"], *values_at, r, k.name, "" if v is None else v])
+    write_csv(folder / "sweep_summary.csv", summary_rows(info, exp))
 
 
 def point_table(sweep: Sweep) -> str:
+    """The sweep's points as a plain-text table."""
     fields = list(sweep.spec.fields)
     lines = ["point  " + "  ".join(fields)]
     for p in sweep.points:

@@ -1,33 +1,44 @@
-"""A study on disk: the run folder of ``run`` and ``compare``, from start to report.
+"""A study on disk: the run folder of ``run``, ``compare`` and ``sweep``, from start to end.
 
 The folder is built under a hidden ``.<name>.partial`` name: ``meta.json`` first (with the
 full content of every scenario, so the study can be resumed from the folder alone), then one
 small JSON file per finished replication as it arrives. Only when every replication is in
-are the summary files, figures and report written and the folder renamed into place. A
-Ctrl-C keeps every finished replication; ``--resume FOLDER`` runs only the missing ones.
+are the tables written, the caller's output writer run (the report, or a sweep's figures)
+and the folder renamed into place. A Ctrl-C keeps every finished replication;
+``--resume FOLDER`` runs only the missing ones.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.experiment import Experiment, LocalExecutor, ScenarioResults, replicate
-from sim.output import RunFolder, json_safe, run_metadata, slug, write_json
-from sim.scenario import Scenario, validate_data
+from sim.experiments.comparison import Experiment, ScenarioResults
+from sim.experiments.executors import Executor
+from sim.experiments.replicate import replicate
+from sim.experiments.runfiles import RunFolder, code_metadata, json_safe, slug, write_csv, write_json
+from sim.experiments.sweep import write_sweep_tables
+from sim.scenario.loader import validate_data
+from sim.scenario.schema import Scenario
 
 META = "meta.json"
 REPS_DIR = "replications"
+LOCK = "running.pid"
+
+#: Writes what a finished study shows its reader (report, figures) into its folder:
+#: (folder, experiment, meta) -> None. Supplied by the caller (the report layer).
+OutputWriter = Callable[[Path, Experiment, dict[str, Any]], None]
 
 
 class StudyInterrupted(Exception):
+    """Raised on Ctrl-C: says how many replications were kept and how to finish."""
+
     def __init__(self, folder: Path, done: int, total: int):
         self.folder = folder
         self.done = done
@@ -40,6 +51,8 @@ class StudyInterrupted(Exception):
 
 @dataclass
 class StudyPlan:
+    """What a study runs: scenarios, seed, replications (or a precision target), kind."""
+
     name: str
     scenarios: list[Scenario]
     sources: list[str]
@@ -64,10 +77,21 @@ def _records_path(folder: Path, plan: StudyPlan, s: int, r: int) -> str | None:
     return str(folder / f"requests_{slug(plan.scenarios[s].name)}_r{r}.csv.gz")
 
 
-def start(plan: StudyPlan, out_dir: Path, executor: LocalExecutor, progress: bool | None = None) -> Path:
+def start(
+    plan: StudyPlan,
+    out_dir: Path,
+    executor: Executor,
+    progress: bool | None = None,
+    write_outputs: OutputWriter | None = None,
+) -> Path:
+    """Run a new study into a new folder under ``out_dir``; return the finished folder."""
     folder = RunFolder(out_dir, plan.name)
     tmp = folder.tmp
     (tmp / REPS_DIR).mkdir(parents=True)
+    scenarios = [
+        {"name": sc.name, "file": src, "hash": sc.content_hash(), "content": sc.model_dump(mode="json")}
+        for sc, src in zip(plan.scenarios, plan.sources, strict=True)
+    ]
     meta = {
         "kind": plan.kind,
         "name": plan.name,
@@ -78,18 +102,20 @@ def start(plan: StudyPlan, out_dir: Path, executor: LocalExecutor, progress: boo
         "max_replications": plan.max_replications,
         "save_requests": plan.save_requests,
         "sweep": plan.sweep,
-        "scenarios": [
-            {"name": sc.name, "file": src, "hash": sc.content_hash(), "content": sc.model_dump(mode="json")}
-            for sc, src in zip(plan.scenarios, plan.sources, strict=True)
-        ],
-        **{k: v for k, v in run_metadata(plan.scenarios[0], None, plan.base_seed, []).items()
-           if k in ("package_version", "versions", "git_commit", "command_line", "created")},
+        "scenarios": scenarios,
+        **code_metadata(),
     }
     write_json(tmp / META, meta)
-    return _run(plan, tmp, folder.final, executor, progress)
+    return _run(plan, tmp, folder.final, executor, progress, write_outputs)
 
 
-def resume(partial: Path, executor: LocalExecutor, progress: bool | None = None) -> Path:
+def resume(
+    partial: Path,
+    executor: Executor,
+    progress: bool | None = None,
+    write_outputs: OutputWriter | None = None,
+) -> Path:
+    """Finish an interrupted study from its unfinished folder; return the finished folder."""
     meta_path = partial / META
     if not meta_path.exists():
         raise FileNotFoundError(f"{partial} is not an unfinished run folder (no {META})")
@@ -98,7 +124,8 @@ def resume(partial: Path, executor: LocalExecutor, progress: bool | None = None)
     for entry in meta["scenarios"]:
         sc = validate_data(entry["content"])
         if sc.content_hash() != entry["hash"]:
-            raise ValueError(f"scenario {entry['name']} in {partial} does not match its recorded hash")
+            message = f"scenario {entry['name']} in {partial} does not match its recorded hash"
+            raise ValueError(message)
         scenarios.append(sc)
     plan = StudyPlan(
         name=meta["name"],
@@ -117,11 +144,12 @@ def resume(partial: Path, executor: LocalExecutor, progress: bool | None = None)
     while final.exists():
         n += 1
         final = partial.parent / f"{meta['final_name']}-{n}"
-    return _run(plan, partial, final, executor, progress)
+    return _run(plan, partial, final, executor, progress, write_outputs)
 
 
 def _load_done(plan: StudyPlan, tmp: Path) -> list[ScenarioResults]:
-    results = [ScenarioResults(sc, src) for sc, src in zip(plan.scenarios, plan.sources, strict=True)]
+    pairs = zip(plan.scenarios, plan.sources, strict=True)
+    results = [ScenarioResults(sc, src) for sc, src in pairs]
     for path in (tmp / REPS_DIR).glob("s*_r*.json"):
         s_txt, r_txt = path.stem[1:].split("_r")
         results[int(s_txt)].replications[int(r_txt)] = json.loads(path.read_text())
@@ -132,7 +160,7 @@ def _complete(results: list[ScenarioResults], reps: list[int]) -> bool:
     return all(r in s.replications for s in results for r in reps)
 
 
-LOCK = "running.pid"
+# --------------------------------------------------------------------------- the lock
 
 
 def _pid_alive(pid: int) -> bool:
@@ -154,20 +182,39 @@ def _take_lock(tmp: Path) -> None:
         except ValueError:
             pid = 0
         if pid and pid != os.getpid() and _pid_alive(pid):
-            raise ValueError(f"{tmp} is still being worked on by process {pid}; wait for it or stop it first")
+            raise ValueError(
+                f"{tmp} is still being worked on by process {pid}; wait for it or stop it first"
+            )
     lock.write_text(str(os.getpid()))
 
 
-def _run(plan: StudyPlan, tmp: Path, final: Path, executor: LocalExecutor, progress: bool | None) -> Path:
+# --------------------------------------------------------------------------- the run
+
+
+def _run(
+    plan: StudyPlan,
+    tmp: Path,
+    final: Path,
+    executor: Executor,
+    progress: bool | None,
+    write_outputs: OutputWriter | None,
+) -> Path:
     _take_lock(tmp)
     try:
-        return _run_locked(plan, tmp, final, executor, progress)
+        return _run_locked(plan, tmp, final, executor, progress, write_outputs)
     finally:
         (tmp / LOCK).unlink(missing_ok=True)
         (final / LOCK).unlink(missing_ok=True)
 
 
-def _run_locked(plan: StudyPlan, tmp: Path, final: Path, executor: LocalExecutor, progress: bool | None) -> Path:
+def _run_locked(
+    plan: StudyPlan,
+    tmp: Path,
+    final: Path,
+    executor: Executor,
+    progress: bool | None,
+    write_outputs: OutputWriter | None,
+) -> Path:
     from tqdm import tqdm
 
     results = _load_done(plan, tmp)
@@ -181,31 +228,12 @@ def _run_locked(plan: StudyPlan, tmp: Path, final: Path, executor: LocalExecutor
     bar.update(sum(len(s.replications) for s in results))
     try:
         while True:
-            reps = list(range(n_reps))
-            jobs = [
-                (s_idx, r)
-                for r in reps
-                for s_idx, s in enumerate(results)
-                if r not in s.replications
-            ]
-            if jobs:
-                bar.total = n_reps * len(results)
-                bar.refresh()
-                args = [
-                    (plan.scenarios[s], r, plan.base_seed, _records_path(tmp, plan, s, r)) for s, r in jobs
-                ]
-                for i, result in executor.run(replicate, args):
-                    s, r = jobs[i]
-                    path = _rep_file(tmp, s, r)
-                    part = path.with_suffix(".part")
-                    part.write_text(json.dumps(json_safe(result)))
-                    os.replace(part, path)
-                    results[s].replications[r] = json.loads(path.read_text())
-                    bar.update(1)
+            _run_missing(plan, tmp, results, n_reps, executor, bar)
             if plan.precision is None:
                 break
-            exp = Experiment(results, plan.base_seed, reps)
-            gap = exp.precision_gap(plan.precision)
+            gap = Experiment(results, plan.base_seed, list(range(n_reps))).precision_gap(
+                plan.precision
+            )
             if gap <= plan.precision or n_reps >= plan.max_replications:
                 break
             n_reps = min(plan.max_replications, n_reps + max(2, executor.workers))
@@ -217,9 +245,46 @@ def _run_locked(plan: StudyPlan, tmp: Path, final: Path, executor: LocalExecutor
     reps = list(range(n_reps))
     assert _complete(results, reps)
     exp = Experiment(results, plan.base_seed, reps)
-    _finish(plan, exp, tmp)
+    meta = _finish(plan, exp, tmp)
+    if write_outputs is not None:
+        write_outputs(tmp, exp, meta)
     os.replace(tmp, final)
     return final
+
+
+def _run_missing(
+    plan: StudyPlan,
+    tmp: Path,
+    results: list[ScenarioResults],
+    n_reps: int,
+    executor: Executor,
+    bar: Any,
+) -> None:
+    """Run every replication below ``n_reps`` not yet on disk; keep each as it arrives."""
+    jobs = [
+        (s_idx, r)
+        for r in range(n_reps)
+        for s_idx, s in enumerate(results)
+        if r not in s.replications
+    ]
+    if not jobs:
+        return
+    bar.total = n_reps * len(results)
+    bar.refresh()
+    args = [
+        (plan.scenarios[s], r, plan.base_seed, _records_path(tmp, plan, s, r)) for s, r in jobs
+    ]
+    for i, result in executor.run(replicate, args):
+        s, r = jobs[i]
+        path = _rep_file(tmp, s, r)
+        part = path.with_suffix(".part")
+        part.write_text(json.dumps(json_safe(result)))
+        os.replace(part, path)
+        results[s].replications[r] = json.loads(path.read_text())
+        bar.update(1)
+
+
+# --------------------------------------------------------------------------- the tables
 
 
 def _num(v: Any) -> float:
@@ -232,15 +297,8 @@ COMPARISON_FIELDS = (
 )  # fmt: skip
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]], fields: Sequence[str] | None = None) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else list(fields or ()))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()})
-
-
-def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> None:
+def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
+    """Write the study's tables and summary.json; return the completed meta data."""
     meta = json.loads((folder / META).read_text())
     meta["replications"] = exp.replications
     meta["replications_run"] = len(exp.replications)
@@ -250,51 +308,53 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> None:
         int(s.replications[r]["n_events"]) for s in exp.scenarios for r in exp.replications
     )
     write_json(folder / META, meta)
-
-    by_rep = []
     kpis = exp.kpis()
+    by_rep = []
     for s in exp.scenarios:
         for r in exp.replications:
-            row = {"scenario": s.scenario.name, "replication": r}
+            row: dict[str, Any] = {"scenario": s.scenario.name, "replication": r}
             values = s.replications[r]["kpis"]
             for k in kpis:
                 row[k.name] = _num(values.get(k.name)) if k.name in values else math.nan
             by_rep.append(row)
-    _write_csv(folder / "kpis_by_replication.csv", by_rep)
+    write_csv(folder / "kpis_by_replication.csv", by_rep)
     summary = exp.summary_rows()
-    _write_csv(folder / "summary.csv", summary)
+    write_csv(folder / "summary.csv", summary)
     comparison = exp.comparison_rows()
-    _write_csv(folder / "comparison.csv", comparison, COMPARISON_FIELDS)
-    profiles = {}
-    for s in exp.scenarios:
-        sums: dict[str, list[float]] = {}
-        for r in exp.replications:
-            for key, values in s.replications[r]["profiles"].items():
-                acc = sums.setdefault(key, [0.0] * len(values))
-                for i, v in enumerate(values):
-                    acc[i] += v
-        pools = sorted(k[len("busy."):] for k in sums if k.startswith("busy."))
-        desks = sorted(k[len("wait_sum."):] for k in sums if k.startswith("wait_sum."))
-        profiles[s.scenario.name] = {
-            "utilisation": {p: [b / d if d > 0 else None for b, d in zip(sums[f"busy.{p}"], sums[f"present.{p}"], strict=True)] for p in pools},
-            "mean_time_to_answer_min": {d: [w / n if n > 0 else None for w, n in zip(sums[f"wait_sum.{d}"], sums[f"wait_n.{d}"], strict=True)] for d in desks},
-        }
+    write_csv(folder / "comparison.csv", comparison, COMPARISON_FIELDS)
+    scenario_entries = [{k: v for k, v in e.items() if k != "content"} for e in meta["scenarios"]]
     write_json(
         folder / "summary.json",
         {
-            "by_hour_of_week": profiles,
-            "meta": {k: v for k, v in meta.items() if k != "scenarios"}
-            | {"scenarios": [{k: v for k, v in e.items() if k != "content"} for e in meta["scenarios"]]},
+            "by_hour_of_week": {s.scenario.name: _weekly_profiles(s, exp.replications) for s in exp.scenarios},
+            "meta": {k: v for k, v in meta.items() if k != "scenarios"} | {"scenarios": scenario_entries},
             "kpis": {k.name: {"unit": k.unit, "label": k.label, "headline": k.headline} for k in kpis},
             "summary": summary,
             "comparison": comparison,
         },
     )
     if plan.kind == "sweep" and plan.sweep is not None:
-        from sim.sweep import write_sweep_outputs
+        write_sweep_tables(folder, plan.sweep, exp)
+    return meta
 
-        write_sweep_outputs(folder, plan.sweep, exp)
-    else:
-        from sim.report import write_report
 
-        write_report(folder, exp, meta)
+def _weekly_profiles(s: ScenarioResults, replications: list[int]) -> dict[str, Any]:
+    """By hour of week: time-weighted utilisation per pool and mean time to answer per desk."""
+    sums: dict[str, list[float]] = {}
+    for r in replications:
+        for key, values in s.replications[r]["profiles"].items():
+            acc = sums.setdefault(key, [0.0] * len(values))
+            for i, v in enumerate(values):
+                acc[i] += v
+    pools = sorted(k[len("busy.") :] for k in sums if k.startswith("busy."))
+    desks = sorted(k[len("wait_sum.") :] for k in sums if k.startswith("wait_sum."))
+
+    def ratio(num: list[float], den: list[float]) -> list[float | None]:
+        return [a / b if b > 0 else None for a, b in zip(num, den, strict=True)]
+
+    return {
+        "utilisation": {p: ratio(sums[f"busy.{p}"], sums[f"present.{p}"]) for p in pools},
+        "mean_time_to_answer_min": {
+            d: ratio(sums[f"wait_sum.{d}"], sums[f"wait_n.{d}"]) for d in desks
+        },
+    }

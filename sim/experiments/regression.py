@@ -19,11 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from sim.experiment import LocalExecutor, replicate
-from sim.scenario import load_scenario
+from sim.experiments.executors import LocalExecutor
+from sim.experiments.replicate import replicate
+from sim.experiments.runfiles import json_safe
+from sim.paths import CHECK_REFERENCE, REPO_ROOT
+from sim.scenario.loader import load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT / "tests" / "reference" / "check_reference.json"
+REFERENCE = CHECK_REFERENCE
 K_STANDARD_ERRORS = 4.0
 DEFAULT_SET: dict[str, Any] = {
     "scenarios": [
@@ -39,7 +41,7 @@ DEFAULT_SET: dict[str, Any] = {
 
 def _measure(settings: dict[str, Any], overrides: Sequence[str], workers: int | None) -> dict[str, dict[str, dict[str, float]]]:
     scenarios = [
-        load_scenario(ROOT / path, [f"run.weeks={settings['weeks']}", *overrides]) for path in settings["scenarios"]
+        load_scenario(REPO_ROOT / path, [f"run.weeks={settings['weeks']}", *overrides]) for path in settings["scenarios"]
     ]
     jobs = [(sc, r, settings["seed"], None) for sc in scenarios for r in range(settings["replications"])]
     values: dict[int, dict[str, float]] = {}
@@ -96,13 +98,23 @@ def compare_with_reference(
     return drifted, notes
 
 
-def run_check(update: bool = False, overrides: Sequence[str] = (), workers: int | None = None, reference_path: Path = REFERENCE) -> int:
+def run_check(
+    update: bool = False,
+    overrides: Sequence[str] = (),
+    workers: int | None = None,
+    reference_path: Path = REFERENCE,
+) -> int:
+    """Run the reference set and compare it with the stored reference (or rewrite the
+    reference with ``update``); print the verdict and return the exit code."""
     if reference_path.exists():
         reference = json.loads(reference_path.read_text())
         settings = reference["settings"]
     else:
         if not update:
-            print(f"no reference results at {reference_path}; create them with: python run_sim.py check --update")
+            print(
+                f"no reference results at {reference_path}; "
+                "create them with: python run_sim.py check --update"
+            )
             return 1
         reference, settings = {}, dict(DEFAULT_SET)
     measured = _measure(settings, overrides, workers)
@@ -110,30 +122,51 @@ def run_check(update: bool = False, overrides: Sequence[str] = (), workers: int 
         if overrides:
             print("check --update does not take --set: the reference describes the shipped scenarios")
             return 2
-        reference_path.parent.mkdir(parents=True, exist_ok=True)
-        data = {
-            "settings": settings,
-            "k_standard_errors": K_STANDARD_ERRORS,
-            "results": {s: {k: {kk: (None if isinstance(vv, float) and math.isnan(vv) else vv) for kk, vv in v.items()} for k, v in kpis.items()} for s, kpis in measured.items()},
-        }
-        tmp = reference_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-        tmp.replace(reference_path)
-        print(f"reference rewritten: {len(measured)} scenarios, {settings['replications']} replications, {settings['weeks']} weeks")
+        _write_reference(reference_path, settings, measured)
         return 0
+    return _report(reference, settings, measured)
+
+
+def _write_reference(
+    reference_path: Path, settings: dict[str, Any], measured: dict[str, dict[str, dict[str, float]]]
+) -> None:
+    reference_path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "settings": settings,
+        "k_standard_errors": K_STANDARD_ERRORS,
+        "results": json_safe(measured),
+    }
+    tmp = reference_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    tmp.replace(reference_path)
+    print(
+        f"reference rewritten: {len(measured)} scenarios, {settings['replications']} "
+        f"replications, {settings['weeks']} weeks"
+    )
+
+
+def _report(
+    reference: dict[str, Any],
+    settings: dict[str, Any],
+    measured: dict[str, dict[str, dict[str, float]]],
+) -> int:
     drifted, notes = compare_with_reference(reference, measured)
     n_checked = sum(len(k) for k in reference["results"].values())
     for note in notes:
         print(f"note: {note}")
     if drifted:
-        print(f"{len(drifted)} of {n_checked} KPIs drifted beyond {K_STANDARD_ERRORS:g} standard errors:")
+        print(
+            f"{len(drifted)} of {n_checked} KPIs drifted beyond "
+            f"{K_STANDARD_ERRORS:g} standard errors:"
+        )
         print(f"  {'scenario':<22} {'kpi':<52} {'old':>12} {'new':>12} {'tolerance':>10}")
         for scenario, name, old, new, tol in drifted:
             print(f"  {scenario:<22} {name:<52} {old:>12.5g} {new:>12.5g} {tol:>10.3g}")
         return 1
     print(
         f"check passed: {n_checked} KPIs of {len(reference['results'])} scenarios within "
-        f"{K_STANDARD_ERRORS:g} standard errors of the reference ({settings['replications']} replications, "
-        f"{settings['weeks']} weeks, seed {settings['seed']})"
+        f"{K_STANDARD_ERRORS:g} standard errors of the reference "
+        f"({settings['replications']} replications, {settings['weeks']} weeks, "
+        f"seed {settings['seed']})"
     )
     return 0

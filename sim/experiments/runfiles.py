@@ -1,4 +1,4 @@
-"""Writing results: run folders that appear only when complete, run metadata, record files.
+"""Run files: folders that appear only when complete, run metadata, tables and records.
 
 A run is written into a hidden temporary folder next to its destination and renamed into
 place when every file is written, so an interrupted run never leaves a half-written result
@@ -19,28 +19,26 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from sim import __version__
-from sim.demand import CHANNEL_NAMES
-from sim.records import (
-    CALL_KINDS,
-    DESKS,
-    OUTCOMES,
-    TRIAGE_CORRECT,
-    TRIAGE_OTHER,
-    TRIAGE_OVER,
-    TRIAGE_UNDER,
+from sim.codes import (
+    AMBULANCE_PRIORITY_NAMES,
+    CALL_KIND_NAMES,
+    CHANNEL_NAMES,
+    DESK_NAMES,
+    OUTCOME_NAMES,
+    TRIAGE_DIRECTION_NAMES,
 )
-from sim.scenario import Scenario
-
-TRIAGE_NAMES = {TRIAGE_CORRECT: "correct", TRIAGE_OVER: "over", TRIAGE_UNDER: "under", TRIAGE_OTHER: "other"}
-PRIORITY_NAMES = ("A1", "A2", "B")
+from sim.paths import REPO_ROOT
+from sim.scenario.schema import Scenario
 
 
 def slug(text: str) -> str:
+    """A name safe for a folder or file name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "run"
 
 
@@ -60,7 +58,8 @@ class RunFolder:
 
 
 def git_commit() -> str | None:
-    root = Path(__file__).resolve().parent.parent
+    """The checkout's commit (with ``-dirty`` if tracked files changed), if known."""
+    root = REPO_ROOT
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
@@ -77,6 +76,7 @@ def git_commit() -> str | None:
 
 
 def package_versions() -> dict[str, str]:
+    """Versions of Python, this package and the packages that shape results."""
     out = {"python": platform.python_version(), "afterhours-sim": __version__}
     for pkg in ("simpy", "numpy", "scipy", "pydantic", "PyYAML", "matplotlib"):
         try:
@@ -86,16 +86,9 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def run_metadata(sc: Scenario, source: str | None, seed: int, replications: list[int]) -> dict[str, Any]:
+def code_metadata() -> dict[str, Any]:
+    """What a run folder records about the code and the call that made it."""
     return {
-        "scenario": sc.name,
-        "scenario_file": source,
-        "scenario_hash": sc.content_hash(),
-        "organisation": sc.organisation,
-        "seed": seed,
-        "replications": replications,
-        "weeks": sc.run.weeks,
-        "warmup_days": sc.run.warmup_days,
         "package_version": __version__,
         "versions": package_versions(),
         "git_commit": git_commit(),
@@ -118,7 +111,22 @@ def json_safe(value: Any) -> Any:
 
 
 def write_json(path: Path, data: Any) -> None:
+    """Write data as indented JSON (non-finite numbers become null)."""
     path.write_text(json.dumps(json_safe(data), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value for a CSV cell: nan (did not happen, undefined) becomes empty."""
+    return "" if isinstance(value, float) and math.isnan(value) else value
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]], fields: Sequence[str] | None = None) -> None:
+    """Write rows (dicts) as a CSV table; ``fields`` names the columns of an empty table."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else list(fields or ()))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: csv_cell(v) for k, v in row.items()})
 
 
 def _write_csv_gz(path: Path, columns: dict[str, np.ndarray | list[Any]]) -> None:
@@ -129,14 +137,17 @@ def _write_csv_gz(path: Path, columns: dict[str, np.ndarray | list[Any]]) -> Non
         writer.writerow(names)
         cols = [np.asarray(columns[k]).tolist() for k in names]
         for i in range(n):
-            writer.writerow(["" if isinstance(c[i], float) and c[i] != c[i] else c[i] for c in cols])
+            writer.writerow([csv_cell(c[i]) for c in cols])
 
 
-def write_request_records(path: Path, sc: Scenario, requests: dict[str, np.ndarray], reported: np.ndarray) -> None:
+def write_request_records(
+    path: Path, sc: Scenario, requests: dict[str, np.ndarray], reported: np.ndarray
+) -> None:
+    """Write the request records with categories decoded to names (gzipped CSV)."""
     need_names = np.array(list(sc.needs), dtype=object)
     groups = np.array(list(sc.demand.groups), dtype=object)
     services = np.array(list(sc.services), dtype=object)
-    desks = np.array(DESKS + ("",), dtype=object)
+    desks = np.array(DESK_NAMES + ("",), dtype=object)
     cols: dict[str, Any] = {}
     for name, values in requests.items():
         if name == "need":
@@ -152,9 +163,9 @@ def write_request_records(path: Path, sc: Scenario, requests: dict[str, np.ndarr
         elif name == "care_service":
             cols["care_service"] = np.where(values >= 0, services[np.maximum(values, 0)], "")
         elif name == "outcome":
-            cols["outcome"] = np.array(OUTCOMES, dtype=object)[values]
+            cols["outcome"] = np.array(OUTCOME_NAMES, dtype=object)[values]
         elif name in ("mistriage", "misrouted_triage"):
-            cols[name] = np.array([TRIAGE_NAMES[int(v)] for v in values], dtype=object)
+            cols[name] = np.array(TRIAGE_DIRECTION_NAMES, dtype=object)[values]
         else:
             cols[name] = values
         if name == "arrival_min":
@@ -163,19 +174,22 @@ def write_request_records(path: Path, sc: Scenario, requests: dict[str, np.ndarr
 
 
 def write_call_records(path: Path, calls: dict[str, np.ndarray]) -> None:
+    """Write the call records with desk and kind decoded to names (gzipped CSV)."""
     cols: dict[str, Any] = dict(calls)
-    cols["desk"] = np.array(DESKS, dtype=object)[calls["desk"]]
-    cols["kind"] = np.array(CALL_KINDS, dtype=object)[calls["kind"]]
+    cols["desk"] = np.array(DESK_NAMES, dtype=object)[calls["desk"]]
+    cols["kind"] = np.array(CALL_KIND_NAMES, dtype=object)[calls["kind"]]
     _write_csv_gz(path, cols)
 
 
 def write_ride_records(path: Path, rides: dict[str, np.ndarray]) -> None:
+    """Write the ride records with the priority decoded to A1/A2/B (gzipped CSV)."""
     cols: dict[str, Any] = dict(rides)
-    cols["priority"] = np.array(PRIORITY_NAMES, dtype=object)[rides["priority"]]
+    cols["priority"] = np.array(AMBULANCE_PRIORITY_NAMES, dtype=object)[rides["priority"]]
     _write_csv_gz(path, cols)
 
 
 def relative(path: Path) -> str:
+    """A path relative to the working folder where possible (for messages)."""
     try:
         return os.path.relpath(path)
     except ValueError:

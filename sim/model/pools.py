@@ -20,37 +20,38 @@ from collections.abc import Sequence
 
 import simpy
 
-SERVED = 1
-ABANDONED = 2
-CLOSED = 3
+from sim.codes import CLAIM_ABANDONED, CLAIM_CLOSED, CLAIM_SERVED, CLAIM_WAITING
 
 
 class Claim:
-    """A place in a pool's queue. A claim decided at once (served, or the pool is closed)
-    has no event and its ``state`` says so; otherwise its event fires with SERVED,
-    ABANDONED or CLOSED. Callers: ``state = claim.state or (yield claim.event)``."""
+    """A place in a pool's queue: a caller waiting for a desk, a patient for a GP, a ride for
+    a vehicle. A claim decided at once (served, or the pool is closed) has no event and its
+    ``state`` says so; otherwise its event fires with CLAIM_SERVED, CLAIM_ABANDONED or
+    CLAIM_CLOSED. Callers: ``state = claim.state or (yield claim.event)``."""
 
     __slots__ = ("event", "pool", "state", "joined", "shift")
 
-    def __init__(self, event: simpy.Event, pool: StaffedPool, joined: float):
+    def __init__(self, event: simpy.Event | None, pool: StaffedPool, joined: float):
         self.event = event
         self.pool = pool
-        self.state = 0
+        self.state = CLAIM_WAITING
         self.joined = joined
         self.shift = 0  # the shift that served it (handover rule)
 
     def abandon(self, _event: simpy.Event | None = None) -> None:
         """Withdraw the claim if it is still waiting (used as a patience-timer callback)."""
-        if self.state == 0:
-            self.state = ABANDONED
+        if self.state == CLAIM_WAITING:
+            self.state = CLAIM_ABANDONED
             pool = self.pool
             pool.n_waiting -= 1
             pool.total_wait += pool.env.now - self.joined
             pool._log()
-            self.event.succeed(ABANDONED)
+            self.event.succeed(CLAIM_ABANDONED)  # type: ignore[union-attr]
 
 
 class StaffedPool:
+    """Staff or vehicles whose number on duty follows a schedule, with one priority queue."""
+
     def __init__(
         self,
         env: simpy.Environment,
@@ -132,10 +133,10 @@ class StaffedPool:
         queue, self._queue = self._queue, []
         now = self.env.now
         for _, _, claim in queue:
-            if claim.state == 0:
-                claim.state = CLOSED
+            if claim.state == CLAIM_WAITING:
+                claim.state = CLAIM_CLOSED
                 self.total_wait += now - claim.joined
-                claim.event.succeed(CLOSED)
+                claim.event.succeed(CLAIM_CLOSED)  # type: ignore[union-attr]
         self.n_waiting = 0
         self._log()
 
@@ -146,11 +147,11 @@ class StaffedPool:
         self.n_claims += 1
         if not self.is_open or (self.busy < self.present and not self._queue):
             # decided at once: no event, the caller reads ``state`` and goes on
-            claim = Claim(None, self, now)  # type: ignore[arg-type]
+            claim = Claim(None, self, now)
             if not self.is_open:
-                claim.state = CLOSED
+                claim.state = CLAIM_CLOSED
                 return claim
-            claim.state = SERVED
+            claim.state = CLAIM_SERVED
             claim.shift = self.shift
             self.busy += 1
             self._log()
@@ -160,7 +161,7 @@ class StaffedPool:
         heapq.heappush(self._queue, (priority, self._seq, claim))
         self.n_waiting += 1
         self._serve()
-        if claim.state == 0:
+        if claim.state == CLAIM_WAITING:
             self._log()
         return claim
 
@@ -181,19 +182,20 @@ class StaffedPool:
         now = self.env.now
         while queue and self.busy < self.present:
             claim = heapq.heappop(queue)[2]
-            if claim.state != 0:
+            if claim.state != CLAIM_WAITING:
                 continue
-            claim.state = SERVED
+            claim.state = CLAIM_SERVED
             claim.shift = self.shift
             self.n_waiting -= 1
             self.total_wait += now - claim.joined
             self.busy += 1
             changed = True
-            claim.event.succeed(SERVED)
+            claim.event.succeed(CLAIM_SERVED)  # type: ignore[union-attr]
         if changed:
             self._log()
 
     def idle(self) -> int:
+        """Staff on duty and free now."""
         return self.present - self.busy
 
     def _log(self) -> None:
@@ -209,4 +211,5 @@ class StaffedPool:
             self.log_waiting.append(self.n_waiting)
 
     def waiting_now(self) -> list[Claim]:
-        return [c for _, _, c in self._queue if c.state == 0]
+        """The claims still waiting in the queue."""
+        return [c for _, _, c in self._queue if c.state == CLAIM_WAITING]

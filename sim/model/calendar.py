@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario import Scenario
+from sim.scenario.schema import Scenario
 
 MIN_PER_HOUR = 60.0
 MIN_PER_DAY = 1440.0
@@ -21,6 +21,9 @@ SUNDAY_OFFSET_H = 6 * 24
 
 @dataclass(frozen=True)
 class Timeline:
+    """The replication's clock: warm-up, arrivals and drain ends, and for every simulated
+    hour its effective hour of the week and whether it is after hours."""
+
     warmup_end_min: float
     arrivals_end_min: float
     end_min: float
@@ -30,6 +33,7 @@ class Timeline:
 
     @classmethod
     def from_scenario(cls, sc: Scenario) -> Timeline:
+        """The timeline of a scenario's run and calendar."""
         run = sc.run
         warmup = run.warmup_days * MIN_PER_DAY
         arrivals_end = warmup + run.weeks * MIN_PER_WEEK
@@ -82,5 +86,6 @@ class Timeline:
 
 
 def staffing_per_hour_of_week(sc: Scenario, staffing: dict[str, int]) -> list[int]:
+    """A staffing table by day part, spelt out for each of the 168 hours of the week."""
     parts = sc.calendar.day_part_of_hour()
     return [int(staffing[p]) for p in parts]

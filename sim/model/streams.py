@@ -19,6 +19,8 @@ def stream_key(name: str) -> int:
 
 
 class Streams:
+    """The named random streams of one replication (base seed, replication number)."""
+
     def __init__(self, base_seed: int, replication: int):
         if base_seed < 0 or replication < 0:
             raise ValueError("seed and replication number must be non-negative")
@@ -27,6 +29,7 @@ class Streams:
         self._cache: dict[str, np.random.Generator] = {}
 
     def get(self, name: str) -> np.random.Generator:
+        """The generator of the stream ``name`` (created on first use, then reused)."""
         gen = self._cache.get(name)
         if gen is None:
             seq = np.random.SeedSequence(

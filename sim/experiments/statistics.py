@@ -1,0 +1,85 @@
+"""Statistics over replications: t-based confidence intervals and paired differences.
+
+Every scenario of a comparison runs on the same replication numbers and seed, so paired
+differences cancel the noise the scenarios share (the same callers, needs and task draws).
+Intervals are t-based (scipy.stats) over replications.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean over replications with its confidence interval, count and spread."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    sd: float
+
+    @property
+    def half_width(self) -> float:
+        """Half the interval's width (nan when it is undefined)."""
+        return 0.5 * (self.high - self.low)
+
+
+def t_interval(values: Iterable[float | None], confidence: float = CONFIDENCE) -> Interval:
+    """Student-t interval of the mean of the defined values (None and nan are left out)."""
+    x = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
+    n = len(x)
+    if n == 0:
+        return Interval(math.nan, math.nan, math.nan, 0, math.nan)
+    mean = float(x.mean())
+    if n == 1:
+        return Interval(mean, math.nan, math.nan, 1, math.nan)
+    sd = float(x.std(ddof=1))
+    if sd == 0.0:
+        return Interval(mean, mean, mean, n, 0.0)
+    low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=sd / math.sqrt(n))
+    return Interval(mean, float(low), float(high), n, sd)
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """The mean paired difference with its interval and a two-sided p-value."""
+
+    interval: Interval
+    p_value: float
+
+
+def paired_difference(
+    a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE
+) -> PairedDifference:
+    """b - a over the replications where both are defined; two-sided paired t-test."""
+    pairs = [(x, y) for x, y in zip(a, b, strict=True) if not (math.isnan(x) or math.isnan(y))]
+    d = [y - x for x, y in pairs]
+    interval = t_interval(d, confidence)
+    if interval.n < 2:
+        p = math.nan
+    elif interval.sd == 0.0:
+        p = 1.0 if interval.mean == 0.0 else 0.0
+    else:
+        t = interval.mean / (interval.sd / math.sqrt(interval.n))
+        p = float(2 * stats.t.sf(abs(t), interval.n - 1))
+    return PairedDifference(interval, p)
+
+
+def relative_half_width(half_width: float, mean: float) -> float:
+    """|half-width / mean|: 0 for an exact value, infinite where it cannot be told."""
+    if math.isnan(half_width):
+        return math.inf
+    if half_width == 0.0:
+        return 0.0
+    if mean == 0.0 or math.isnan(mean):
+        return math.inf
+    return abs(half_width / mean)

@@ -1,0 +1,1 @@
+"""KPIs and aggregates computed from one replication's records (numpy only, no SimPy)."""

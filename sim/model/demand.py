@@ -1,0 +1,143 @@
+"""Demand: who asks for acute care, when, with which true need, and which door they try.
+
+Requests arrive as non-stationary Poisson processes, one per demand group, with a
+piecewise-constant rate per simulated hour: the hour-of-week profile of the group (public
+holidays use the Sunday profile), scaled so that a normal year carries the group's annual
+volume per 1,000 inhabitants. Groups marked ``after_hours_only`` (GP-type demand) arrive
+only while the GP out-of-hours post is open. Within an hour the count is Poisson and the
+times are uniform, which is exact for a piecewise-constant rate, also at night-time rates
+near zero.
+
+Each request's own attributes (need, door chosen, urgent-line choice and the uniform random
+numbers behind its patience, call and task durations) are drawn when it is created from the
+group's own streams, so the same replication number gives the same callers, needs and task
+draws in every organisational form (common random numbers).
+
+Default volumes and profiles: see docs/PARAMETERS.md (demand volumes and profiles).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.codes import CHANNEL_112, CHANNEL_GP_POST, CHANNEL_PROFESSIONAL, CHANNEL_WALK_IN
+from sim.model.calendar import MIN_PER_HOUR, MIN_PER_WEEK, Timeline
+from sim.model.draws import SLOT_CHANNEL, SLOT_NEED, SLOT_URGENT_LINE, new_request_rows
+from sim.model.streams import Streams
+from sim.scenario.schema import DemandGroup, Scenario
+
+DAYS_PER_YEAR = 365.25
+
+
+@dataclass(frozen=True)
+class ArrivalBatch:
+    """The requests of one demand group in one simulated week, in time order."""
+
+    group: int
+    times: np.ndarray
+    needs: np.ndarray
+    channels: np.ndarray
+    urgent_line: np.ndarray
+    rows: np.ndarray  # shape (n, ROW_LENGTH): uniform numbers and their normal quantiles
+
+
+class GroupDemand:
+    """Arrival rates and attribute tables of one demand group."""
+
+    def __init__(self, sc: Scenario, timeline: Timeline, index: int, name: str):
+        group = sc.demand.groups[name]
+        self.index = index
+        self.name = name
+        self.need_names = list(sc.needs)
+        self.rate_per_hour = _rate_per_hour(sc, timeline, group)
+        self.arrivals_end_min = timeline.arrivals_end_min
+        mix = np.array([group.need_mix.get(n, 0.0) for n in self.need_names])
+        self.need_cdf = np.cumsum(mix)
+        self.need_cdf[-1] = 1.0
+        self.professional = group.channel == "professional"
+        self.channel_cdf = _channel_cdf(sc, group)
+        self.urgent_line_share = np.array([sc.needs[n].urgent_line_share for n in self.need_names])
+
+    def batches(self, streams: Streams, n_weeks: int) -> Iterator[ArrivalBatch]:
+        """Yield one batch per simulated week; each draws only from this group's streams."""
+        arrivals = streams.get(f"arrivals/{self.name}")
+        attributes = streams.get(f"attributes/{self.name}")
+        hours_per_week = 168
+        for week in range(n_weeks):
+            lo, hi = week * hours_per_week, (week + 1) * hours_per_week
+            rates = self.rate_per_hour[lo:hi]
+            counts = arrivals.poisson(rates)
+            n = int(counts.sum())
+            starts = np.repeat(np.arange(lo, lo + len(rates), dtype=float) * MIN_PER_HOUR, counts)
+            times = np.sort(starts + MIN_PER_HOUR * arrivals.random(n))
+            times = times[times < self.arrivals_end_min]
+            n = len(times)
+            rows = new_request_rows(attributes, n)
+            need = np.searchsorted(self.need_cdf, rows[:, SLOT_NEED], side="right")
+            need = np.minimum(need, len(self.need_names) - 1)
+            if self.professional:
+                channel = np.full(n, CHANNEL_PROFESSIONAL, dtype=np.int64)
+            else:
+                cdf = self.channel_cdf[need]
+                uc = rows[:, SLOT_CHANNEL]
+                channel = np.where(
+                    uc < cdf[:, 0], CHANNEL_112, np.where(uc < cdf[:, 1], CHANNEL_GP_POST, CHANNEL_WALK_IN)
+                )
+            urgent = rows[:, SLOT_URGENT_LINE] < self.urgent_line_share[need]
+            yield ArrivalBatch(self.index, times, need, channel, urgent, rows)
+
+
+def n_simulated_weeks(timeline: Timeline) -> int:
+    """Whole weeks of arrivals to generate (the last one is cut at the arrivals' end)."""
+    return int(np.ceil(timeline.arrivals_end_min / MIN_PER_WEEK))
+
+
+def _rate_per_hour(sc: Scenario, timeline: Timeline, group: DemandGroup) -> np.ndarray:
+    """Poisson arrival rate of a group in every simulated hour: the group's hour-of-week
+    profile scaled so that a normal week (no holidays) carries its annual volume."""
+    profile = np.asarray(sc.demand.profiles[group.profile].hour_of_week(), dtype=float)
+    weekly = (
+        group.requests_per_1000_per_year
+        * group.volume_factor
+        * sc.region.population
+        / 1000.0
+        * 7.0
+        / DAYS_PER_YEAR
+    )
+    std_week = np.arange(168)
+    if group.after_hours_only:
+        ah = sc.calendar.after_hours
+        hod, dow = std_week % 24, std_week // 24
+        std_active = (dow >= 5) | (hod >= ah.weekday_start_hour) | (hod < ah.weekday_end_hour)
+        active = timeline.after_hours
+    else:
+        std_active = np.ones(168, dtype=bool)
+        active = np.ones(timeline.n_hours, dtype=bool)
+    norm = float(np.sum(profile * std_active))
+    weights = profile[timeline.hour_of_week] * active
+    rate = weekly * weights / norm if norm > 0 else np.zeros(timeline.n_hours)
+    # no arrivals after the arrival horizon
+    last_hour = int(np.ceil(timeline.arrivals_end_min / MIN_PER_HOUR))
+    rate[last_hour:] = 0.0
+    return rate
+
+
+def _channel_cdf(sc: Scenario, group: DemandGroup) -> np.ndarray:
+    """Per need, the cumulative shares (dial 112, dial the GP post); the rest walk in.
+
+    ``demand.gp_type_dial_112_factor`` scales the 112 share of GP-type needs; the GP-post
+    share absorbs the difference (capped so that the phone share stays as it is)."""
+    factor = sc.demand.gp_type_dial_112_factor
+    cdf = []
+    for n in sc.needs:
+        ch = group.channel_by_need.get(n, sc.needs[n].channel)
+        dial_112, dial_gp = ch.dial_112, ch.dial_gp_post
+        if factor != 1.0 and sc.needs[n].home_door == "gp_post":
+            phone = dial_112 + dial_gp
+            dial_112 = min(phone, dial_112 * factor)
+            dial_gp = phone - dial_112
+        cdf.append([dial_112, dial_112 + dial_gp])
+    return np.array(cdf)

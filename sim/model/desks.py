@@ -1,0 +1,442 @@
+"""The front doors: the MKA (112 ambulance dispatch centre), the GP post's triage desk and
+the coordination desk, and what each organisational form does with a call.
+
+A caller dials a number (after the national 112 desk for 112 calls), waits in the desk's
+queue with a finite patience (urgent line and professional calls first), and either hangs
+up — then redials the same number, switches to the other number, or gives up — or is
+answered. The person who answers triages the request with the desk's confusion matrix
+(true need -> assigned need) and keeps the call for a duration that depends on the
+disposition. Then:
+
+* the desk sends the assigned service itself when it may (its ``dispatches``), or gives
+  telephone advice — after which a caller whose need was more may call again;
+* otherwise the request belongs at the other door, and the form decides:
+  ``separate`` — the MKA refers the caller to the GP post (they must phone and queue again,
+  some do not), and the GP post hands ambulance cases to the MKA by a second call that the
+  MKA triages again; ``colocated`` — transfers are warm (no new queue, a short call, no
+  second full triage) and an ambulance leaves while the GP-post triagist is still on the
+  line; ``central`` — one pooled desk takes every call and sends every service, so a wrong
+  door cannot happen, and it may send an acceptable alternative when the first choice is
+  saturated.
+
+Default figures: see docs/PARAMETERS.md (call durations, answering norms, patience and
+redial behaviour, the national 112 desk, staffing, triage accuracy).
+"""
+
+from __future__ import annotations
+
+from sim.codes import (
+    CALL_FIRST,
+    CALL_HANDOVER,
+    CALL_PROFESSIONAL,
+    CALL_RECONTACT,
+    CALL_REDIAL,
+    CALL_REFERRAL,
+    CALL_SWITCH,
+    CALL_WARM_TRANSFER,
+    CHANNEL_112,
+    CHANNEL_PROFESSIONAL,
+    CHANNEL_WALK_IN,
+    CLAIM_CLOSED,
+    CLAIM_SERVED,
+    CLAIM_WAITING,
+    OUTCOME_ABANDONED,
+    OUTCOME_ADVISED_BELOW_NEED,
+    OUTCOME_DAYTIME_PRACTICE,
+    OUTCOME_REFERRAL_GAVE_UP,
+    QUEUE_PROFESSIONAL,
+    QUEUE_REGULAR,
+    QUEUE_URGENT,
+    TRIAGE_CORRECT,
+    TRIAGE_OTHER,
+    TRIAGE_OVER,
+    TRIAGE_UNDER,
+)
+from sim.model import services
+from sim.model.draws import (
+    CALL_SLOT_ABANDON,
+    CALL_SLOT_HANDLE,
+    CALL_SLOT_NATIONAL_DESK,
+    CALL_SLOT_PATIENCE,
+    CALL_SLOT_REDIAL_DELAY,
+    CALL_SLOT_TRIAGE,
+    SLOT_DISPATCH,
+    SLOT_RECONTACT,
+    SLOT_RECONTACT_DELAY,
+    SLOT_REFERRAL_DELAY,
+    SLOT_REFERRAL_GIVE_UP,
+    call_position,
+)
+from sim.model.pools import Claim
+from sim.model.records import NAN, Request
+from sim.model.world import Desk, Process, World
+
+
+class AnsweredCall:
+    """A call that a person at a desk has picked up (and still holds)."""
+
+    __slots__ = ("desk", "call_no", "kind", "urgent", "placed_min", "answered_min", "claim")
+
+    def __init__(
+        self,
+        desk: str,
+        call_no: int,
+        kind: int,
+        urgent: bool,
+        placed_min: float,
+        answered_min: float,
+        claim: Claim,
+    ):
+        self.claim = claim  # the desk's staff member, held until the call ends
+        self.desk = desk
+        self.call_no = call_no  # the request's call number (selects its random numbers)
+        self.kind = kind
+        self.urgent = urgent
+        self.placed_min = placed_min
+        self.answered_min = answered_min
+
+
+def _call_draw(world: World, request: Request, call_no: int, slot: int) -> int:
+    return call_position(request.draws, call_no, slot, world.overflow)
+
+
+# --------------------------------------------------------------------------- a request
+
+
+def request_process(world: World, request: Request) -> Process:
+    """The life of one request from the moment the person seeks help."""
+    if request.channel == CHANNEL_WALK_IN:
+        services.walk_in(world, request)
+        return
+    if request.channel == CHANNEL_PROFESSIONAL:
+        desk = "coordination" if world.central else "mka"
+        answered = yield from professional_call(world, request, desk, CALL_PROFESSIONAL)
+        if answered is not None:
+            yield from handle_call(world, request, answered, trusted=True)
+        return
+    dialled_112 = request.channel == CHANNEL_112
+    if world.central:
+        door = "coordination"
+    else:
+        door = "mka" if dialled_112 else "gp_post"
+    answered = yield from public_contact(world, request, door, dialled_112, CALL_FIRST)
+    if answered is not None:
+        yield from handle_call(world, request, answered)
+
+
+def contact_and_handle(
+    world: World, request: Request, door: str, dialled_112: bool, kind: int
+) -> Process:
+    """Phone a public number until answered (or given up), then have the call handled."""
+    answered = yield from public_contact(world, request, door, dialled_112, kind)
+    if answered is not None:
+        yield from handle_call(world, request, answered)
+
+
+# --------------------------------------------------------------------------- calls
+
+
+def _other_number(world: World, door: str, dialled_112: bool) -> tuple[str, bool]:
+    if world.central:
+        return "coordination", not dialled_112
+    return ("gp_post", False) if door == "mka" else ("mka", True)
+
+
+def public_contact(
+    world: World, request: Request, door: str, dialled_112: bool, kind: int
+) -> Process:
+    """Place calls until a person answers; None if the caller gives up (outcome is set)."""
+    env = world.env
+    draws = request.draws
+    while True:
+        if request.n_calls >= world.max_calls:
+            services.finish(world, request, OUTCOME_ABANDONED)
+            return None
+        call_no = request.n_calls
+        request.n_calls += 1
+        placed = env.now
+        request.last_dialled_112 = dialled_112
+        if dialled_112:
+            pos = _call_draw(world, request, call_no, CALL_SLOT_NATIONAL_DESK)
+            yield env.timeout(world.national_desk_delay(draws, pos))
+        desk = world.desks[door]
+        urgent = dialled_112 or request.urgent_line
+        claim = desk.pool.claim(QUEUE_URGENT if urgent else QUEUE_REGULAR)
+        if claim.state == CLAIM_WAITING:
+            patience = desk.patience(draws, _call_draw(world, request, call_no, CALL_SLOT_PATIENCE))
+            env.timeout(patience).callbacks.append(claim.abandon)
+        state = claim.state or (yield claim.event)
+        if state == CLAIM_SERVED:
+            return AnsweredCall(door, call_no, kind, urgent, placed, env.now, claim)
+        world.calls.add(
+            request.id, desk.index, kind, urgent, placed, NAN, env.now, state != CLAIM_CLOSED
+        )
+        if state == CLAIM_CLOSED:
+            services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
+            return None
+        request.n_abandoned += 1
+        choice = draws[_call_draw(world, request, call_no, CALL_SLOT_ABANDON)]
+        if choice < desk.redial_share:
+            kind = CALL_REDIAL
+            request.n_redials += 1
+        elif choice < desk.redial_share + desk.switch_share:
+            kind = CALL_SWITCH
+            request.n_switches += 1
+            door, dialled_112 = _other_number(world, door, dialled_112)
+        else:
+            services.finish(world, request, OUTCOME_ABANDONED)
+            return None
+        pos = _call_draw(world, request, call_no, CALL_SLOT_REDIAL_DELAY)
+        yield env.timeout(desk.redial_delay(draws, pos))
+
+
+def professional_call(world: World, request: Request, door: str, kind: int) -> Process:
+    """A call on the professional line (handover, warm transfer, GP or hospital request):
+    it goes first in the queue and is not abandoned."""
+    if request.n_calls >= world.max_calls:
+        services.finish(world, request, OUTCOME_ABANDONED)
+        return None
+    call_no = request.n_calls
+    request.n_calls += 1
+    placed = world.env.now
+    desk = world.desks[door]
+    claim = desk.pool.claim(QUEUE_PROFESSIONAL)
+    state = claim.state or (yield claim.event)
+    if state != CLAIM_SERVED:
+        world.calls.add(request.id, desk.index, kind, True, placed, NAN, world.env.now)
+        services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
+        return None
+    return AnsweredCall(door, call_no, kind, True, placed, world.env.now, claim)
+
+
+def _end_call(world: World, request: Request, call: AnsweredCall) -> None:
+    desk = world.desks[call.desk]
+    world.calls.add(
+        request.id,
+        desk.index,
+        call.kind,
+        call.urgent,
+        call.placed_min,
+        call.answered_min,
+        world.env.now,
+    )
+    desk.pool.release(call.claim)
+
+
+def _warm_confirmation(world: World, request: Request, door: str) -> Process:
+    """Co-located: an MKA call-taker listens in and confirms the ambulance (a short call on
+    the professional line while the ambulance is already on its way)."""
+    if request.n_calls >= world.max_calls:
+        return
+    call_no = request.n_calls
+    request.n_calls += 1
+    placed = world.env.now
+    desk = world.desks[door]
+    claim = desk.pool.claim(QUEUE_PROFESSIONAL)
+    state = claim.state or (yield claim.event)
+    if state != CLAIM_SERVED:
+        world.calls.add(request.id, desk.index, CALL_WARM_TRANSFER, True, placed, NAN, world.env.now)
+        return
+    answered = world.env.now
+    pos = _call_draw(world, request, call_no, CALL_SLOT_HANDLE)
+    yield world.env.timeout(desk.warm_time(request.draws, pos))
+    world.calls.add(
+        request.id, desk.index, CALL_WARM_TRANSFER, True, placed, answered, world.env.now
+    )
+    desk.pool.release(claim)
+
+
+# --------------------------------------------------------------------------- triage
+
+
+def _note_first_answer(
+    world: World, request: Request, desk: Desk, call: AnsweredCall, trusted: bool
+) -> None:
+    if request.first_desk < 0:
+        request.first_desk = desk.index
+        request.first_answer_min = call.answered_min
+        if not world.central and not trusted and world.need_home[request.need] != call.desk:
+            request.wrong_door = True
+
+
+def _record_triage(world: World, request: Request, assigned: int) -> None:
+    """Keep the first disposition, the first triage error, and the first error that sends
+    a wrong service before care has started."""
+    if request.first_assigned < 0:
+        request.first_assigned = assigned
+    need = request.need
+    if assigned == need:
+        return
+    acuity = world.need_acuity
+    if acuity[assigned] > acuity[need]:
+        direction = TRIAGE_OVER
+    elif acuity[assigned] < acuity[need]:
+        direction = TRIAGE_UNDER
+    else:
+        direction = TRIAGE_OTHER
+    if request.mistriage == TRIAGE_CORRECT:
+        request.mistriage = direction
+    if (
+        request.misrouted_triage == TRIAGE_CORRECT
+        and request.care_min != request.care_min  # care has not started
+        and world.need_service[assigned] != world.need_service[need]
+    ):
+        request.misrouted_triage = direction
+
+
+def handle_call(
+    world: World,
+    request: Request,
+    call: AnsweredCall,
+    trusted: bool = False,
+    warm: bool = False,
+) -> Process:
+    """Triage an answered call and act on the disposition.
+
+    ``trusted``: a professional's request, taken as stated (no triage error). ``warm``: a
+    warm transfer, whose short call repeats no full triage."""
+    desk = world.desks[call.desk]
+    draws = request.draws
+    _note_first_answer(world, request, desk, call, trusted)
+    if trusted:
+        assigned = request.need
+    else:
+        assigned = desk.assign(
+            request.need, draws[_call_draw(world, request, call.call_no, CALL_SLOT_TRIAGE)]
+        )
+    if not warm:
+        request.n_triages += 1
+    _record_triage(world, request, assigned)
+    service = world.need_service[assigned]
+    pos = _call_draw(world, request, call.call_no, CALL_SLOT_HANDLE)
+    if warm:
+        duration = desk.warm_time(draws, pos)
+    else:
+        duration = desk.handle_time(service, draws, pos)
+    if service in desk.dispatches:
+        yield from _send_own_service(world, request, call, desk, assigned, duration)
+    elif world.colocated:
+        yield from _pass_on_colocated(world, request, call, assigned, duration)
+    else:
+        yield from _pass_on_separate(world, request, call, assigned, duration)
+
+
+def _send_own_service(
+    world: World, request: Request, call: AnsweredCall, desk: Desk, assigned: int, duration: float
+) -> Process:
+    """The answering desk sends the service itself: an ambulance leaves during the call
+    (after the dispatch delay); anything else starts when the call ends."""
+    env = world.env
+    if world.need_service[assigned] == "ambulance":
+        delay = min(world.dispatch_delay(request.draws, SLOT_DISPATCH), duration)
+        priority = world.need_priority[assigned]
+        ride = services.ambulance_ride(world, request, priority, call.answered_min, delay)
+        world.spawn(request, ride)
+        yield env.timeout(duration)
+        _end_call(world, request, call)
+        return
+    yield env.timeout(duration)
+    _end_call(world, request, call)
+    _after_call(world, request, assigned, desk)
+
+
+def _pass_on_colocated(
+    world: World, request: Request, call: AnsweredCall, assigned: int, duration: float
+) -> Process:
+    """Co-located: the other desk is in the room. An ambulance leaves while the GP-post
+    triagist is still on the line; any other service follows a warm transfer."""
+    env = world.env
+    service = world.need_service[assigned]
+    target = world.desk_for_service[service]
+    request.n_transfers += 1
+    if service == "ambulance":
+        delay = min(world.dispatch_delay(request.draws, SLOT_DISPATCH), duration)
+        priority = world.need_priority[assigned]
+        ride = services.ambulance_ride(world, request, priority, call.answered_min, delay)
+        world.spawn(request, ride)
+        world.spawn(request, _warm_confirmation(world, request, target))
+        yield env.timeout(duration)
+        _end_call(world, request, call)
+        return
+    yield env.timeout(duration)
+    _end_call(world, request, call)
+    transfer = yield from professional_call(world, request, target, CALL_WARM_TRANSFER)
+    if transfer is not None:
+        yield from handle_call(world, request, transfer, warm=True)
+
+
+def _pass_on_separate(
+    world: World, request: Request, call: AnsweredCall, assigned: int, duration: float
+) -> Process:
+    """Separate: no shared line. The MKA refers the caller to the GP post (a new call, some
+    do not make it); the GP post phones the MKA, which triages the case again."""
+    env = world.env
+    service = world.need_service[assigned]
+    target = world.desk_for_service[service]
+    request.n_transfers += 1
+    yield env.timeout(duration)
+    _end_call(world, request, call)
+    draws = request.draws
+    if call.desk == "mka":
+        if draws[SLOT_REFERRAL_GIVE_UP] < world.referral_give_up:
+            services.finish(world, request, OUTCOME_REFERRAL_GAVE_UP)
+            return
+        yield env.timeout(world.referral_delay(draws, SLOT_REFERRAL_DELAY))
+        request.n_switches += 1
+        yield from contact_and_handle(world, request, "gp_post", False, CALL_REFERRAL)
+    else:
+        handover = yield from professional_call(world, request, target, CALL_HANDOVER)
+        if handover is not None:
+            yield from handle_call(world, request, handover)
+
+
+# --------------------------------------------------------------------------- after a call
+
+
+def _after_call(world: World, request: Request, assigned: int, desk: Desk) -> None:
+    """Give advice, or start the assigned service (the coordination desk may send an
+    acceptable alternative when the first choice is saturated)."""
+    service = world.need_service[assigned]
+    if service == "advice":
+        _give_advice(world, request, desk)
+        return
+    if desk.name == "coordination":
+        service = _alternative_if_saturated(world, desk, assigned, service)
+    services.send(world, request, assigned, service)
+
+
+def _alternative_if_saturated(world: World, desk: Desk, assigned: int, service: str) -> str:
+    """When the service's queue has reached the threshold, an acceptable alternative the
+    desk may send that has someone free; otherwise the service itself."""
+    threshold = world.alternatives_threshold
+    if threshold is None or world.service_pools[service].n_waiting < threshold:
+        return service
+    for alt in world.need_alternatives[assigned]:
+        alt_pool = world.service_pools.get(alt)
+        if (
+            alt in world.alternative_services
+            and alt in desk.dispatches
+            and alt_pool is not None
+            and alt_pool.idle() > 0
+        ):
+            return alt
+    return service
+
+
+def _give_advice(world: World, request: Request, desk: Desk) -> None:
+    """Telephone advice ends the call. It is care when the need accepts advice; otherwise
+    some callers call the same desk again later (once), the rest stay advised below need."""
+    if "advice" in world.care_services[request.need]:
+        services.reach_patient(world, request, "advice")
+        return
+    if not request.recontacted and request.draws[SLOT_RECONTACT] < world.need_recontact[request.need]:
+        request.recontacted = True
+        world.spawn(request, _recontact(world, request, desk.name))
+    else:
+        services.finish(world, request, OUTCOME_ADVISED_BELOW_NEED)
+
+
+def _recontact(world: World, request: Request, door: str) -> Process:
+    delay = world.recontact_delay(request.draws, SLOT_RECONTACT_DELAY)
+    yield world.env.timeout(delay)
+    yield from contact_and_handle(world, request, door, request.last_dialled_112, CALL_RECONTACT)

@@ -1,0 +1,141 @@
+"""A request's random numbers: the layout of its row, and durations drawn from it.
+
+Each request carries one row of random numbers, drawn from its demand group's stream when
+the request is created. Because everything a request does is drawn from its own row, the
+same replication number gives the same callers, needs and task times in every scenario
+(common random numbers), whatever the queues do.
+
+Layout of the row. Every purpose (a *slot*) has a uniform number u at an even position and
+its standard normal quantile right after it, so a lognormal duration needs no quantile
+computation during the run. The request's own slots come first (``REQUEST_SLOTS``); then
+each call of the request has ``CALL_STRIDE`` positions (``CALL_SLOTS``), for the first
+``MAX_SLOT_CALLS`` calls. A later call extends the row with numbers from the replication's
+overflow stream.
+
+This module is the one owner of that layout: other modules name a position only by the
+constants below. Reordering the slot names changes every result of the model; a test pins
+the order and the golden fingerprint test catches any change.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, MutableSequence, Sequence
+
+import numpy as np
+from scipy.special import ndtri
+
+from sim.scenario.schema import Duration
+
+#: Purposes of a request's own random numbers, in row order.
+REQUEST_SLOTS = (
+    "need", "channel", "urgent_line",
+    "dispatch", "turnout", "drive", "on_scene", "convey", "transport", "handover", "return",
+    "travel_post", "consult", "visit_travel", "visit_on_site",
+    "team_travel", "team_on_site", "ed_referral",
+    "recontact", "recontact_delay", "escalation_delay",
+    "referral_give_up", "referral_delay",
+)  # fmt: skip
+#: Purposes of each call's random numbers, in row order within the call's block.
+CALL_SLOTS = ("patience", "handle", "triage", "abandon", "redial_delay", "national_desk")
+#: Calls whose numbers are drawn with the request; later calls use the overflow stream.
+MAX_SLOT_CALLS = 3
+
+_REQUEST_POS = {name: 2 * i for i, name in enumerate(REQUEST_SLOTS)}
+_CALL_POS = {name: 2 * i for i, name in enumerate(CALL_SLOTS)}
+
+SLOT_NEED = _REQUEST_POS["need"]
+SLOT_CHANNEL = _REQUEST_POS["channel"]
+SLOT_URGENT_LINE = _REQUEST_POS["urgent_line"]
+SLOT_DISPATCH = _REQUEST_POS["dispatch"]
+SLOT_TURNOUT = _REQUEST_POS["turnout"]
+SLOT_DRIVE = _REQUEST_POS["drive"]
+SLOT_ON_SCENE = _REQUEST_POS["on_scene"]
+SLOT_CONVEY = _REQUEST_POS["convey"]
+SLOT_TRANSPORT = _REQUEST_POS["transport"]
+SLOT_HANDOVER = _REQUEST_POS["handover"]
+SLOT_RETURN = _REQUEST_POS["return"]
+SLOT_TRAVEL_POST = _REQUEST_POS["travel_post"]
+SLOT_CONSULT = _REQUEST_POS["consult"]
+SLOT_VISIT_TRAVEL = _REQUEST_POS["visit_travel"]
+SLOT_VISIT_ON_SITE = _REQUEST_POS["visit_on_site"]
+SLOT_TEAM_TRAVEL = _REQUEST_POS["team_travel"]
+SLOT_TEAM_ON_SITE = _REQUEST_POS["team_on_site"]
+SLOT_ED_REFERRAL = _REQUEST_POS["ed_referral"]
+SLOT_RECONTACT = _REQUEST_POS["recontact"]
+SLOT_RECONTACT_DELAY = _REQUEST_POS["recontact_delay"]
+SLOT_ESCALATION_DELAY = _REQUEST_POS["escalation_delay"]
+SLOT_REFERRAL_GIVE_UP = _REQUEST_POS["referral_give_up"]
+SLOT_REFERRAL_DELAY = _REQUEST_POS["referral_delay"]
+
+CALL_SLOT_PATIENCE = _CALL_POS["patience"]
+CALL_SLOT_HANDLE = _CALL_POS["handle"]
+CALL_SLOT_TRIAGE = _CALL_POS["triage"]
+CALL_SLOT_ABANDON = _CALL_POS["abandon"]
+CALL_SLOT_REDIAL_DELAY = _CALL_POS["redial_delay"]
+CALL_SLOT_NATIONAL_DESK = _CALL_POS["national_desk"]
+
+#: Position of the first call's block, and the length of each call's block.
+FIRST_CALL_POS = 2 * len(REQUEST_SLOTS)
+CALL_STRIDE = 2 * len(CALL_SLOTS)
+#: Uniform numbers per request drawn at creation, and the length of its row.
+N_SLOTS = len(REQUEST_SLOTS) + len(CALL_SLOTS) * MAX_SLOT_CALLS
+ROW_LENGTH = 2 * N_SLOTS
+
+#: A duration drawn from a row: (row, position of its uniform number) -> minutes.
+DrawSampler = Callable[[Sequence[float], int], float]
+
+
+def new_request_rows(generator: np.random.Generator, n: int) -> np.ndarray:
+    """The rows of ``n`` new requests, shape (n, ROW_LENGTH)."""
+    uniforms = generator.random((n, N_SLOTS))
+    rows = np.empty((n, ROW_LENGTH))
+    rows[:, 0::2] = uniforms
+    rows[:, 1::2] = ndtri(uniforms)
+    return rows
+
+
+def fresh_draws(overflow: np.random.Generator, length: int) -> list[float]:
+    """``length`` more numbers in the row layout (uniform, then its normal quantile), from
+    the overflow stream: used past the numbers drawn when the request was created."""
+    uniforms = overflow.random((length + 1) // 2)
+    row = np.empty(2 * len(uniforms))
+    row[0::2] = uniforms
+    row[1::2] = ndtri(uniforms)
+    return row[:length].tolist()
+
+
+def call_position(
+    draws: MutableSequence[float], call_no: int, slot: int, overflow: np.random.Generator
+) -> int:
+    """Position in a request's row of a number of its call ``call_no`` (counted from 0);
+    the row is extended from the overflow stream when the call is beyond the drawn ones."""
+    pos = FIRST_CALL_POS + call_no * CALL_STRIDE + slot
+    if pos >= len(draws):
+        draws.extend(fresh_draws(overflow, pos + 2 - len(draws)))
+    return pos
+
+
+def duration_sampler(duration: Duration) -> DrawSampler:
+    """A fast function (row, i) -> minutes for a scenario duration.
+
+    ``row[i]`` is a uniform number u on [0, 1) and ``row[i + 1]`` its standard normal
+    quantile, so every distribution is an inverse transform of the same u (common random
+    numbers); it equals ``duration.quantile(u)``.
+    """
+    if duration.dist == "fixed":
+        value = float(duration.mean_min)  # type: ignore[arg-type]
+        return lambda row, i: value
+    if duration.dist == "exponential":
+        mean = float(duration.mean_min)  # type: ignore[arg-type]
+        log1p = math.log1p
+        return lambda row, i: -mean * log1p(-row[i])
+    if duration.dist == "uniform":
+        low = float(duration.low_min)  # type: ignore[arg-type]
+        width = float(duration.high_min) - low  # type: ignore[arg-type]
+        return lambda row, i: low + width * row[i]
+    if float(duration.mean_min) == 0.0:  # type: ignore[arg-type]
+        return lambda row, i: 0.0
+    mu, sigma = duration.lognormal_mu_sigma()
+    exp = math.exp
+    return lambda row, i: exp(mu + sigma * row[i + 1])

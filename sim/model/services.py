@@ -1,0 +1,190 @@
+"""The services a desk sends: ambulances, GP consultations at the post, GP home visits,
+optional teams (district nurse, mental-health crisis), and the emergency department as a
+counted sink.
+
+* Ambulances (the regional ambulance service, RAV): a fleet on duty by day part; A1 before
+  A2 before B; phases dispatch, turnout, drive to scene, on scene, conveyance with the true
+  need's probability, transport, hospital handover and return. The ambulance nurse treats
+  on scene, so an ambulance counts as care for needs that list it as acceptable.
+* GP consultations: the patient travels to the post and waits for a GP; higher acuity first.
+* GP home visits: a GP in a car with a driver travels out, sees the patient and returns.
+* Teams: like home visits, with their own staff and times.
+* When the professional who reaches the patient finds that the need is beyond what they can
+  give (under-triage), they request the right service directly (escalation).
+
+Telephone advice is given by the desks themselves (``sim.model.desks``). Default figures:
+see docs/PARAMETERS.md (ambulances, GP consultations and visits, teams).
+"""
+
+from __future__ import annotations
+
+from sim.codes import (
+    CLAIM_SERVED,
+    OUTCOME_CARE_GIVEN,
+    OUTCOME_DAYTIME_PRACTICE,
+    OUTCOME_IN_SYSTEM,
+    OUTCOME_WALKED_IN_ED,
+)
+from sim.model.draws import (
+    SLOT_CONSULT,
+    SLOT_CONVEY,
+    SLOT_DRIVE,
+    SLOT_ED_REFERRAL,
+    SLOT_ESCALATION_DELAY,
+    SLOT_HANDOVER,
+    SLOT_ON_SCENE,
+    SLOT_RETURN,
+    SLOT_TEAM_ON_SITE,
+    SLOT_TEAM_TRAVEL,
+    SLOT_TRANSPORT,
+    SLOT_TRAVEL_POST,
+    SLOT_TURNOUT,
+    SLOT_VISIT_ON_SITE,
+    SLOT_VISIT_TRAVEL,
+)
+from sim.model.records import Request
+from sim.model.world import Process, World
+
+
+def finish(world: World, request: Request, outcome: int) -> None:
+    """Close a request with an outcome (care, once given, is never overwritten)."""
+    if request.outcome == OUTCOME_IN_SYSTEM or (
+        request.outcome != OUTCOME_CARE_GIVEN and outcome == OUTCOME_CARE_GIVEN
+    ):
+        request.outcome = outcome
+        request.end_min = world.env.now
+
+
+def reach_patient(world: World, request: Request, service: str) -> bool:
+    """A professional of ``service`` is with the patient; True if that is care for the need.
+    If it is not, the professional sends for the right service (escalation)."""
+    if service in world.care_services[request.need]:
+        if request.care_min != request.care_min:  # care has not started (nan)
+            request.care_min = world.env.now
+            request.care_service = world.service_index[service]
+            finish(world, request, OUTCOME_CARE_GIVEN)
+        return True
+    if request.care_min != request.care_min:
+        world.spawn(request, escalate(world, request))
+    return False
+
+
+def escalate(world: World, request: Request) -> Process:
+    """The professional on the spot requests the service the need really calls for."""
+    request.n_escalations += 1
+    yield world.env.timeout(world.escalation_delay(request.draws, SLOT_ESCALATION_DELAY))
+    if request.care_min == request.care_min:  # care started meanwhile
+        return
+    need = request.need
+    service = world.need_service[need]
+    if service == "ambulance":
+        yield from ambulance_ride(world, request, world.need_priority[need], world.env.now, 0.0)
+    elif service == "advice":
+        reach_patient(world, request, "advice")
+    else:
+        yield from _visit_or_consult(world, request, service, need)
+
+
+def send(world: World, request: Request, assigned: int, service: str) -> None:
+    """Start ``service`` (anything but advice) for a request triaged as need ``assigned``."""
+    if service == "ambulance":
+        priority = world.need_priority[assigned]
+        world.spawn(request, ambulance_ride(world, request, priority, world.env.now, 0.0))
+    else:
+        world.spawn(request, _visit_or_consult(world, request, service, assigned))
+
+
+def _visit_or_consult(world: World, request: Request, service: str, assigned: int) -> Process:
+    if service == "gp_consult":
+        return gp_consult(world, request, assigned)
+    return home_visit(world, request, assigned, service)
+
+
+def walk_in(world: World, request: Request) -> None:
+    """The person goes straight to the emergency department."""
+    request.ed_arrival_min = world.env.now
+    finish(world, request, OUTCOME_WALKED_IN_ED)
+
+
+def ambulance_ride(
+    world: World, request: Request, priority: int, call_taken: float, delay: float
+) -> Process:
+    """One ambulance ride: wait for a vehicle (by priority), turn out, drive, treat on scene,
+    convey to hospital with the need's probability and hand over, return to base."""
+    env = world.env
+    if delay > 0:
+        yield env.timeout(delay)
+    requested = env.now
+    pool = world.ambulances
+    claim = pool.claim(priority)
+    if not claim.state:
+        yield claim.event
+    assigned_at = env.now
+    draws = request.draws
+    ride_index = request.n_ambulance_rides
+    request.n_ambulance_rides += 1
+    # a second ride for the same request draws fresh numbers so it is not a copy of the first
+    if ride_index:
+        draws = world.fresh_draws(len(draws))  # type: ignore[assignment]
+    yield env.timeout(world.amb_turnout(draws, SLOT_TURNOUT) + world.amb_drive(draws, SLOT_DRIVE))
+    on_scene = env.now
+    reach_patient(world, request, "ambulance")
+    conveyed = draws[SLOT_CONVEY] < world.need_conveyance[request.need]
+    busy = world.amb_on_scene(draws, SLOT_ON_SCENE)
+    if conveyed:
+        transport = world.amb_transport(draws, SLOT_TRANSPORT)
+        if request.ed_arrival_min != request.ed_arrival_min:
+            request.ed_arrival_min = on_scene + busy + transport
+        busy += transport + world.amb_handover(draws, SLOT_HANDOVER)
+    busy += world.amb_return(draws, SLOT_RETURN)
+    world.rides.add(request.id, priority, call_taken, requested, assigned_at, on_scene, conveyed)
+    yield env.timeout(busy)
+    pool.release(claim)
+
+
+def gp_consult(world: World, request: Request, assigned: int) -> Process:
+    """A consultation at the GP post: travel there, wait for a GP (higher acuity first)."""
+    env = world.env
+    draws = request.draws
+    yield env.timeout(world.travel_to_post(draws, SLOT_TRAVEL_POST))
+    pool = world.service_pools["gp_consult"]
+    claim = pool.claim(-world.need_acuity[assigned])
+    state = claim.state or (yield claim.event)
+    if state != CLAIM_SERVED:
+        finish(world, request, OUTCOME_DAYTIME_PRACTICE)
+        return
+    reach_patient(world, request, "gp_consult")
+    yield env.timeout(world.consultation(draws, SLOT_CONSULT))
+    pool.release(claim)
+    referred = draws[SLOT_ED_REFERRAL] < world.need_ed_referral[request.need]
+    if referred and request.ed_arrival_min != request.ed_arrival_min:
+        request.ed_arrival_min = env.now + world.travel_to_post(draws, SLOT_TRAVEL_POST)
+
+
+def home_visit(world: World, request: Request, assigned: int, service: str) -> Process:
+    """A GP home visit or a team visit: wait for a car or team member, travel out, see the
+    patient, travel back."""
+    env = world.env
+    draws = request.draws
+    pool = world.service_pools[service]
+    claim = pool.claim(-world.need_acuity[assigned])
+    state = claim.state or (yield claim.event)
+    if state != CLAIM_SERVED:
+        finish(world, request, OUTCOME_DAYTIME_PRACTICE)
+        return
+    travel, on_site = world.visit_times[service]
+    if service == "gp_visit":
+        p_travel, p_site = SLOT_VISIT_TRAVEL, SLOT_VISIT_ON_SITE
+    else:
+        p_travel, p_site = SLOT_TEAM_TRAVEL, SLOT_TEAM_ON_SITE
+    out = travel(draws, p_travel)
+    yield env.timeout(out)
+    reach_patient(world, request, service)
+    yield env.timeout(on_site(draws, p_site) + out)
+    pool.release(claim)
+    if (
+        service == "gp_visit"
+        and draws[SLOT_ED_REFERRAL] < world.need_ed_referral[request.need]
+        and request.ed_arrival_min != request.ed_arrival_min
+    ):
+        request.ed_arrival_min = env.now

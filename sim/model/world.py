@@ -1,0 +1,224 @@
+"""The shared state of one replication: clock, staffed pools, desks, tables and logs.
+
+``World`` holds what every process of a replication reads or writes: the SimPy
+environment, the staffed pools of the active organisational form, each desk's compiled
+triage tables, per-need lookup tables, the duration samplers and the record logs. It is
+built from an immutable scenario; the scenario itself never holds runtime objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.codes import AMBULANCE_A2, AMBULANCE_PRIORITY, DESK_INDEX
+from sim.model.calendar import Timeline, staffing_per_hour_of_week
+from sim.model.draws import DrawSampler, duration_sampler, fresh_draws
+from sim.model.pools import StaffedPool
+from sim.model.records import CallLog, Request, RequestColumns, RideLog
+from sim.model.streams import Streams
+from sim.scenario.schema import Scenario, Triage
+
+#: A SimPy process body: a generator that yields events.
+Process = Generator[Any, Any, Any]
+
+
+class Desk:
+    """A front desk during a run: its staffed pool and its triage settings, compiled."""
+
+    def __init__(
+        self,
+        name: str,
+        pool: StaffedPool,
+        triage: Triage,
+        need_names: Sequence[str],
+        services: Sequence[str],
+    ):
+        self.name = name
+        self.index = DESK_INDEX[name]
+        self.pool = pool
+        self.dispatches = frozenset(triage.dispatches)
+        n = len(need_names)
+        cdf = np.zeros((n, n))
+        for i, true_need in enumerate(need_names):
+            row = triage.confusion.get(true_need, {true_need: 1.0})
+            cdf[i] = np.cumsum([row.get(a, 0.0) for a in need_names])
+            cdf[i, -1] = 1.0
+        # per true need, the cumulative shares of the needs a triagist assigns
+        self._assign_cdf = [list(r) for r in cdf]
+        self._handle = {s: duration_sampler(triage.handle_duration(s)) for s in services}
+        self.patience = duration_sampler(triage.patience)
+        self.redial_delay = duration_sampler(triage.on_abandon.redial_delay)
+        self.warm_time = duration_sampler(triage.warm_transfer_time)
+        self.redial_share = triage.on_abandon.redial_same_share
+        self.switch_share = triage.on_abandon.switch_other_share
+
+    def assign(self, true_need: int, u: float) -> int:
+        """The need a triagist assigns to a caller with ``true_need`` (confusion matrix)."""
+        row = self._assign_cdf[true_need]
+        for j, c in enumerate(row):
+            if u < c:
+                return j
+        return len(row) - 1
+
+    def handle_time(self, service: str, draws: Sequence[float], pos: int) -> float:
+        """Minutes of a call whose disposition is ``service``."""
+        return self._handle[service](draws, pos)
+
+
+class World:
+    """Everything one replication's processes share: the clock, pools, tables and logs."""
+
+    def __init__(self, sc: Scenario, replication: int, base_seed: int):
+        self.scenario = sc
+        self.env = simpy.Environment()
+        self.timeline = Timeline.from_scenario(sc)
+        self.streams = Streams(base_seed, replication)
+        self.overflow = self.streams.get("overflow")
+        self.form = sc.organisation
+        self.central = self.form == "central"
+        self.colocated = self.form == "colocated"
+        self.max_calls = sc.behaviour.max_calls_per_request
+        self._need_tables(sc)
+        self._samplers(sc)
+        self.pools: dict[str, StaffedPool] = {}
+        self.desks: dict[str, Desk] = {}
+        self._build_desks(sc)
+        self.desk_for_service = self._desk_for_service()
+        self._build_service_pools(sc)
+        self.requests_in_progress: dict[int, Request] = {}
+        self.columns = RequestColumns()
+        self.calls = CallLog()
+        self.rides = RideLog()
+
+    # ------------------------------------------------------------------ tables
+    def _need_tables(self, sc: Scenario) -> None:
+        """Per-need lookup tables, indexed by the need's number."""
+        self.need_names = list(sc.needs)
+        needs = [sc.needs[n] for n in self.need_names]
+        self.services = sc.services
+        self.service_index = {s: i for i, s in enumerate(self.services)}
+        self.need_service = [n.service for n in needs]  # the right service
+        # services that count as care for the need: the right one and the acceptable ones
+        self.care_services = [frozenset((n.service, *n.acceptable_services)) for n in needs]
+        self.need_alternatives = [tuple(n.acceptable_services) for n in needs]
+        self.need_acuity = [n.acuity for n in needs]
+        self.need_priority = [
+            AMBULANCE_PRIORITY.get(n.ambulance_priority or "A2", AMBULANCE_A2) for n in needs
+        ]
+        self.need_home = [n.home_door for n in needs]  # the desk that owns the need
+        self.need_conveyance = [n.conveyance_share for n in needs]
+        self.need_ed_referral = [n.ed_referral_share for n in needs]
+        self.need_recontact = [n.recontact_after_advice_share for n in needs]
+
+    def _samplers(self, sc: Scenario) -> None:
+        """Duration samplers of the services and of the behaviour every form shares."""
+        amb = sc.ambulances
+        self.dispatch_delay = duration_sampler(amb.dispatch)
+        self.amb_turnout = duration_sampler(amb.turnout)
+        self.amb_drive = duration_sampler(amb.drive_to_scene)
+        self.amb_on_scene = duration_sampler(amb.on_scene)
+        self.amb_transport = duration_sampler(amb.transport)
+        self.amb_handover = duration_sampler(amb.handover)
+        self.amb_return = duration_sampler(amb.return_to_base)
+        self.national_desk_delay = duration_sampler(sc.mka.national_desk_delay)
+        self.referral_give_up = sc.mka.referral.give_up_share
+        self.referral_delay = duration_sampler(sc.mka.referral.redial_delay)
+        self.travel_to_post = duration_sampler(sc.gp_post.travel_to_post)
+        self.consultation = duration_sampler(sc.gp_post.consultation)
+        self.recontact_delay = duration_sampler(sc.behaviour.recontact_delay)
+        self.escalation_delay = duration_sampler(sc.behaviour.escalation_delay)
+        # per visiting service: (travel one way, time with the patient)
+        self.visit_times: dict[str, tuple[DrawSampler, DrawSampler]] = {
+            "gp_visit": (
+                duration_sampler(sc.gp_post.visit_travel),
+                duration_sampler(sc.gp_post.visit_on_site),
+            )
+        }
+        for name, team in sc.teams.items():
+            self.visit_times[name] = (duration_sampler(team.travel), duration_sampler(team.on_site))
+        self.alternatives_threshold = sc.coordination.alternatives_when_queue_at_least
+        self.alternative_services = frozenset(sc.coordination.alternative_services)
+
+    # ------------------------------------------------------------------ pools
+    def _pool(
+        self,
+        name: str,
+        staffing: dict[str, int],
+        opening: Sequence[tuple[float, bool]] | None = None,
+    ) -> StaffedPool:
+        """A staffed pool on the scenario's schedule (creating it starts its roster)."""
+        sc = self.scenario
+        per_how = staffing_per_hour_of_week(sc, staffing)
+        if sc.behaviour.shift_change == "handover":
+            changes = self.timeline.shift_changes(per_how, sc.calendar.day_part_of_hour())
+        else:
+            changes = self.timeline.hourly_series_changes(per_how)
+        handover = sc.behaviour.shift_change == "handover"
+        pool = StaffedPool(self.env, name, changes, opening, handover)
+        self.pools[name] = pool
+        return pool
+
+    def _build_desks(self, sc: Scenario) -> None:
+        """The front desks of the form (pools are created in a fixed order: it fixes the
+        order of simultaneous events)."""
+        needs, services = self.need_names, self.services
+        if self.central:
+            pool = self._pool("coordination_agents", sc.coordination.agents)
+            self.desks["coordination"] = Desk(
+                "coordination", pool, sc.coordination.triage, needs, services
+            )
+            return
+        pool = self._pool("mka_call_takers", sc.mka.call_takers)
+        self.desks["mka"] = Desk("mka", pool, sc.mka.triage, needs, services)
+        pool = self._pool("gp_post_triagists", sc.gp_post.triagists, self.timeline.open_changes())
+        self.desks["gp_post"] = Desk("gp_post", pool, sc.gp_post.triage, needs, services)
+
+    def _desk_for_service(self) -> dict[str, str]:
+        """Which active desk sends each service (a call whose disposition is a service the
+        answering desk does not send is passed on to this desk)."""
+        owner: dict[str, str] = {}
+        for desk in self.desks.values():
+            for service in desk.dispatches:
+                owner.setdefault(service, desk.name)
+        if not self.central:
+            # a service both desks may give (advice) belongs to the GP post when referred on
+            for service in self.desks["gp_post"].dispatches:
+                owner[service] = "gp_post"
+            for service in self.desks["mka"].dispatches:
+                if service not in self.desks["gp_post"].dispatches:
+                    owner[service] = "mka"
+        return owner
+
+    def _build_service_pools(self, sc: Scenario) -> None:
+        gp_open = self.timeline.open_changes()
+        self.ambulances = self._pool("ambulances", sc.ambulances.on_duty)
+        self.service_pools: dict[str, StaffedPool] = {
+            "ambulance": self.ambulances,
+            "gp_consult": self._pool("gp_consult_gps", sc.gp_post.consult_gps, gp_open),
+            "gp_visit": self._pool("gp_visit_cars", sc.gp_post.visit_cars, gp_open),
+        }
+        for name, team in sc.teams.items():
+            self.service_pools[name] = self._pool(f"team_{name}", team.staff)
+
+    # ------------------------------------------------------------------ processes
+    def spawn(self, request: Request, body: Process) -> simpy.Process:
+        """Start a process that belongs to a request; when a request's last process ends,
+        its record is written to the columns and the object is let go."""
+        request.n_live_processes += 1
+        process = self.env.process(body)
+        process.callbacks.append(lambda _event: self._process_ended(request))
+        return process
+
+    def _process_ended(self, request: Request) -> None:
+        request.n_live_processes -= 1
+        if request.n_live_processes == 0:
+            self.columns.add(request)
+            del self.requests_in_progress[request.id]
+
+    def fresh_draws(self, length: int) -> list[float]:
+        """More random numbers in the row layout, from the overflow stream."""
+        return fresh_draws(self.overflow, length)

@@ -1,0 +1,22 @@
+"""What a reader sees: number formatting, the terminal summary, figures, the HTML report
+and a sweep's figures. ``write_study_outputs`` is the writer a study calls when it ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sim.experiments.comparison import Experiment
+from sim.report.html import write_report
+from sim.report.sweep_figures import write_sweep_figures
+
+
+def write_study_outputs(folder: Path, exp: Experiment, meta: dict[str, Any]) -> None:
+    """The outputs of a finished study: a sweep's figures, or the report of a comparison."""
+    if meta.get("kind") == "sweep" and meta.get("sweep") is not None:
+        write_sweep_figures(folder, meta["sweep"], exp)
+    else:
+        write_report(folder, exp, meta)
+
+
+__all__ = ["write_study_outputs"]

@@ -1,0 +1,318 @@
+"""The report's figures: one function per figure, each with its caption.
+
+Figures use line styles and hatching, so they read in grey-scale print. Each function takes
+a finished experiment and returns a matplotlib figure (or None when there is nothing to
+draw); ``FIGURES`` lists them in report order with their captions.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.experiments.comparison import Experiment, ScenarioResults
+from sim.experiments.statistics import Interval, t_interval
+from sim.measures.aggregates import A1_EDGES, ANSWER_EDGES, CARE_RATIO_EDGES
+from sim.measures.kpis import desk_pool_names
+
+GREYS = ("#000000", "#555555", "#999999", "#333333", "#777777")
+STYLES: tuple[Any, ...] = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)))
+HATCHES = ("", "//", "..", "xx", "\\\\")
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot on the file-only backend (no screen needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _pyplot() -> Any:
+    """pyplot in the report's style: small type and a light grid."""
+    plt = pyplot()
+    plt.rcParams.update(
+        {"font.size": 9, "axes.grid": True, "grid.color": "#dddddd", "figure.dpi": 100}
+    )
+    return plt
+
+
+def _total(exp: Experiment, s: ScenarioResults, key: str, where: str = "hist") -> np.ndarray | None:
+    """A histogram or hour-of-week sum added up over the replications."""
+    reps = exp.replications
+    if key not in s.replications[reps[0]][where]:
+        return None
+    return np.sum([np.asarray(s.replications[r][where][key], dtype=float) for r in reps], axis=0)
+
+
+def _interval(exp: Experiment, s: ScenarioResults, name: str) -> Interval:
+    return t_interval(s.kpi_values(name, exp.replications))
+
+
+def _error_bars(ivs: list[Interval], scale: float = 1.0) -> list[list[float]]:
+    """Lower and upper error-bar lengths of intervals (0 where undefined)."""
+    low = [0 if math.isnan(iv.low) else scale * (iv.mean - iv.low) for iv in ivs]
+    high = [0 if math.isnan(iv.high) else scale * (iv.high - iv.mean) for iv in ivs]
+    return [low, high]
+
+
+def time_to_answer(exp: Experiment) -> Any:
+    """Time to answer per desk: cumulative distribution."""
+    fig, ax = _pyplot().subplots(figsize=(7, 3.6))
+    k = 0
+    for s in exp.scenarios:
+        for desk in s.scenario.active_desks():
+            h = _total(exp, s, f"answer.{desk}")
+            if h is None or h.sum() == 0:
+                continue
+            cdf = np.concatenate(([0.0], np.cumsum(h) / h.sum()))
+            label = f"{s.scenario.name}: {desk}"
+            ax.plot(ANSWER_EDGES, cdf, color=GREYS[k % 5], linestyle=STYLES[k % 5], label=label)
+            k += 1
+    ax.set_xlim(0, 10)
+    ax.set_xlabel("time to answer (min), answered public calls")
+    ax.set_ylabel("share answered within")
+    ax.legend(fontsize=7)
+    ax.set_title("Time to answer per desk (cumulative)")
+    return fig
+
+
+def _urgencies(exp: Experiment) -> list[str]:
+    return list(dict.fromkeys(n.urgency for n in exp.scenarios[0].scenario.needs.values()))
+
+
+def care_within_target(exp: Experiment) -> Any:
+    """Time to care within the urgency's target, per urgency and scenario."""
+    urgencies = _urgencies(exp)
+    fig, ax = _pyplot().subplots(figsize=(7, 3.6))
+    width = 0.8 / len(exp.scenarios)
+    x = np.arange(len(urgencies))
+    for i, s in enumerate(exp.scenarios):
+        ivs = [_interval(exp, s, f"care.{u}.within_target_share") for u in urgencies]
+        ax.bar(
+            x + i * width,
+            [iv.mean for iv in ivs],
+            width,
+            yerr=_error_bars(ivs),
+            color="white",
+            edgecolor="black",
+            hatch=HATCHES[i % 5],
+            label=s.scenario.name,
+            capsize=2,
+        )
+    ax.set_xticks(x + width * (len(exp.scenarios) - 1) / 2, urgencies)
+    ax.set_ylim(0, 1.05)
+    ax.axhline(0.95, color="black", linewidth=0.8, linestyle=":")
+    ax.set_ylabel("share within target (95 % CI)")
+    ax.set_title("Time to care within the urgency's target (dotted line: 95 %)")
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+MISROUTED_PARTS = (
+    ("misrouted.wrong_door.share", "wrong door"),
+    ("misrouted.over_triage.share", "over-triage"),
+    ("misrouted.under_triage.share", "under-triage"),
+    ("misrouted.share", "misrouted (any)"),
+)
+
+
+def misrouted(exp: Experiment) -> Any:
+    """Misrouted requests and their parts."""
+    fig, ax = _pyplot().subplots(figsize=(7, 3.4))
+    width = 0.8 / len(exp.scenarios)
+    x = np.arange(len(MISROUTED_PARTS))
+    for i, s in enumerate(exp.scenarios):
+        ivs = [_interval(exp, s, p) for p, _ in MISROUTED_PARTS]
+        ax.bar(
+            x + i * width,
+            [100 * iv.mean for iv in ivs],
+            width,
+            yerr=_error_bars(ivs, 100.0),
+            color="white",
+            edgecolor="black",
+            hatch=HATCHES[i % 5],
+            label=s.scenario.name,
+            capsize=2,
+        )
+    ax.set_xticks(x + width * (len(exp.scenarios) - 1) / 2, [label for _, label in MISROUTED_PARTS])
+    ax.set_ylabel("% of phone requests (95 % CI)")
+    ax.set_title("Misrouted requests and their parts")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def hour_of_week(exp: Experiment) -> Any:
+    """Hour-of-week profiles: waits per desk, front-desk and ambulance utilisation."""
+    hours = np.arange(168)
+    fig, axes = _pyplot().subplots(3, 1, figsize=(8, 7.2), sharex=True)
+    k = 0
+    for s in exp.scenarios:
+        for desk in s.scenario.active_desks():
+            ws = _total(exp, s, f"wait_sum.{desk}", "profiles")
+            wn = _total(exp, s, f"wait_n.{desk}", "profiles")
+            if ws is None or wn is None:
+                continue
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean_wait = np.where(wn > 0, ws / wn, np.nan)
+            label = f"{s.scenario.name}: {desk}"
+            axes[0].plot(hours, mean_wait, color=GREYS[k % 5], linestyle=STYLES[k % 5], label=label)
+            k += 1
+    axes[0].set_ylabel("mean time to\nanswer (min)")
+    axes[0].set_title("Hour-of-week profiles (Monday 00:00 = 0)")
+    axes[0].legend(fontsize=6, ncol=2)
+    panels: tuple[tuple[Any, Callable[[Any], list[str]], str], ...] = (
+        (axes[1], desk_pool_names, "front-desk staff\nutilisation"),
+        (axes[2], lambda sc: ["ambulances"], "ambulance\nutilisation"),
+    )
+    for panel, pools_of, what in panels:
+        for i, s in enumerate(exp.scenarios):
+            pools = pools_of(s.scenario)
+            busy = sum(_total(exp, s, f"busy.{p}", "profiles") for p in pools)  # type: ignore[misc]
+            present = sum(_total(exp, s, f"present.{p}", "profiles") for p in pools)  # type: ignore[misc]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(present > 0, busy / present, np.nan)
+            panel.plot(hours, share, color=GREYS[i % 5], linestyle=STYLES[i % 5], label=s.scenario.name)
+        panel.set_ylabel(what)
+        panel.set_ylim(0, 1.05)
+        panel.legend(fontsize=6)
+    axes[2].set_xlabel("hour of week")
+    axes[2].set_xticks(range(0, 169, 24), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", ""])
+    return fig
+
+
+def a1_response(exp: Experiment) -> Any:
+    """A1 response distribution with the 15-minute line."""
+    fig, ax = _pyplot().subplots(figsize=(7, 3.4))
+    for i, s in enumerate(exp.scenarios):
+        h = _total(exp, s, "a1_response")
+        if h is None or h.sum() == 0:
+            continue
+        cdf = np.concatenate(([0.0], np.cumsum(h) / h.sum()))
+        ax.plot(A1_EDGES, cdf, color=GREYS[i % 5], linestyle=STYLES[i % 5], label=s.scenario.name)
+    ax.axvline(15, color="black", linewidth=1.0)
+    ax.axhline(0.95, color="black", linewidth=0.8, linestyle=":")
+    ax.text(15.3, 0.05, "15 min norm", fontsize=8)
+    ax.set_xlim(0, 40)
+    ax.set_xlabel("A1 response: call taken to ambulance on scene (min)")
+    ax.set_ylabel("share of A1 rides within")
+    ax.set_title("A1 response time (cumulative; dotted line: 95 % norm)")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def ambulance_gp_type(exp: Experiment) -> Any:
+    """Ambulance rides for GP-type needs per scenario."""
+    names = [s.scenario.name for s in exp.scenarios]
+    fig, ax = _pyplot().subplots(figsize=(6, 3.2))
+    ivs = [_interval(exp, s, "ambulance.rides_gp_type.per_week") for s in exp.scenarios]
+    ax.bar(
+        range(len(names)),
+        [iv.mean for iv in ivs],
+        yerr=_error_bars(ivs),
+        color="white",
+        edgecolor="black",
+        hatch="//",
+        capsize=3,
+    )
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylabel("rides per week (95 % CI)")
+    ax.set_title("Ambulance rides for GP-type needs")
+    return fig
+
+
+def care_vs_target(exp: Experiment) -> Any:
+    """Care reached against time relative to target, per urgency (up to four urgencies)."""
+    fig, ax = _pyplot().subplots(figsize=(7, 3.4))
+    for k, u in enumerate(_urgencies(exp)[:4]):
+        for i, s in enumerate(exp.scenarios):
+            h = _total(exp, s, f"care.{u}")
+            if h is None or h.sum() == 0:
+                continue
+            reached = h[:-1]
+            cdf = np.concatenate(([0.0], np.cumsum(reached) / h.sum()))
+            label = f"{u}: {s.scenario.name}"
+            ax.plot(CARE_RATIO_EDGES, cdf, color=GREYS[i % 5], linestyle=STYLES[k % 5], label=label)
+    ax.axvline(1.0, color="black", linewidth=1.0)
+    ax.set_xlabel("time to care / target")
+    ax.set_ylabel("share of requests")
+    ax.set_title("Time to care relative to target (1.0 = target)")
+    ax.legend(fontsize=6, ncol=2)
+    return fig
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A report figure: file name, caption and the function that draws it."""
+
+    name: str
+    caption: str
+    draw: Callable[[Experiment], Any]
+
+
+FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec(
+        "time_to_answer",
+        "Time to answer per desk: share of answered public calls answered within x minutes "
+        "(112 calls include the national 112 desk).",
+        time_to_answer,
+    ),
+    FigureSpec(
+        "care_within_target",
+        "Share of requests whose care started within the target of their urgency, with 95 % "
+        "confidence intervals over replications.",
+        care_within_target,
+    ),
+    FigureSpec(
+        "misrouted",
+        "Misrouted requests by part: reached a wrong door first, or mis-triaged to a wrong "
+        "service before care (over- or under-triage). Parts overlap.",
+        misrouted,
+    ),
+    FigureSpec(
+        "hour_of_week",
+        "Mean time to answer per desk (after-hours requests), time-weighted utilisation of all "
+        "front-desk staff together and of the ambulance fleet, by hour of the week.",
+        hour_of_week,
+    ),
+    FigureSpec(
+        "a1_response",
+        "A1 response: from the call being taken at the dispatching desk to the ambulance on "
+        "scene; the vertical line is the 15-minute norm.",
+        a1_response,
+    ),
+    FigureSpec(
+        "ambulance_gp_type",
+        "Ambulance rides for needs that belong to GP care, per week.",
+        ambulance_gp_type,
+    ),
+    FigureSpec(
+        "care_vs_target",
+        "Time to care as a multiple of the urgency's target (curves end below 1 where requests "
+        "never got care).",
+        care_vs_target,
+    ),
+)
+
+
+def save_figure(fig: Any, folder: Path, name: str) -> str:
+    """Save a figure as PNG and SVG under ``folder/figures``; return the PNG as base64."""
+    plt = pyplot()
+    out = folder / "figures"
+    out.mkdir(exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out / f"{name}.png", dpi=110)
+    fig.savefig(out / f"{name}.svg")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")

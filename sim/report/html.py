@@ -1,0 +1,288 @@
+"""The HTML report: one self-contained file (no JavaScript, nothing loaded from the network)
+that a policy reader can open from an e-mail attachment.
+
+It holds the headline findings with intervals, every figure with its caption, a table of
+every KPI per scenario with paired differences, and a model description in the spirit of
+the STRESS-DES reporting checklist (objective, logic, experimentation, implementation,
+inputs with source and confidence, how the scenarios differ).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import Any
+
+from sim.experiments.comparison import Experiment
+from sim.experiments.statistics import paired_difference, t_interval
+from sim.report.figures import FIGURES, save_figure
+from sim.report.formatting import (
+    SECTION_ORDER,
+    format_difference,
+    format_interval,
+    section_of,
+)
+from sim.scenario.source import field_value
+
+CSS = """
+body{font-family:Georgia,'Times New Roman',serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em} h2{border-bottom:1px solid #999;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;font-size:.82em;margin:.6em 0} th,td{border:1px solid #bbb;padding:.25em .45em;text-align:right;vertical-align:top}
+th{background:#eee} td.l,th.l{text-align:left} tr.sec td{background:#f4f4f4;font-weight:bold;text-align:left}
+.small{font-size:.85em;color:#444} figure{margin:1em 0} figcaption{font-size:.85em;color:#333}
+img{max-width:100%;border:1px solid #ddd} li{margin:.25em 0}
+"""  # noqa: E501  (one CSS rule per line reads better than wrapped rules)
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text))
+
+
+def write_report(folder: Path, exp: Experiment, meta: dict[str, Any]) -> Path:
+    """Write ``report.html`` and the figures (PNG and SVG) of a finished study."""
+    names = [s.scenario.name for s in exp.scenarios]
+    parts: list[str] = [
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(meta['name'])}: "
+        f"after-hours acute care</title><style>{CSS}</style></head><body>",
+        "<h1>After-hours acute care: " + " vs ".join(_e(n) for n in names) + "</h1>",
+        _introduction(exp, meta),
+        "<h2>Headline findings</h2><ul>",
+        *(f"<li>{line}</li>" for line in _headlines(exp)),
+        "</ul>",
+    ]
+    if meta.get("precision") is not None:
+        parts.append(_precision_note(exp, meta))
+    parts.append("<h2>Figures</h2>")
+    for spec in FIGURES:
+        data = save_figure(spec.draw(exp), folder, spec.name)
+        caption = _e(spec.caption)
+        parts.append(
+            f"<figure><img alt='{caption}' src='data:image/png;base64,{data}'>"
+            f"<figcaption>{caption}</figcaption></figure>"
+        )
+    parts.append(_kpi_table(exp))
+    parts.append(_model_description(exp, meta))
+    parts.append("</body></html>")
+    path = folder / "report.html"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+def _introduction(exp: Experiment, meta: dict[str, Any]) -> str:
+    run = exp.scenarios[0].scenario.run
+    return (
+        f"<p class='small'>{len(exp.replications)} replications per scenario, each of "
+        f"{run.weeks} weeks after a {run.warmup_days:g}-day warm-up; "
+        f"base seed {exp.base_seed}; common random numbers (the same callers, needs and task "
+        f"draws in every scenario). Figures are for requests arriving in the after-hours "
+        f"window (weekdays 17:00-08:00, weekends, public holidays). "
+        f"Created {_e(meta.get('created', ''))}.</p>"
+    )
+
+
+def _precision_note(exp: Experiment, meta: dict[str, Any]) -> str:
+    return (
+        f"<p>Replications were added until the relative 95 % half-width of the headline "
+        f"figures and of their paired differences was at most {100 * meta['precision']:.1f} % "
+        f"(cap {meta['max_replications']}): {len(exp.replications)} replications were needed "
+        f"(largest relative half-width {100 * meta.get('precision_achieved', math.nan):.1f} %).</p>"
+    )
+
+
+def _headlines(exp: Experiment) -> list[str]:
+    """One sentence per headline KPI and later scenario: both means and the difference."""
+    reps = exp.replications
+    base = exp.scenarios[0]
+    out: list[str] = []
+    for k in exp.kpis():
+        if not k.headline or k.name not in base.replications[reps[0]]["kpis"]:
+            continue
+        a = base.kpi_values(k.name, reps)
+        ia = t_interval(a)
+        base_text = _e(format_interval(ia.mean, ia.low, ia.high, k.unit))
+        if len(exp.scenarios) == 1:
+            out.append(f"{_e(k.label)}: <b>{base_text}</b> (95 % CI).")
+            continue
+        for s in exp.scenarios[1:]:
+            if k.name not in s.replications[reps[0]]["kpis"]:
+                continue
+            b = s.kpi_values(k.name, reps)
+            ib = t_interval(b)
+            d = paired_difference(a, b)
+            di = d.interval
+            verdict = (
+                "a difference the replications cannot tell from zero"
+                if math.isnan(di.low) or (di.low <= 0 <= di.high)
+                else ("higher" if di.mean > 0 else "lower")
+            )
+            p_text = "" if math.isnan(d.p_value) else f", p = {d.p_value:.3g}"
+            out.append(
+                f"{_e(k.label)}: <b>{base_text}</b> in {_e(base.scenario.name)} versus "
+                f"<b>{_e(format_interval(ib.mean, ib.low, ib.high, k.unit))}</b> in "
+                f"{_e(s.scenario.name)}; paired difference "
+                f"<b>{_e(format_difference(di.mean, di.low, di.high, k.unit))}</b>"
+                f" (95 % CI{p_text}): {verdict}."
+            )
+    return out
+
+
+def _kpi_table(exp: Experiment) -> str:
+    """Every KPI per scenario with its interval, and the paired differences to the first."""
+    names = [s.scenario.name for s in exp.scenarios]
+    diffs = {(c["kpi"], c["scenario"]): c for c in exp.comparison_rows()}
+    by_kpi: dict[str, dict[str, Any]] = {}
+    for r in exp.summary_rows():
+        by_kpi.setdefault(r["kpi"], {"label": r["label"], "unit": r["unit"]})[r["scenario"]] = r
+    out = [
+        "<h2>Every figure per scenario</h2>",
+        "<p class='small'>Mean over replications with its 95 % confidence interval in "
+        "brackets; for the second and later scenarios, the paired difference to "
+        f"{_e(names[0])} with its interval and p-value (two-sided paired t-test).</p>",
+        "<table><tr><th class='l'>figure</th>" + "".join(f"<th>{_e(n)}</th>" for n in names),
+        "".join(f"<th>{_e(n)} &minus; {_e(names[0])}</th><th>p</th>" for n in names[1:]) + "</tr>",
+    ]
+    current = None
+    ncols = 1 + len(names) + 2 * (len(names) - 1)
+    for kpi, info in sorted(by_kpi.items(), key=lambda item: SECTION_ORDER.index(section_of(item[0]))):
+        section = section_of(kpi)
+        if section != current:
+            out.append(f"<tr class='sec'><td colspan='{ncols}'>{_e(section)}</td></tr>")
+            current = section
+        cells = [f"<td class='l'>{_e(info['label'])}<br><span class='small'>{_e(kpi)}</span></td>"]
+        for n in names:
+            r = info.get(n)
+            text = "-" if r is None else format_interval(r["mean"], r["ci_low"], r["ci_high"], info["unit"])
+            cells.append(f"<td>{_e(text)}</td>")
+        for n in names[1:]:
+            d = diffs.get((kpi, n))
+            if d is None:
+                cells.append("<td>-</td><td>-</td>")
+                continue
+            p = d["p_value"]
+            diff = format_difference(d["difference"], d["diff_ci_low"], d["diff_ci_high"], info["unit"])
+            cells.append(f"<td>{_e(diff)}</td><td>{'n/a' if math.isnan(p) else f'{p:.3g}'}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- description
+
+OBJECTIVE = (
+    "<p><b>Objective.</b> Compare organisational forms of the after-hours front doors of acute "
+    "care: <i>separate</i> (112 with the ambulance dispatch centre, MKA, and the GP out-of-hours "
+    "post, each with its own number), <i>colocated</i> (both numbers stay, staff share one room: "
+    "warm transfers, an ambulance can leave while the GP-post triagist is still on the line) and "
+    "<i>central</i> (one entry point: a pooled desk triages every request once and sends the "
+    "right professional).</p>"
+)
+LOGIC = (
+    "<p><b>Logic.</b> Requests arrive as non-stationary Poisson processes with an hour-of-week "
+    "profile; each has a true need that fixes the right service and its time target. People "
+    "choose a number (or walk into the emergency department), queue with finite patience, hang "
+    "up, redial or switch numbers. Desks triage with a confusion matrix (true need to assigned "
+    "need) and dispatch ambulances (A1 before A2 before B), GP consultations, GP home visits, "
+    "district nurses or the mental-health crisis team, or give advice. Staff and vehicles follow "
+    "day-part schedules; a person finishes the job in hand at the end of a shift. A replication "
+    "is a pure function of the scenario, its replication number and the base seed.</p>"
+)
+WORDS = (
+    "<p><b>Words.</b> <i>Misrouted</i>: a request that reached a wrong door first or was "
+    "mis-triaged to a wrong service before its care started. <i>Time to answer</i>: call placed "
+    "to a person speaking. <i>Time to care</i>: request start to the right professional with the "
+    "patient (ambulance on scene, consultation starts, GP arrives, advice given).</p>"
+)
+
+
+def _model_description(exp: Experiment, meta: dict[str, Any]) -> str:
+    sc0 = exp.scenarios[0].scenario
+    out = ["<h2>Model description</h2>", OBJECTIVE, LOGIC, WORDS, "<p><b>Experimentation.</b> "]
+    out.append(
+        f"Replications: {len(exp.replications)} per scenario (numbers {exp.replications[0]}-"
+        f"{exp.replications[-1]}); base seed {exp.base_seed}; warm-up {sc0.run.warmup_days:g} "
+        f"days; reporting {sc0.run.weeks} weeks; drain {sc0.run.drain_hours:g} h after the last "
+        "arrival. Intervals are t-based over replications (scipy.stats).</p>"
+    )
+    out.append(
+        "<table><tr><th class='l'>scenario</th><th class='l'>form</th><th class='l'>file</th>"
+        "<th class='l'>content hash</th></tr>"
+    )
+    for s in exp.scenarios:
+        out.append(
+            f"<tr><td class='l'>{_e(s.scenario.name)}</td><td class='l'>{_e(s.scenario.organisation)}</td>"
+            f"<td class='l'>{_e(s.source)}</td><td class='l'>{_e(s.scenario.content_hash()[:16])}</td></tr>"
+        )
+    out.append("</table>")
+    versions = ", ".join(f"{_e(k)} {_e(v)}" for k, v in meta.get("versions", {}).items())
+    out.append(
+        "<p><b>Implementation.</b> Python discrete-event simulation with SimPy. Versions: "
+        f"{versions}; code commit {_e(meta.get('git_commit') or 'unknown')}.</p>"
+    )
+    out.append(_inputs_table(exp))
+    differences = _differences_table(exp)
+    if differences:
+        out.append(differences)
+    return "\n".join(out)
+
+
+def _inputs_table(exp: Experiment) -> str:
+    """Every input with a provenance note: its value, confidence and source."""
+    sc0 = exp.scenarios[0].scenario
+    dump = sc0.model_dump(mode="json")
+    out = [
+        "<h3>Inputs, sources and confidence</h3>",
+        "<p class='small'>Confidence: measured (published count), norm (legal or professional "
+        "target), estimated (derived from published figures), guessed (a judgement to vary in "
+        "sensitivity runs).</p>",
+        "<table><tr><th class='l'>input</th><th class='l'>value in "
+        + _e(sc0.name)
+        + "</th><th class='l'>confidence</th><th class='l'>source</th></tr>",
+    ]
+    for path, prov in sc0.provenance.items():
+        text = str(field_value(dump, path))
+        value = text if len(text) <= 90 else text[:87] + "..."
+        out.append(
+            f"<tr><td class='l'>{_e(path)}</td><td class='l'>{_e(value)}</td>"
+            f"<td class='l'>{_e(prov.confidence)}</td><td class='l'>{_e(prov.source)}</td></tr>"
+        )
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: data}
+
+
+def _differences_table(exp: Experiment) -> str:
+    """The fields whose values differ between the scenarios (empty when none do)."""
+    flats = [
+        _flatten(
+            {
+                k: v
+                for k, v in s.scenario.model_dump(mode="json").items()
+                if k not in ("provenance", "description")
+            }
+        )
+        for s in exp.scenarios
+    ]
+    keys = list(dict.fromkeys(k for f in flats for k in f))
+    rows = []
+    for key in keys:
+        values = [f.get(key) for f in flats]
+        if any(v != values[0] for v in values[1:]):
+            cells = "".join(f"<td class='l'>{_e('-' if v is None else v)}</td>" for v in values)
+            rows.append(f"<tr><td class='l'>{_e(key)}</td>{cells}</tr>")
+    if not rows:
+        return ""
+    header = "".join(f"<th class='l'>{_e(s.scenario.name)}</th>" for s in exp.scenarios)
+    return "\n".join(
+        ["<h3>How the scenarios differ</h3><table><tr><th class='l'>field</th>" + header + "</tr>"]
+        + rows
+        + ["</table>"]
+    )

@@ -1,0 +1,154 @@
+"""Cross-checks of a scenario: names in one section that must refer to another.
+
+Field-level rules (ranges, shares that sum to 1, day parts that cover the week) are part
+of the schema. The checks here need the whole scenario: a need's service must exist, a
+staffing table must name every day part, every disposition a desk can reach must be
+deliverable by some desk of the form, a provenance note must name a real field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sim.scenario.problems import PathT, Positions, Problem, did_you_mean, dotted
+from sim.scenario.schema import BUILTIN_SERVICES, Scenario
+from sim.scenario.source import has_field
+
+
+class _Checker:
+    """Collects located problems for one validated scenario."""
+
+    def __init__(self, sc: Scenario, positions: Positions):
+        self.sc = sc
+        self.positions = positions
+        self.problems: list[Problem] = []
+        self.needs = list(sc.needs)
+        self.services = list(sc.services)
+
+    def problem(self, path: PathT, message: str) -> None:
+        self.problems.append(Problem(self.positions.find(path), dotted(path), message))
+
+    def unknown(self, path: PathT, kind: str, name: str, valid: list[str]) -> None:
+        self.problem(path, f"unknown {kind} '{name}'" + did_you_mean(name, valid))
+
+    def teams(self) -> None:
+        for team in self.sc.teams:
+            if team in BUILTIN_SERVICES:
+                message = f"a team may not be called '{team}' (a built-in service)"
+                self.problem(("teams", team), message)
+
+    def need_services(self) -> None:
+        for name, need in self.sc.needs.items():
+            if need.service not in self.services:
+                self.unknown(("needs", name, "service"), "service", need.service, self.services)
+            for i, alt in enumerate(need.acceptable_services):
+                if alt not in self.services:
+                    path = ("needs", name, "acceptable_services", i)
+                    self.unknown(path, "service", alt, self.services)
+            if need.service == "ambulance" and need.ambulance_priority is None:
+                message = "a need served by an ambulance needs an ambulance_priority (A1, A2 or B)"
+                self.problem(("needs", name, "ambulance_priority"), message)
+
+    def demand_groups(self) -> None:
+        profiles = list(self.sc.demand.profiles)
+        for gname, group in self.sc.demand.groups.items():
+            base = ("demand", "groups", gname)
+            if group.profile not in profiles:
+                self.unknown(base + ("profile",), "profile", group.profile, profiles)
+            for need in group.need_mix:
+                if need not in self.sc.needs:
+                    self.unknown(base + ("need_mix", need), "need", need, self.needs)
+            for need in group.channel_by_need:
+                if need not in self.sc.needs:
+                    self.unknown(base + ("channel_by_need", need), "need", need, self.needs)
+
+    def staffing_tables(self) -> None:
+        sc = self.sc
+        parts = list(sc.calendar.day_parts)
+        tables: list[tuple[PathT, Mapping[str, int]]] = [
+            (("mka", "call_takers"), sc.mka.call_takers),
+            (("gp_post", "triagists"), sc.gp_post.triagists),
+            (("gp_post", "consult_gps"), sc.gp_post.consult_gps),
+            (("gp_post", "visit_cars"), sc.gp_post.visit_cars),
+            (("coordination", "agents"), sc.coordination.agents),
+            (("ambulances", "on_duty"), sc.ambulances.on_duty),
+        ] + [(("teams", t, "staff"), team.staff) for t, team in sc.teams.items()]
+        for path, table in tables:
+            for part in table:
+                if part not in parts:
+                    self.unknown(path + (part,), "day part", part, parts)
+            missing = [p for p in parts if p not in table]
+            if missing:
+                message = "staffing must give a number for every day part; missing: "
+                self.problem(path, message + ", ".join(missing))
+
+    def desk_triage(self) -> None:
+        for desk in ("mka", "gp_post", "coordination"):
+            triage = self.sc.triage_of(desk)
+            base = (desk, "triage")
+            for i, service in enumerate(triage.dispatches):
+                if service not in self.services:
+                    self.unknown(base + ("dispatches", i), "service", service, self.services)
+            for service in triage.handle_time:
+                if service != "default" and service not in self.services:
+                    path = base + ("handle_time", service)
+                    self.unknown(path, "service", service, self.services)
+            for true_need, row in triage.confusion.items():
+                if true_need not in self.sc.needs:
+                    self.unknown(base + ("confusion", true_need), "need", true_need, self.needs)
+                for assigned in row:
+                    if assigned not in self.sc.needs:
+                        path = base + ("confusion", true_need, assigned)
+                        self.unknown(path, "need", assigned, self.needs)
+
+    def alternative_services(self) -> None:
+        for i, service in enumerate(self.sc.coordination.alternative_services):
+            if service not in self.services:
+                path = ("coordination", "alternative_services", i)
+                self.unknown(path, "service", service, self.services)
+
+    def reachable_dispositions(self) -> None:
+        """Every disposition a desk can reach must be deliverable by some active desk."""
+        sc = self.sc
+        active = sc.active_desks()
+        reachable = {s for d in active for s in sc.triage_of(d).dispatches}
+        for desk in active:
+            triage = sc.triage_of(desk)
+            for true_need in self.needs:
+                row = triage.confusion.get(true_need, {true_need: 1.0})
+                for assigned, share in row.items():
+                    if share <= 0 or assigned not in sc.needs:
+                        continue
+                    service = sc.needs[assigned].service
+                    if service in reachable:
+                        continue
+                    if true_need in triage.confusion:
+                        path: PathT = (desk, "triage", "confusion", true_need, assigned)
+                    else:
+                        path = (desk, "triage", "confusion")
+                    self.problem(
+                        path,
+                        f"need '{assigned}' is served by '{service}', which no desk of the "
+                        f"'{sc.organisation}' form dispatches (add it to a desk's dispatches, "
+                        f"or give '{true_need}' a confusion row that avoids it)",
+                    )
+
+    def provenance(self) -> None:
+        data = self.sc.model_dump(mode="json")
+        for key in self.sc.provenance:
+            if not has_field(data, key):
+                self.problem(("provenance", key), f"'{key}' is not a field of this scenario")
+
+
+def cross_reference_problems(sc: Scenario, positions: Positions) -> list[Problem]:
+    """Every problem that spans several sections of a scenario, in a fixed order."""
+    checker = _Checker(sc, positions)
+    checker.teams()
+    checker.need_services()
+    checker.demand_groups()
+    checker.staffing_tables()
+    checker.desk_triage()
+    checker.alternative_services()
+    checker.reachable_dispositions()
+    checker.provenance()
+    return checker.problems

@@ -1,0 +1,495 @@
+"""The scenario schema: what is simulated, as typed, validated, immutable data.
+
+A scenario is data: it is loaded once, validated once, and is immutable while a model runs.
+Every model here forbids unknown fields and checks its ranges; checks that span several
+sections (names that must refer to each other) live in ``sim.scenario.checks``. Units are
+in the field names: ``_min`` for minutes, ``_share`` for fractions between 0 and 1,
+``requests_per_1000_per_year`` for volumes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from statistics import NormalDist
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+BUILTIN_SERVICES: tuple[str, ...] = ("ambulance", "gp_consult", "gp_visit", "advice")
+FORMS: tuple[str, ...] = ("separate", "colocated", "central")
+SUM_TOLERANCE = 1e-6
+
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Staffing = dict[str, Annotated[int, Field(ge=0)]]
+
+_STD_NORMAL = NormalDist()
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_sums_to_one(shares: Mapping[str, float], what: str) -> None:
+    total = math.fsum(shares.values())
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise ValueError(f"{what} must sum to 1, but they sum to {total:.6g}")
+
+
+# --------------------------------------------------------------------------- durations
+
+
+class Duration(_Frozen):
+    """A task duration in minutes.
+
+    ``fixed`` (mean_min), ``exponential`` (mean_min), ``lognormal`` (mean_min and cv, the
+    coefficient of variation) or ``uniform`` (low_min, high_min). The model samples it by
+    inverse transform from one uniform number, so that the same random number gives
+    comparable durations in every scenario (common random numbers).
+    """
+
+    dist: Literal["fixed", "exponential", "lognormal", "uniform"]
+    mean_min: NonNegative | None = None
+    cv: NonNegative | None = None
+    low_min: NonNegative | None = None
+    high_min: NonNegative | None = None
+
+    @model_validator(mode="after")
+    def _fields_for_dist(self) -> Duration:
+        needs = {
+            "fixed": ("mean_min",),
+            "exponential": ("mean_min",),
+            "lognormal": ("mean_min", "cv"),
+            "uniform": ("low_min", "high_min"),
+        }[self.dist]
+        allowed = set(needs)
+        missing = [f for f in needs if getattr(self, f) is None]
+        extra = [
+            f
+            for f in ("mean_min", "cv", "low_min", "high_min")
+            if f not in allowed and getattr(self, f) is not None
+        ]
+        if missing:
+            raise ValueError(f"dist '{self.dist}' needs {', '.join(missing)}")
+        if extra:
+            raise ValueError(
+                f"dist '{self.dist}' takes only {', '.join(needs)}; remove {', '.join(extra)}"
+            )
+        if self.dist == "uniform" and self.high_min < self.low_min:  # type: ignore[operator]
+            raise ValueError("high_min must be at least low_min")
+        return self
+
+    @property
+    def mean(self) -> float:
+        """The mean duration in minutes."""
+        if self.dist == "uniform":
+            return 0.5 * (self.low_min + self.high_min)  # type: ignore[operator]
+        return float(self.mean_min)  # type: ignore[arg-type]
+
+    def lognormal_mu_sigma(self) -> tuple[float, float]:
+        """Parameters of the normal distribution of log(duration), from mean and cv."""
+        mean = float(self.mean_min)  # type: ignore[arg-type]
+        cv = float(self.cv)  # type: ignore[arg-type]
+        sigma = math.sqrt(math.log1p(cv * cv))
+        return math.log(mean) - 0.5 * sigma * sigma, sigma
+
+    def quantile(self, u: float) -> float:
+        """The duration at probability ``u``: the inverse of the distribution function."""
+        if self.dist == "fixed":
+            return float(self.mean_min)  # type: ignore[arg-type]
+        if self.dist == "exponential":
+            return -float(self.mean_min) * math.log1p(-u)  # type: ignore[arg-type]
+        if self.dist == "uniform":
+            low, high = float(self.low_min), float(self.high_min)  # type: ignore[arg-type]
+            return low + (high - low) * u
+        if self.mean_min == 0.0:
+            return 0.0
+        mu, sigma = self.lognormal_mu_sigma()
+        return math.exp(mu + sigma * _STD_NORMAL.inv_cdf(min(max(u, 1e-300), 1 - 1e-16)))
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+class DayPart(_Frozen):
+    """A block of hours on the listed days; when end_hour <= start_hour it runs past midnight."""
+
+    days: tuple[Day, ...] = Field(min_length=1)
+    start_hour: int = Field(ge=0, le=23)
+    end_hour: int = Field(ge=0, le=24)
+
+    def hours_of_week(self) -> list[int]:
+        out: list[int] = []
+        for day in self.days:
+            base = DAYS.index(day) * 24
+            length = (self.end_hour - self.start_hour) % 24 or 24
+            out.extend((base + self.start_hour + k) % 168 for k in range(length))
+        return out
+
+
+class AfterHours(_Frozen):
+    """The GP out-of-hours window: weekdays from start to end hour, all weekend and holidays."""
+
+    weekday_start_hour: int = Field(ge=0, le=23)
+    weekday_end_hour: int = Field(ge=0, le=23)
+
+
+class Calendar(_Frozen):
+    """The simulated calendar: start Monday, public holidays, after-hours window, day parts."""
+
+    start_date: dt.date
+    public_holidays: tuple[dt.date, ...] = ()
+    after_hours: AfterHours
+    day_parts: dict[str, DayPart] = Field(min_length=1)
+
+    @field_validator("start_date")
+    @classmethod
+    def _monday(cls, value: dt.date) -> dt.date:
+        if value.weekday() != 0:
+            raise ValueError(
+                f"must be a Monday (clock 0 is Monday 00:00); {value} is a {value.strftime('%A')}"
+            )
+        return value
+
+    @field_validator("day_parts")
+    @classmethod
+    def _cover_week(cls, parts: dict[str, DayPart]) -> dict[str, DayPart]:
+        owner: dict[int, str] = {}
+        overlaps: list[str] = []
+        for name, part in parts.items():
+            for h in part.hours_of_week():
+                if h in owner and len(overlaps) < 5:
+                    overlaps.append(f"{_hour_name(h)} is in both '{owner[h]}' and '{name}'")
+                owner.setdefault(h, name)
+        gaps = [h for h in range(168) if h not in owner]
+        problems = []
+        if overlaps:
+            problems.append("day parts overlap: " + "; ".join(overlaps))
+        if gaps:
+            problems.append("day parts leave hours of the week uncovered: " + _hour_ranges(gaps))
+        if problems:
+            raise ValueError(" | ".join(problems))
+        return parts
+
+    def day_part_of_hour(self) -> list[str]:
+        """Name of the day part for each of the 168 hours of the week (Monday 00:00 = 0)."""
+        table = [""] * 168
+        for name, part in self.day_parts.items():
+            for h in part.hours_of_week():
+                table[h] = name
+        return table
+
+
+def _hour_name(h: int) -> str:
+    return f"{DAYS[h // 24]} {h % 24:02d}:00"
+
+
+def _hour_ranges(hours: Sequence[int]) -> str:
+    ranges: list[str] = []
+    start = prev = hours[0]
+    for h in list(hours[1:]) + [None]:  # type: ignore[list-item]
+        if h is not None and h == prev + 1:
+            prev = h
+            continue
+        end = prev + 1
+        ranges.append(f"{_hour_name(start)}-{end % 24:02d}:00")
+        if h is not None:
+            start = prev = h
+    return ", ".join(ranges[:8]) + (" ..." if len(ranges) > 8 else "")
+
+
+class Run(_Frozen):
+    """Length of a replication: reporting weeks after a warm-up, then a drain; base seed."""
+
+    weeks: int = Field(ge=1, le=520)
+    warmup_days: NonNegative = 7.0
+    drain_hours: NonNegative = 24.0
+    seed: int = Field(ge=0)
+
+
+class Region(_Frozen):
+    """The region whose inhabitants make the requests."""
+
+    name: str
+    population: int = Field(ge=0)
+
+
+# --------------------------------------------------------------------------- needs and demand
+
+
+class ChannelChoice(_Frozen):
+    """Which door a person with this need tries first (shares sum to 1)."""
+
+    dial_112: Share
+    dial_gp_post: Share
+    walk_in_ed: Share = 0.0
+
+    @model_validator(mode="after")
+    def _sum(self) -> ChannelChoice:
+        _check_sums_to_one(
+            {"a": self.dial_112, "b": self.dial_gp_post, "c": self.walk_in_ed},
+            "dial_112 + dial_gp_post + walk_in_ed",
+        )
+        return self
+
+
+class Need(_Frozen):
+    """A true need: it fixes the right service, the urgency and the time target."""
+
+    label: str
+    urgency: str = Field(min_length=1)
+    service: str
+    acceptable_services: tuple[str, ...] = ()
+    ambulance_priority: Literal["A1", "A2", "B"] | None = None
+    target_min: float = Field(gt=0)
+    acuity: int = Field(ge=0)
+    home_door: Literal["mka", "gp_post"]
+    channel: ChannelChoice
+    urgent_line_share: Share = 0.0
+    conveyance_share: Share = 0.0
+    ed_referral_share: Share = 0.0
+    recontact_after_advice_share: Share = 0.0
+
+
+class Profile(_Frozen):
+    """Relative arrival rate per clock hour (00-01 is the first value)."""
+
+    weekday: tuple[NonNegative, ...] = Field(min_length=24, max_length=24)
+    saturday: tuple[NonNegative, ...] = Field(min_length=24, max_length=24)
+    sunday: tuple[NonNegative, ...] = Field(min_length=24, max_length=24)
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> Profile:
+        if sum(self.weekday) + sum(self.saturday) + sum(self.sunday) <= 0:
+            raise ValueError("a profile needs at least one positive hour")
+        return self
+
+    def hour_of_week(self) -> list[float]:
+        """The 168 relative rates of a week, Monday 00:00 first."""
+        return list(self.weekday) * 5 + list(self.saturday) + list(self.sunday)
+
+
+class DemandGroup(_Frozen):
+    """A stream of requests with its own volume, time profile, need mix and channel."""
+
+    label: str
+    requests_per_1000_per_year: NonNegative
+    volume_factor: NonNegative = 1.0
+    after_hours_only: bool
+    profile: str
+    channel: Literal["public", "professional"] = "public"
+    need_mix: dict[str, Share] = Field(min_length=1)
+    # which door people of this group try first, per need, where it differs from the need's
+    # own channel choice (e.g. people who call the GP post with chest pain)
+    channel_by_need: dict[str, ChannelChoice] = {}
+
+    @field_validator("need_mix")
+    @classmethod
+    def _mix(cls, mix: dict[str, float]) -> dict[str, float]:
+        _check_sums_to_one(mix, "need_mix shares")
+        return mix
+
+
+class Demand(_Frozen):
+    """Who asks for acute care: hour-of-week profiles and demand groups."""
+
+    profiles: dict[str, Profile] = Field(min_length=1)
+    groups: dict[str, DemandGroup] = Field(min_length=1)
+    # sensitivity knob: multiplies the share of people with a GP-type need who dial 112
+    # (the GP-post share absorbs the difference; the walk-in share stays; capped at 1)
+    gp_type_dial_112_factor: NonNegative = 1.0
+
+
+# --------------------------------------------------------------------------- desks
+
+
+class OnAbandon(_Frozen):
+    """What a caller who hangs up in the queue does next; the rest give up for good."""
+
+    redial_same_share: Share
+    switch_other_share: Share
+    redial_delay: Duration
+
+    @model_validator(mode="after")
+    def _sum(self) -> OnAbandon:
+        total = self.redial_same_share + self.switch_other_share
+        if total > 1 + SUM_TOLERANCE:
+            raise ValueError(
+                f"redial_same_share + switch_other_share must be at most 1, not {total:.6g}"
+            )
+        return self
+
+
+class AnswerNorm(_Frozen):
+    """The answering norm of a desk: minutes within which urgent and regular calls count as answered in time."""
+
+    urgent_min: NonNegative
+    regular_min: NonNegative
+
+
+class Triage(_Frozen):
+    """How a front desk handles a call: durations, caller patience and the triage matrix."""
+
+    handle_time: dict[str, Duration]
+    patience: Duration
+    on_abandon: OnAbandon
+    answer_norm: AnswerNorm
+    warm_transfer_time: Duration
+    dispatches: tuple[str, ...] = Field(min_length=1)
+    confusion: dict[str, dict[str, Share]] = {}
+
+    @field_validator("handle_time")
+    @classmethod
+    def _default(cls, value: dict[str, Duration]) -> dict[str, Duration]:
+        if "default" not in value:
+            raise ValueError("needs a 'default' entry (used for services not listed)")
+        return value
+
+    @field_validator("confusion")
+    @classmethod
+    def _rows(cls, rows: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for true_need, row in rows.items():
+            _check_sums_to_one(row, f"confusion row '{true_need}'")
+        return rows
+
+    def handle_duration(self, service: str) -> Duration:
+        """How long a call takes when it ends in ``service`` (or the default)."""
+        return self.handle_time.get(service, self.handle_time["default"])
+
+
+class Referral(_Frozen):
+    """A caller told by the MKA to phone the GP post (separate form only)."""
+
+    give_up_share: Share
+    redial_delay: Duration
+
+
+class Mka(_Frozen):
+    """The ambulance dispatch centre (MKA): 112 call-takers, the national 112 desk before
+    them, their triage, and the referral of GP-type callers in the ``separate`` form."""
+
+    call_takers: Staffing
+    national_desk_delay: Duration
+    triage: Triage
+    referral: Referral
+
+
+class GpPost(_Frozen):
+    """The GP out-of-hours post: triagists, GPs for consultations, cars for home visits."""
+
+    triagists: Staffing
+    triage: Triage
+    consult_gps: Staffing
+    travel_to_post: Duration
+    consultation: Duration
+    visit_cars: Staffing
+    visit_travel: Duration
+    visit_on_site: Duration
+
+
+class Coordination(_Frozen):
+    """The pooled coordination desk of the ``central`` form."""
+
+    agents: Staffing
+    triage: Triage
+    # when the assigned service already has this many waiting, send an acceptable
+    # alternative from ``alternative_services`` that has someone free (None: never)
+    alternatives_when_queue_at_least: int | None = Field(default=None, ge=1)
+    alternative_services: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- services
+
+
+class Ambulances(_Frozen):
+    """The ambulance fleet on duty and the phases of a ride."""
+
+    on_duty: Staffing
+    dispatch: Duration
+    turnout: Duration
+    drive_to_scene: Duration
+    on_scene: Duration
+    transport: Duration
+    handover: Duration
+    return_to_base: Duration
+
+
+class Team(_Frozen):
+    """An optional visiting team (district nurse, mental-health crisis team)."""
+
+    label: str
+    staff: Staffing
+    travel: Duration
+    on_site: Duration
+
+
+class Behaviour(_Frozen):
+    """Rules every form shares: call limits, shift changes, recontact and escalation delays."""
+
+    max_calls_per_request: int = Field(ge=1, le=50)
+    # What happens at a day-part boundary. ``level``: the staffing number is a level; when it
+    # falls, idle staff leave at once and busy ones finish the call in hand, then leave;
+    # when it rises, the extra staff start at once. ``handover``: every boundary is a shift
+    # change; the whole new shift starts on time while the outgoing staff finish the calls
+    # in hand (for a while both are there).
+    shift_change: Literal["level", "handover"] = "level"
+    recontact_delay: Duration
+    escalation_delay: Duration
+
+
+class Provenance(_Frozen):
+    """Where a default figure comes from and how sure it is."""
+
+    confidence: Literal["measured", "norm", "estimated", "guessed"]
+    source: str
+
+
+# --------------------------------------------------------------------------- the scenario
+
+
+class Scenario(_Frozen):
+    """Everything one simulation needs: region, calendar, demand, desks, services, form."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    organisation: Literal["separate", "colocated", "central"]
+    region: Region
+    calendar: Calendar
+    run: Run
+    needs: dict[str, Need] = Field(min_length=1)
+    demand: Demand
+    mka: Mka
+    gp_post: GpPost
+    coordination: Coordination
+    ambulances: Ambulances
+    teams: dict[str, Team] = {}
+    behaviour: Behaviour
+    provenance: dict[str, Provenance] = {}
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """Every service a desk can send: the built-in ones, then the teams."""
+        return BUILTIN_SERVICES + tuple(self.teams)
+
+    def active_desks(self) -> tuple[str, ...]:
+        """The front desks that answer calls in this scenario's organisational form."""
+        return ("coordination",) if self.organisation == "central" else ("mka", "gp_post")
+
+    def triage_of(self, desk: str) -> Triage:
+        """The triage settings of a desk by its name."""
+        return {
+            "mka": self.mka.triage,
+            "gp_post": self.gp_post.triage,
+            "coordination": self.coordination.triage,
+        }[desk]
+
+    def content_hash(self) -> str:
+        """A hash of the whole validated content (the same scenario gives the same hash)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()

@@ -1,0 +1,57 @@
+"""Test helpers: scenarios built from the shipped Groningen base by small changes."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from sim.scenario import Scenario, load_raw, validate_data
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+BASE = SCENARIOS / "groningen_base.yaml"
+
+_BASE_DATA: dict[str, Any] | None = None
+
+
+def base_data() -> dict[str, Any]:
+    """A fresh copy of the merged, unvalidated Groningen base."""
+    global _BASE_DATA
+    if _BASE_DATA is None:
+        _BASE_DATA = load_raw(BASE)
+    return copy.deepcopy(_BASE_DATA)
+
+
+def merge(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Merge changes into data in place; a mapping with ``__replace__`` (or a duration)
+    replaces the value whole."""
+    for key, value in changes.items():
+        atomic = isinstance(value, dict) and ("__replace__" in value or "dist" in value)
+        if isinstance(value, dict) and isinstance(data.get(key), dict) and not atomic:
+            merge(data[key], value)
+        else:
+            if isinstance(value, dict):
+                value = {k: v for k, v in value.items() if k != "__replace__"}
+            data[key] = value
+    return data
+
+
+def scenario(changes: dict[str, Any] | None = None, **top: Any) -> Scenario:
+    """The Groningen base with changes merged in (provenance notes dropped: tests replace
+    whole sections that the notes refer to)."""
+    data = base_data()
+    data.pop("provenance", None)
+    merge(data, changes or {})
+    merge(data, top)
+    return validate_data(data)
+
+
+def all_parts(value: int) -> dict[str, int]:
+    """A staffing table with the same number in every day part."""
+    return {p: value for p in base_data()["calendar"]["day_parts"]}
+
+
+def fixed(minutes: float) -> dict[str, Any]:
+    """A fixed duration."""
+    return {"dist": "fixed", "mean_min": minutes}
