@@ -32,7 +32,9 @@ from sim.experiments.replicate import run_replication  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 
-def bare_mmc(n_customers: int, servers: int = 5, rho: float = 0.8, seed: int = 1) -> tuple[float, int]:
+def bare_mmc(
+    n_customers: int, servers: int = 5, rho: float = 0.8, seed: int = 1
+) -> tuple[float, int]:
     """CPU seconds and SimPy events of a textbook M/M/c model with simpy.Resource."""
     rng = np.random.default_rng(seed)
     mu = 1.0 / 6.0
@@ -61,7 +63,9 @@ def bare_mmc(n_customers: int, servers: int = 5, rho: float = 0.8, seed: int = 1
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "groningen_separate.yaml")
+    parser.add_argument(
+        "--scenario", type=Path, default=ROOT / "scenarios" / "groningen_separate.yaml"
+    )
     parser.add_argument("--weeks", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
@@ -93,7 +97,10 @@ def main() -> int:
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
     med = statistics.median
-    print(f"scenario: {sc.name}, {args.weeks} weeks + {sc.run.warmup_days:g} days warm-up, {args.repeats} repeats (medians)")
+    print(
+        f"scenario: {sc.name}, {args.weeks} weeks + {sc.run.warmup_days:g} days warm-up, "
+        f"{args.repeats} repeats (medians)"
+    )
     print(f"  requests simulated per replication   {requests:>12,d}")
     print(f"  SimPy events per replication         {model_events:>12,d}")
     print(f"  CPU seconds per replication          {med(c for c, _, _ in model_cpu):>12.3f}")

@@ -34,8 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_model import bare_mmc  # noqa: E402
 
 from sim.experiments.executors import LocalExecutor  # noqa: E402
-from sim.experiments.replicate import replicate  # noqa: E402
-from sim.experiments.replicate import run_replication  # noqa: E402
+from sim.experiments.replicate import replicate, run_replication  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 FORMS = ("separate", "colocated", "central")
@@ -43,7 +42,8 @@ FORMS = ("separate", "colocated", "central")
 
 STAFFING = (
     "mka.call_takers", "gp_post.triagists", "gp_post.consult_gps", "gp_post.visit_cars",
-    "coordination.agents", "ambulances.on_duty", "teams.district_nurse.staff", "teams.mental_health.staff",
+    "coordination.agents", "ambulances.on_duty",
+    "teams.district_nurse.staff", "teams.mental_health.staff",
 )  # fmt: skip
 
 
@@ -61,7 +61,9 @@ def scenario(form: str, weeks: int, population_factor: float = 1.0):
             for part in dotted.split("."):
                 table = table[part]
             for day_part, n in table.items():
-                overrides.append(f"{dotted}.{day_part}={max(1, round(n * population_factor)) if n else 0}")
+                overrides.append(
+                    f"{dotted}.{day_part}={max(1, round(n * population_factor)) if n else 0}"
+                )
     return load_scenario(path, overrides)
 
 
@@ -80,7 +82,8 @@ def peak_rss_mb(weeks: int, save_records: bool) -> float:
         from pathlib import Path
         from sim.experiments.replicate import replicate
         from sim.scenario import load_scenario
-        sc = load_scenario({str(ROOT / "scenarios" / "groningen_separate.yaml")!r}, ["run.weeks={weeks}"])
+        path = {str(ROOT / "scenarios" / "groningen_separate.yaml")!r}
+        sc = load_scenario(path, ["run.weeks={weeks}"])
         out = Path(tempfile.mkdtemp()) / "requests.csv.gz" if {save_records!r} else None
         replicate(sc, 0, sc.run.seed, None if out is None else str(out))
         """
@@ -102,24 +105,36 @@ def main() -> int:
 
     bare = [bare_mmc(200_000, seed=s) for s in (1, 2, 3)]
     bare_per_event = statistics.median(c / e for c, e in bare)
-    print(f"\n1. one {year}-week replication per form (bare SimPy M/M/c: {1e6 * bare_per_event:.3f} us per event)")
-    print(f"   {'form':<10}{'requests':>10}{'events':>11}{'CPU s':>8}{'req/CPU-s':>11}{'events/CPU-s':>14}{'x bare':>8}")
+    print(
+        f"\n1. one {year}-week replication per form "
+        f"(bare SimPy M/M/c: {1e6 * bare_per_event:.3f} us per event)"
+    )
+    print(
+        f"   {'form':<10}{'requests':>10}{'events':>11}{'CPU s':>8}{'req/CPU-s':>11}"
+        f"{'events/CPU-s':>14}{'x bare':>8}"
+    )
     for form in FORMS:
         cpu, events, requests = timed(scenario(form, year))
         ratio = (cpu / events) / bare_per_event
-        print(f"   {form:<10}{requests:>10,d}{events:>11,d}{cpu:>8.2f}{requests / cpu:>11,.0f}{events / cpu:>14,.0f}{ratio:>8.2f}")
+        print(
+            f"   {form:<10}{requests:>10,d}{events:>11,d}{cpu:>8.2f}{requests / cpu:>11,.0f}"
+            f"{events / cpu:>14,.0f}{ratio:>8.2f}"
+        )
 
     print(f"\n2. peak resident memory of one {year}-week replication (separate form)")
     print(f"   without records  {peak_rss_mb(year, False):8.0f} MB")
     print(f"   with records     {peak_rss_mb(year, True):8.0f} MB")
 
     print("\n3. CPU microseconds per simulated request (separate form)")
-    for weeks in ((2, 4, 8) if args.quick else (4, 13, 52)):
+    for weeks in (2, 4, 8) if args.quick else (4, 13, 52):
         cpu, _, requests = timed(scenario("separate", weeks))
         print(f"   {weeks:>3} weeks, 1x population   {1e6 * cpu / requests:8.1f}")
     for factor in (0.5, 1.0, 4.0):
         cpu, _, requests = timed(scenario("separate", 4 if args.quick else 13, factor))
-        print(f"   {4 if args.quick else 13:>3} weeks, {factor:g}x population {1e6 * cpu / requests:8.1f}")
+        print(
+            f"   {4 if args.quick else 13:>3} weeks, {factor:g}x population "
+            f"{1e6 * cpu / requests:8.1f}"
+        )
 
     n = 2 * cores if args.quick else 4 * cores
     sc = scenario("separate", 4)
@@ -132,8 +147,14 @@ def main() -> int:
     for _ in LocalExecutor(cores).run(replicate, jobs):
         pass
     par_wall = time.perf_counter() - wall0
-    print(f"\n4. {n} replications of 4 weeks: sequential {seq_wall:.1f} s wall, on {cores} cores {par_wall:.1f} s wall")
-    print(f"   speed-up {seq_wall / par_wall:.2f}x, parallel efficiency {seq_wall / (cores * par_wall):.0%}")
+    print(
+        f"\n4. {n} replications of 4 weeks: sequential {seq_wall:.1f} s wall, "
+        f"on {cores} cores {par_wall:.1f} s wall"
+    )
+    print(
+        f"   speed-up {seq_wall / par_wall:.2f}x, "
+        f"parallel efficiency {seq_wall / (cores * par_wall):.0%}"
+    )
     return 0
 
 

@@ -163,7 +163,9 @@ def _add_check(sub: Any) -> None:
         action="store_true",
         help="rewrite the stored reference from this run (deliberately)",
     )
-    _set_option(check, "override a field of every reference scenario (to see the gate catch a change)")
+    _set_option(
+        check, "override a field of every reference scenario (to see the gate catch a change)"
+    )
     _workers_option(check)
 
 
@@ -401,7 +403,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     plan = None
     if args.resume is None:
         sw = load_sweep(args.sweep_file, args.weeks, args.seed)
-        print(f"sweep {sw.spec.name}: {len(sw.points)} points ({sw.spec.design})\n{point_table(sw)}")
+        print(
+            f"sweep {sw.spec.name}: {len(sw.points)} points ({sw.spec.design})\n{point_table(sw)}"
+        )
         plan = StudyPlan(
             name=f"sweep_{sw.spec.name}",
             scenarios=sw.scenarios,

@@ -21,7 +21,14 @@ FAST = ["--weeks", "1", "--replications", "2"]
 
 def run(args: list[str], tmp: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "run_sim.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "run_sim.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def readme_commands() -> list[list[str]]:
@@ -41,7 +48,17 @@ def _fast(args: list[str], tmp: Path) -> list[str]:
     """The README command, kept as written, with a short horizon and a private output folder."""
     command = args[0] if args and not args[0].startswith("-") else "compare"
     if command in ("run", "compare"):
-        extra = ["--out", str(tmp), "--weeks", "1", "--workers", "2", "--no-progress", "--replications", "2"]
+        extra = [
+            "--out",
+            str(tmp),
+            "--weeks",
+            "1",
+            "--workers",
+            "2",
+            "--no-progress",
+            "--replications",
+            "2",
+        ]
         if "--precision" in args:
             extra += ["--max-replications", "4"]
         for option in ("--weeks", "--replications"):
@@ -77,21 +94,53 @@ def test_readme_command_runs(args: list[str], tmp_path: Path) -> None:
 
 
 def test_run_writes_records_and_summary(tmp_path: Path) -> None:
-    proc = run(["run", "scenarios/groningen_separate.yaml", "--weeks", "1", "--out", str(tmp_path), "--no-progress"], tmp_path)
+    proc = run(
+        [
+            "run",
+            "scenarios/groningen_separate.yaml",
+            "--weeks",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+        ],
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     (folder,) = list(tmp_path.iterdir())
-    for name in ("summary.json", "requests.csv.gz", "calls.csv.gz", "rides.csv.gz", "meta.json", "report.html"):
+    for name in (
+        "summary.json",
+        "requests.csv.gz",
+        "calls.csv.gz",
+        "rides.csv.gz",
+        "meta.json",
+        "report.html",
+    ):
         assert (folder / name).exists(), name
     import gzip
 
     with gzip.open(folder / "requests.csv.gz", "rt") as fh:
         header = next(csv.reader(fh))
-    for column in ("arrival_min", "need", "first_desk", "wrong_door", "care_min", "outcome", "reported"):
+    for column in (
+        "arrival_min",
+        "need",
+        "first_desk",
+        "wrong_door",
+        "care_min",
+        "outcome",
+        "reported",
+    ):
         assert column in header
 
 
 def test_help_on_every_command() -> None:
-    for cmd in (["--help"], ["run", "--help"], ["compare", "--help"], ["schema", "--help"], ["validate-scenario", "--help"]):
+    for cmd in (
+        ["--help"],
+        ["run", "--help"],
+        ["compare", "--help"],
+        ["schema", "--help"],
+        ["validate-scenario", "--help"],
+    ):
         proc = run(cmd, ROOT)
         assert proc.returncode == 0 and "usage:" in proc.stdout
 
@@ -104,15 +153,35 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_keeps_finished_replications_and_resume_completes(tmp_path: Path) -> None:
-    args = ["compare", "scenarios/groningen_separate.yaml", "scenarios/groningen_central.yaml", "--weeks", "1",
-            "--replications", "12", "--workers", "2", "--no-progress"]
+    args = [
+        "compare",
+        "scenarios/groningen_separate.yaml",
+        "scenarios/groningen_central.yaml",
+        "--weeks",
+        "1",
+        "--replications",
+        "12",
+        "--workers",
+        "2",
+        "--no-progress",
+    ]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "run_sim.py", *args, "--out", str(tmp_path / "a")], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "run_sim.py", *args, "--out", str(tmp_path / "a")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     deadline = time.time() + 120
     partial = None
     while time.time() < deadline:
-        found = list((tmp_path / "a").glob(".*.partial/replications/*.json")) if (tmp_path / "a").exists() else []
+        found = (
+            list((tmp_path / "a").glob(".*.partial/replications/*.json"))
+            if (tmp_path / "a").exists()
+            else []
+        )
         if len(found) >= 4:
             partial = found[0].parent.parent
             break
@@ -132,4 +201,6 @@ def test_ctrl_c_keeps_finished_replications_and_resume_completes(tmp_path: Path)
     whole = run([*args, "--out", str(tmp_path / "b")], tmp_path)
     assert whole.returncode == 0
     (reference,) = list((tmp_path / "b").iterdir())
-    assert (final / "kpis_by_replication.csv").read_text() == (reference / "kpis_by_replication.csv").read_text()
+    assert (final / "kpis_by_replication.csv").read_text() == (
+        reference / "kpis_by_replication.csv"
+    ).read_text()

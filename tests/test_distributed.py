@@ -15,7 +15,10 @@ pytest.importorskip("dask.distributed")
 
 
 def test_local_cluster_gives_the_same_numbers_as_the_process_pool(tmp_path: Path) -> None:
-    scs = [scenario({"name": f, "organisation": f, "run": {"weeks": 1, "warmup_days": 1}}) for f in ("separate", "central")]
+    scs = [
+        scenario({"name": f, "organisation": f, "run": {"weeks": 1, "warmup_days": 1}})
+        for f in ("separate", "central")
+    ]
 
     def plan() -> StudyPlan:
         return StudyPlan(name="d", scenarios=scs, sources=["t", "t"], base_seed=5, replications=3)

@@ -24,7 +24,13 @@ from sim.report import write_study_outputs
 
 
 def _plan(scenarios, reps: int, name: str = "t") -> StudyPlan:
-    return StudyPlan(name=name, scenarios=scenarios, sources=["test"] * len(scenarios), base_seed=11, replications=reps)
+    return StudyPlan(
+        name=name,
+        scenarios=scenarios,
+        sources=["test"] * len(scenarios),
+        base_seed=11,
+        replications=reps,
+    )
 
 
 def _small(form: str = "separate", **changes):
@@ -58,8 +64,16 @@ def test_paired_difference_with_itself_is_exactly_zero(tmp_path: Path) -> None:
 
 
 def test_more_triagists_shorten_the_gp_post_wait(tmp_path: Path) -> None:
-    lean = _small("separate", name="lean", gp_post={"triagists": {p: max(1, v - 2) for p, v in scenario().gp_post.triagists.items()}})
-    rich = _small("separate", name="rich", gp_post={"triagists": {p: v + 2 for p, v in scenario().gp_post.triagists.items()}})
+    lean = _small(
+        "separate",
+        name="lean",
+        gp_post={"triagists": {p: max(1, v - 2) for p, v in scenario().gp_post.triagists.items()}},
+    )
+    rich = _small(
+        "separate",
+        name="rich",
+        gp_post={"triagists": {p: v + 2 for p, v in scenario().gp_post.triagists.items()}},
+    )
     folder = start(_plan([lean, rich], 5), tmp_path, LocalExecutor(2), progress=False)
     row = next(r for r in _rows(folder, "comparison.csv") if r["kpi"] == "answer.gp_post.mean_min")
     assert float(row["difference"]) < 0
@@ -76,14 +90,18 @@ def test_t_interval_and_paired_difference_by_hand() -> None:
     assert math.isclose(d.interval.mean, (1.0 + 1.5 + 1.0) / 3)
     from scipy import stats
 
-    assert math.isclose(d.p_value, stats.ttest_rel([2.0, 3.5, 4.0], [1.0, 2.0, 3.0]).pvalue, rel_tol=1e-9)
+    assert math.isclose(
+        d.p_value, stats.ttest_rel([2.0, 3.5, 4.0], [1.0, 2.0, 3.0]).pvalue, rel_tol=1e-9
+    )
 
 
 def test_interval_covers_a_known_mean_about_95_percent_of_the_time() -> None:
     """requests.per_week has a known expectation (the integral of the Poisson rate over the
     reporting window); 300 independent 5-replication intervals should cover it ~95 % of
     the time. Binomial sd at n=300 is 1.26 points; we accept 0.91-0.99 (over 3 sd)."""
-    sc = scenario({"region": {"population": 8000}, "run": {"weeks": 1, "warmup_days": 0, "drain_hours": 0}})
+    sc = scenario(
+        {"region": {"population": 8000}, "run": {"weeks": 1, "warmup_days": 0, "drain_hours": 0}}
+    )
     tl = Timeline.from_scenario(sc)
     truth = 0.0
     hours = np.arange(tl.n_hours)
@@ -151,7 +169,9 @@ class _Html(HTMLParser):
 
 def test_report_is_self_contained_and_embeds_every_figure(tmp_path: Path) -> None:
     plan = _plan([_small("separate"), _small("central")], 2)
-    folder = start(plan, tmp_path, LocalExecutor(1), progress=False, write_outputs=write_study_outputs)
+    folder = start(
+        plan, tmp_path, LocalExecutor(1), progress=False, write_outputs=write_study_outputs
+    )
     text = (folder / "report.html").read_text()
     parser = _Html()
     parser.feed(text)
@@ -163,7 +183,13 @@ def test_report_is_self_contained_and_embeds_every_figure(tmp_path: Path) -> Non
     assert sorted(p.stem for p in (folder / "figures").glob("*.svg")) == figures
     assert len(parser.images) == len(figures)
     assert all(src.startswith("data:image/png;base64,") for src in parser.images)
-    for name in ("meta.json", "summary.json", "summary.csv", "comparison.csv", "kpis_by_replication.csv"):
+    for name in (
+        "meta.json",
+        "summary.json",
+        "summary.csv",
+        "comparison.csv",
+        "kpis_by_replication.csv",
+    ):
         assert (folder / name).exists(), name
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["seed"] == 11 and meta["replications"] == [0, 1]
@@ -178,12 +204,19 @@ def test_replicate_is_pure() -> None:
 
 def test_precision_rule_adds_replications(tmp_path: Path) -> None:
     sc = _small("separate")
-    plan = StudyPlan(name="p", scenarios=[sc], sources=["t"], base_seed=3, replications=2, precision=0.05, max_replications=12)
+    plan = StudyPlan(
+        name="p",
+        scenarios=[sc],
+        sources=["t"],
+        base_seed=3,
+        replications=2,
+        precision=0.05,
+        max_replications=12,
+    )
     folder = start(plan, tmp_path, LocalExecutor(2), progress=False)
     meta = json.loads((folder / "meta.json").read_text())
     assert 2 < meta["replications_run"] <= 12
     assert meta["precision_achieved"] <= 0.05 or meta["replications_run"] == 12
-
 
 
 def test_a_folder_being_worked_on_is_not_resumed_twice(tmp_path: Path) -> None:

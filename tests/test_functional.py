@@ -29,7 +29,10 @@ def deterministic(need: str, dial_112: bool, form: str, **extra: Any) -> Any:
     changes: dict[str, Any] = {
         "organisation": form,
         "run": {"weeks": 1, "warmup_days": 0, "drain_hours": 24},
-        "calendar": {"after_hours": {"weekday_start_hour": 0, "weekday_end_hour": 0}, "public_holidays": []},
+        "calendar": {
+            "after_hours": {"weekday_start_hour": 0, "weekday_end_hour": 0},
+            "public_holidays": [],
+        },
         "demand": {
             "groups": {
                 "__replace__": True,
@@ -44,7 +47,11 @@ def deterministic(need: str, dial_112: bool, form: str, **extra: Any) -> Any:
         },
         "needs": {
             need: {
-                "channel": {"dial_112": 1.0 if dial_112 else 0.0, "dial_gp_post": 0.0 if dial_112 else 1.0, "walk_in_ed": 0.0},
+                "channel": {
+                    "dial_112": 1.0 if dial_112 else 0.0,
+                    "dial_gp_post": 0.0 if dial_112 else 1.0,
+                    "walk_in_ed": 0.0,
+                },
                 "urgent_line_share": 0.0,
             }
         },
@@ -92,7 +99,8 @@ HAND_COMPUTED = [
     ("gp_consult", False, "colocated", 6 + 20),
     # central: broader triage takes 7.8 min
     ("gp_consult", False, "central", 7.8 + 20),
-    # via 112: 0.5 national desk, 4.5 MKA call, referral: 3 min to redial, 6 min GP triage, 20 travel
+    # via 112: 0.5 national desk, 4.5 MKA call, referral: 3 min to redial, 6 min GP triage,
+    # 20 travel
     ("gp_consult", True, "separate", 0.5 + 4.5 + 3 + 6 + 20),
     # co-located: warm transfer (1.5 min short call) instead of a new call and a new triage
     ("gp_consult", True, "colocated", 0.5 + 4.5 + 1.5 + 20),
@@ -150,7 +158,12 @@ def test_single_triagist_queue_follows_lindley_recursion() -> None:
 
 def test_no_demand_means_nothing_happens() -> None:
     groups = scenario().demand.groups
-    sc = scenario({"demand": {"groups": {g: {"requests_per_1000_per_year": 0} for g in groups}}, "run": {"weeks": 1}})
+    sc = scenario(
+        {
+            "demand": {"groups": {g: {"requests_per_1000_per_year": 0} for g in groups}},
+            "run": {"weeks": 1},
+        }
+    )
     res = run_replication(sc, 0)
     assert len(res.records.requests["id"]) == 0
     assert len(res.records.calls["request"]) == 0
@@ -168,10 +181,17 @@ def test_huge_staff_means_no_queueing(form: str) -> None:
             "organisation": form,
             "run": {"weeks": 1},
             "mka": {"call_takers": all_parts(HUGE)},
-            "gp_post": {"triagists": all_parts(HUGE), "consult_gps": all_parts(HUGE), "visit_cars": all_parts(HUGE)},
+            "gp_post": {
+                "triagists": all_parts(HUGE),
+                "consult_gps": all_parts(HUGE),
+                "visit_cars": all_parts(HUGE),
+            },
             "coordination": {"agents": all_parts(HUGE)},
             "ambulances": {"on_duty": all_parts(HUGE)},
-            "teams": {"district_nurse": {"staff": all_parts(HUGE)}, "mental_health": {"staff": all_parts(HUGE)}},
+            "teams": {
+                "district_nurse": {"staff": all_parts(HUGE)},
+                "mental_health": {"staff": all_parts(HUGE)},
+            },
         }
     )
     res = run_replication(sc, 0)
@@ -186,7 +206,9 @@ def test_huge_staff_means_no_queueing(form: str) -> None:
     assert (c["desk"][unanswered] == DESK_INDEX["gp_post"]).all()
     from sim.model.calendar import Timeline
 
-    open_at_end = Timeline.from_scenario(sc).after_hours[(c["ended_min"][unanswered] // 60).astype(int)]
+    open_at_end = Timeline.from_scenario(sc).after_hours[
+        (c["ended_min"][unanswered] // 60).astype(int)
+    ]
     assert not open_at_end.any()
     rides = res.records.rides
     assert np.allclose(rides["assigned_min"], rides["requested_min"])
@@ -196,7 +218,9 @@ def test_huge_staff_means_no_queueing(form: str) -> None:
 def _all_gp_type_dial_112(form: str):
     base = scenario()
     gp_needs = [n for n, v in base.needs.items() if v.home_door == "gp_post"]
-    needs = {n: {"channel": {"dial_112": 1.0, "dial_gp_post": 0.0, "walk_in_ed": 0.0}} for n in gp_needs}
+    needs = {
+        n: {"channel": {"dial_112": 1.0, "dial_gp_post": 0.0, "walk_in_ed": 0.0}} for n in gp_needs
+    }
     mix = {n: 1.0 / len(gp_needs) for n in gp_needs}
     mix[gp_needs[-1]] = 1.0 - sum(mix[n] for n in gp_needs[:-1])
     return scenario(
@@ -204,7 +228,15 @@ def _all_gp_type_dial_112(form: str):
             "organisation": form,
             "run": {"weeks": 1},
             "needs": needs,
-            "demand": {"groups": {"__replace__": True, "gp": {**base.demand.groups["after_hours_primary"].model_dump(), "need_mix": mix}}},
+            "demand": {
+                "groups": {
+                    "__replace__": True,
+                    "gp": {
+                        **base.demand.groups["after_hours_primary"].model_dump(),
+                        "need_mix": mix,
+                    },
+                }
+            },
             "mka": {"call_takers": all_parts(HUGE), "triage": {"patience": fixed(10_000)}},
             "gp_post": {"triagists": all_parts(HUGE), "triage": {"patience": fixed(10_000)}},
             "coordination": {"agents": all_parts(HUGE), "triage": {"patience": fixed(10_000)}},
@@ -232,11 +264,17 @@ def test_wrong_door_needs_the_other_door() -> None:
                 for n, v in scenario().needs.items()
                 if v.home_door == "gp_post"
             }
-            | {"a1_emergency": {"channel": {"dial_112": 1.0, "dial_gp_post": 0.0, "walk_in_ed": 0.0}},
-               "a2_urgent": {"channel": {"dial_112": 1.0, "dial_gp_post": 0.0, "walk_in_ed": 0.0}}},
+            | {
+                "a1_emergency": {
+                    "channel": {"dial_112": 1.0, "dial_gp_post": 0.0, "walk_in_ed": 0.0}
+                },
+                "a2_urgent": {"channel": {"dial_112": 1.0, "dial_gp_post": 0.0, "walk_in_ed": 0.0}},
+            },
             "gp_post": {"triage": {"patience": fixed(10_000)}},
             "mka": {"triage": {"patience": fixed(10_000)}},
-            "demand": {"groups": {"after_hours_primary": {"channel_by_need": {"__replace__": True}}}},
+            "demand": {
+                "groups": {"after_hours_primary": {"channel_by_need": {"__replace__": True}}}
+            },
         }
     )
     res = run_replication(sc, 0)
@@ -254,9 +292,15 @@ def test_over_triage_counted_as_misrouted() -> None:
     sc = scenario(
         {
             "run": {"weeks": 1},
-            "needs": {n: {"channel": {"dial_112": 1.0, "dial_gp_post": 0.0, "walk_in_ed": 0.0}} for n in gp_needs},
+            "needs": {
+                n: {"channel": {"dial_112": 1.0, "dial_gp_post": 0.0, "walk_in_ed": 0.0}}
+                for n in gp_needs
+            },
             "demand": {"groups": {"__replace__": True, "gp": sc.demand.groups["gp"].model_dump()}},
-            "mka": {"call_takers": all_parts(HUGE), "triage": {"patience": fixed(10_000), "confusion": confusion}},
+            "mka": {
+                "call_takers": all_parts(HUGE),
+                "triage": {"patience": fixed(10_000), "confusion": confusion},
+            },
         }
     )
     res = run_replication(sc, 0)

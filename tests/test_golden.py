@@ -81,10 +81,13 @@ def compute(case: tuple[str, str, tuple[str, ...]]) -> dict[str, str]:
 def test_results_are_bit_identical_to_the_reference(case: tuple[str, str, tuple[str, ...]]) -> None:
     reference = json.loads(REFERENCE.read_text())[case[0]]
     measured = compute(case)
-    changed = sorted(k for k in reference.keys() | measured.keys() if reference.get(k) != measured.get(k))
+    changed = sorted(
+        k for k in reference.keys() | measured.keys() if reference.get(k) != measured.get(k)
+    )
     assert not changed, (
         f"{len(changed)} fingerprint entries changed for '{case[0]}' (first ones: {changed[:8]}); "
-        "if the change of results is intended, regenerate with: python tests/test_golden.py --update"
+        "if the change of results is intended, regenerate with: "
+        "python tests/test_golden.py --update"
     )
 
 

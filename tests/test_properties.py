@@ -112,5 +112,7 @@ def test_littles_law_holds_on_every_queue(results, form: str) -> None:
         area = float(np.sum(np.diff(mon.t) * mon.waiting[:-1]))
         assert area == pytest.approx(mon.total_wait, rel=1e-9, abs=1e-6), name
     # the desk queues really do queue in this model, so the check is not vacuous
-    desks = [m for n, m in rec.monitors.items() if n in ("gp_post_triagists", "coordination_agents")]
+    desks = [
+        m for n, m in rec.monitors.items() if n in ("gp_post_triagists", "coordination_agents")
+    ]
     assert any(m.total_wait > 0 for m in desks)

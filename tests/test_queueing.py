@@ -1,5 +1,5 @@
-"""Exact queueing formulas (``sim.validation.queueing``) against tables, closed forms and independent
-numerical solutions of the underlying Markov chains."""
+"""Exact queueing formulas (``sim.validation.queueing``) against tables, closed forms and
+independent numerical solutions of the underlying Markov chains."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ def _erlang_b_direct(servers: int, load: float) -> float:
     [(1, 0.3), (3, 2.5), (7, 4.0), (12, 15.0), (20, 10.0), (30, 28.5), (4, 0.0)],
 )
 def test_erlang_b_matches_direct_formula(servers: int, load: float) -> None:
-    assert erlang_b(servers, load) == pytest.approx(_erlang_b_direct(servers, load), rel=1e-12, abs=1e-300)
+    assert erlang_b(servers, load) == pytest.approx(
+        _erlang_b_direct(servers, load), rel=1e-12, abs=1e-300
+    )
 
 
 def test_erlang_b_large_system_is_finite() -> None:
@@ -76,7 +78,9 @@ def _erlang_c_direct(servers: int, load: float) -> float:
     return top / (below + top)
 
 
-@pytest.mark.parametrize(("servers", "load"), [(2, 1.5), (4, 3.2), (8, 7.9), (15, 10.0), (25, 20.0)])
+@pytest.mark.parametrize(
+    ("servers", "load"), [(2, 1.5), (4, 3.2), (8, 7.9), (15, 10.0), (25, 20.0)]
+)
 def test_erlang_c_matches_direct_formula(servers: int, load: float) -> None:
     assert erlang_c(servers, load) == pytest.approx(_erlang_c_direct(servers, load), rel=1e-12)
 
@@ -117,15 +121,19 @@ def test_wait_exceeds_starts_at_p_wait_and_decays_exponentially() -> None:
     drain = 12 * 0.5 - 4.5
     assert queue.wait_exceeds(0.0) == queue.p_wait
     for t in (0.5, 1.0, 2.0, 5.0):
-        assert queue.wait_exceeds(t) == pytest.approx(queue.p_wait * math.exp(-drain * t), rel=1e-14)
+        assert queue.wait_exceeds(t) == pytest.approx(
+            queue.p_wait * math.exp(-drain * t), rel=1e-14
+        )
         # The same factor per unit of time wherever it starts.
-        assert queue.wait_exceeds(t + 1.0) / queue.wait_exceeds(t) == pytest.approx(math.exp(-drain), rel=1e-12)
+        assert queue.wait_exceeds(t + 1.0) / queue.wait_exceeds(t) == pytest.approx(
+            math.exp(-drain), rel=1e-12
+        )
     # E[Wq] is the integral of the tail.
     integral, _ = integrate.quad(queue.wait_exceeds, 0.0, math.inf, epsabs=1e-13, epsrel=1e-12)
     assert integral == pytest.approx(queue.mean_wait, rel=1e-9)
 
 
-# --------------------------------------------------------------------------- Erlang A: independent solutions
+# ------------------------------------------------------------- Erlang A: independent solutions
 
 
 def _stationary_by_generator(lam: float, mu: float, c: int, theta: float, size: int) -> np.ndarray:
@@ -144,7 +152,9 @@ def _stationary_by_generator(lam: float, mu: float, c: int, theta: float, size: 
     return np.linalg.solve(system, rhs)
 
 
-def _tagged_absorbing_chain(mu: float, c: int, theta: float, max_ahead: int) -> dict[str, np.ndarray]:
+def _tagged_absorbing_chain(
+    mu: float, c: int, theta: float, max_ahead: int
+) -> dict[str, np.ndarray]:
     """Tagged waiting customer as an absorbing CTMC on j = customers ahead (0..max_ahead).
 
     Transient generator T; absorption into "served" (from j = 0 at rate c mu) or "abandoned"
@@ -182,20 +192,26 @@ ERLANG_A_CASES = [
 
 
 @pytest.mark.parametrize(("lam", "mu", "c", "theta"), ERLANG_A_CASES)
-def test_erlang_a_state_probabilities_match_generator_solution(lam: float, mu: float, c: int, theta: float) -> None:
+def test_erlang_a_state_probabilities_match_generator_solution(
+    lam: float, mu: float, c: int, theta: float
+) -> None:
     model = ErlangA(lam, mu, c, theta)
     probabilities = model.state_probabilities
     size = probabilities.size + 60
     reference = _stationary_by_generator(lam, mu, c, theta, size)
     assert probabilities.sum() == pytest.approx(1.0, abs=1e-14)
-    np.testing.assert_allclose(probabilities, reference[: probabilities.size], rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(
+        probabilities, reference[: probabilities.size], rtol=1e-9, atol=1e-15
+    )
     # The truncation leaves out less than the promised tail mass.
     assert reference[probabilities.size :].sum() < 1e-14
     assert not probabilities.flags.writeable
 
 
 @pytest.mark.parametrize(("lam", "mu", "c", "theta"), ERLANG_A_CASES)
-def test_erlang_a_tagged_customer_results_match_absorbing_chain(lam: float, mu: float, c: int, theta: float) -> None:
+def test_erlang_a_tagged_customer_results_match_absorbing_chain(
+    lam: float, mu: float, c: int, theta: float
+) -> None:
     model = ErlangA(lam, mu, c, theta)
     size = model.state_probabilities.size + 60
     arrival = _stationary_by_generator(lam, mu, c, theta, size)  # PASTA
@@ -208,10 +224,16 @@ def test_erlang_a_tagged_customer_results_match_absorbing_chain(lam: float, mu: 
     assert p_served + p_abandon == pytest.approx(1.0, abs=1e-12)
     # theta E[Q] / lambda equals the sum over k of P(arrive in c + k) P(abandon | k).
     assert model.p_abandon == pytest.approx(p_abandon, rel=1e-9)
-    assert model.mean_wait_served == pytest.approx(waiting @ chain["time_served"] / p_served, rel=1e-9)
-    assert model.mean_wait_abandoned == pytest.approx(waiting @ chain["time_abandon"] / p_abandon, rel=1e-9)
+    assert model.mean_wait_served == pytest.approx(
+        waiting @ chain["time_served"] / p_served, rel=1e-9
+    )
+    assert model.mean_wait_abandoned == pytest.approx(
+        waiting @ chain["time_abandon"] / p_abandon, rel=1e-9
+    )
     # Little's E[Q] / lambda equals the tagged customer's mean wait over all arrivals.
-    assert model.mean_wait_all == pytest.approx(waiting @ (chain["time_served"] + chain["time_abandon"]), rel=1e-9)
+    assert model.mean_wait_all == pytest.approx(
+        waiting @ (chain["time_served"] + chain["time_abandon"]), rel=1e-9
+    )
 
 
 @pytest.mark.parametrize(("lam", "mu", "c", "theta"), ERLANG_A_CASES)
@@ -275,7 +297,9 @@ def test_erlang_a_with_patience_equal_to_service_is_poisson(lam: float, mu: floa
     stage_sums = np.cumsum(1.0 / ((c + ks + 1.0) * mu))
     p_served = poisson.cdf(c - 1) + weights @ p_served_k
     assert model.p_abandon == pytest.approx(1.0 - p_served, rel=1e-10)
-    assert model.mean_wait_served == pytest.approx(weights @ (p_served_k * stage_sums) / p_served, rel=1e-10)
+    assert model.mean_wait_served == pytest.approx(
+        weights @ (p_served_k * stage_sums) / p_served, rel=1e-10
+    )
 
 
 def test_erlang_a_stable_when_overloaded() -> None:
@@ -303,7 +327,9 @@ def test_priority_single_class_is_fcfs() -> None:
     ("rates", "mu", "c"),
     [([0.5, 1.0, 1.5], 1.0, 4), ([0.02, 0.1, 0.3, 0.05], 0.05, 10), ([0.3, 0.4], 1.0, 1)],
 )
-def test_priority_weighted_average_is_fcfs_and_ordered(rates: list[float], mu: float, c: int) -> None:
+def test_priority_weighted_average_is_fcfs_and_ordered(
+    rates: list[float], mu: float, c: int
+) -> None:
     waits = mmc_priority_mean_waits(rates, mu, c)
     fcfs = MMc(sum(rates), mu, c).mean_wait
     weighted = sum(rate * wait for rate, wait in zip(rates, waits, strict=True)) / sum(rates)
@@ -376,7 +402,9 @@ def test_priority_multi_server_matches_markov_chain() -> None:
 def test_pooling_reduces_mean_wait() -> None:
     rates, mu, servers = [0.8, 1.5, 3.2], 1.0, [1, 2, 4]
     separate, pooled = pooled_vs_separate(rates, mu, servers)
-    assert separate == pytest.approx([MMc(r, mu, c).mean_wait for r, c in zip(rates, servers, strict=True)])
+    assert separate == pytest.approx(
+        [MMc(r, mu, c).mean_wait for r, c in zip(rates, servers, strict=True)]
+    )
     assert pooled == pytest.approx(MMc(sum(rates), mu, sum(servers)).mean_wait, rel=1e-14)
     weighted = sum(r * w for r, w in zip(rates, separate, strict=True)) / sum(rates)
     assert pooled < weighted
@@ -416,7 +444,9 @@ INVALID_CALLS: list[tuple[str, Callable[[], object]]] = [
 ]
 
 
-@pytest.mark.parametrize("call", [call for _, call in INVALID_CALLS], ids=[name for name, _ in INVALID_CALLS])
+@pytest.mark.parametrize(
+    "call", [call for _, call in INVALID_CALLS], ids=[name for name, _ in INVALID_CALLS]
+)
 def test_invalid_input_raises_value_error(call: Callable[[], object]) -> None:
     with pytest.raises(ValueError):
         call()

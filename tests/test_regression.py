@@ -23,10 +23,30 @@ def test_check_fails_after_a_parameter_change(capsys) -> None:
 
 
 def test_tolerance_follows_the_replication_spread() -> None:
-    ref = {"results": {"s": {"k": {"mean": 10.0, "sd": 2.0, "n": 16}, "z": {"mean": 0.0, "sd": 0.0, "n": 16}, "u": {"mean": None, "sd": 0.0, "n": 0}}}}
+    ref = {
+        "results": {
+            "s": {
+                "k": {"mean": 10.0, "sd": 2.0, "n": 16},
+                "z": {"mean": 0.0, "sd": 0.0, "n": 16},
+                "u": {"mean": None, "sd": 0.0, "n": 0},
+            }
+        }
+    }
     se = math.sqrt((2.0**2 + 2.0**2) / 16)  # 0.707
-    inside = {"s": {"k": {"mean": 10.0 + 3.9 * se, "sd": 2.0, "n": 16}, "z": {"mean": 0.0, "sd": 0.0, "n": 16}, "u": {"mean": math.nan, "sd": 0.0, "n": 0}}}
-    outside = {"s": {"k": {"mean": 10.0 + 4.1 * se, "sd": 2.0, "n": 16}, "z": {"mean": 1e-6, "sd": 0.0, "n": 16}, "u": {"mean": 1.0, "sd": 0.0, "n": 1}}}
+    inside = {
+        "s": {
+            "k": {"mean": 10.0 + 3.9 * se, "sd": 2.0, "n": 16},
+            "z": {"mean": 0.0, "sd": 0.0, "n": 16},
+            "u": {"mean": math.nan, "sd": 0.0, "n": 0},
+        }
+    }
+    outside = {
+        "s": {
+            "k": {"mean": 10.0 + 4.1 * se, "sd": 2.0, "n": 16},
+            "z": {"mean": 1e-6, "sd": 0.0, "n": 16},
+            "u": {"mean": 1.0, "sd": 0.0, "n": 1},
+        }
+    }
     assert compare_with_reference(ref, inside)[0] == []
     drifted = {name for _, name, *_ in compare_with_reference(ref, outside)[0]}
     assert drifted == {"k", "z", "u"}

@@ -74,20 +74,28 @@ def test_unknown_key_gets_did_you_mean(tmp_path: Path) -> None:
 
 
 def test_command_line_override_is_validated_and_located() -> None:
-    lines = problems_of(SCENARIOS / "groningen_separate.yaml", ("gp_post.triagists.weekday_evening=-1",))
+    lines = problems_of(
+        SCENARIOS / "groningen_separate.yaml", ("gp_post.triagists.weekday_evening=-1",)
+    )
     assert len(lines) == 1
-    assert lines[0].startswith("--set gp_post.triagists.weekday_evening=-1: gp_post.triagists.weekday_evening:")
+    assert lines[0].startswith(
+        "--set gp_post.triagists.weekday_evening=-1: gp_post.triagists.weekday_evening:"
+    )
     assert "greater than or equal to 0" in lines[0]
 
 
 def test_override_changes_the_field() -> None:
-    sc = load_scenario(SCENARIOS / "groningen_separate.yaml", ("gp_post.triagists.weekday_evening=7",))
+    sc = load_scenario(
+        SCENARIOS / "groningen_separate.yaml", ("gp_post.triagists.weekday_evening=7",)
+    )
     assert sc.gp_post.triagists["weekday_evening"] == 7
     assert sc.organisation == "separate"
 
 
 def test_unknown_override_path_gets_hint() -> None:
-    (line,) = problems_of(SCENARIOS / "groningen_separate.yaml", ("gp_post.triagists.weekday_evenin=7",))
+    (line,) = problems_of(
+        SCENARIOS / "groningen_separate.yaml", ("gp_post.triagists.weekday_evenin=7",)
+    )
     assert "unknown day part 'weekday_evenin'" in line and "did you mean 'weekday_evening'" in line
 
 
@@ -106,7 +114,8 @@ def test_unsafe_yaml_tags_construct_nothing(tmp_path: Path) -> None:
 def test_overlapping_day_parts(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        f"extends: {BASE}\ncalendar:\n  day_parts:\n    weekday_day: {{days: [mon, tue, wed, thu, fri], start_hour: 7, end_hour: 17}}\n",
+        f"extends: {BASE}\ncalendar:\n  day_parts:\n"
+        "    weekday_day: {days: [mon, tue, wed, thu, fri], start_hour: 7, end_hour: 17}\n",
     )
     (line,) = problems_of(path)
     assert "calendar.day_parts" in line and "overlap" in line and "mon 07:00" in line
@@ -125,7 +134,10 @@ def test_staffing_must_name_every_day_part(tmp_path: Path) -> None:
     del data["mka"]["call_takers"]["weekend_night"]
     with pytest.raises(ScenarioError) as info:
         validate_data(data)
-    assert "mka.call_takers: staffing must give a number for every day part; missing: weekend_night" in str(info.value)
+    assert (
+        "mka.call_takers: staffing must give a number for every day part; missing: weekend_night"
+        in str(info.value)
+    )
 
 
 def test_cross_references_are_checked() -> None:
@@ -138,7 +150,9 @@ def test_cross_references_are_checked() -> None:
     with pytest.raises(ScenarioError) as info:
         validate_data(data)
     text = str(info.value)
-    assert "needs.gp_consult.service: unknown service 'gp_consul'; did you mean 'gp_consult'?" in text
+    assert (
+        "needs.gp_consult.service: unknown service 'gp_consul'; did you mean 'gp_consult'?" in text
+    )
     assert "unknown need 'a1_emergncy'; did you mean 'a1_emergency'?" in text
 
 
@@ -149,7 +163,11 @@ def test_start_date_must_be_a_monday(tmp_path: Path) -> None:
 
 
 def test_confusion_rows_must_sum_to_one(tmp_path: Path) -> None:
-    path = write(tmp_path, f"extends: {BASE}\nmka:\n  triage:\n    confusion:\n      a1_emergency: {{a1_emergency: 0.5}}\n")
+    path = write(
+        tmp_path,
+        f"extends: {BASE}\nmka:\n  triage:\n    confusion:\n"
+        "      a1_emergency: {a1_emergency: 0.5}\n",
+    )
     (line,) = problems_of(path)
     assert "mka.triage.confusion" in line and "sum to 1" in line
 
@@ -184,7 +202,16 @@ def test_bad_scenario_on_the_command_line_exits_2_and_writes_nothing(tmp_path: P
 def test_schema_is_json_schema_of_the_scenario() -> None:
     schema = scenario_json_schema()
     assert schema["type"] == "object"
-    for key in ("organisation", "needs", "demand", "mka", "gp_post", "coordination", "ambulances", "extends"):
+    for key in (
+        "organisation",
+        "needs",
+        "demand",
+        "mka",
+        "gp_post",
+        "coordination",
+        "ambulances",
+        "extends",
+    ):
         assert key in schema["properties"]
     json.dumps(schema)
 

@@ -27,7 +27,9 @@ def test_shipped_sweeps_load() -> None:
     assert len(oat.points) == 1 + 2 + 2 + 2
     base = oat.scenarios[0]
     moved = oat.scenarios[1]
-    assert base.gp_post.triage.patience.mean_min == 10 and moved.gp_post.triage.patience.mean_min == 5
+    assert (
+        base.gp_post.triage.patience.mean_min == 10 and moved.gp_post.triage.patience.mean_min == 5
+    )
     assert moved.mka.triage.patience.mean_min == base.mka.triage.patience.mean_min
     lhs = load_sweep(SWEEPS / "patience_and_staffing_lhs.yaml")
     assert len(lhs.points) == 12
@@ -47,18 +49,27 @@ def test_bad_sweep_field_is_located(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_sweep(path)
     text = str(info.value)
-    assert f"{path}:5:3: fields.gp_post.triagists.weekday_evenin" in text and "did you mean 'weekday_evening'" in text
+    assert (
+        f"{path}:5:3: fields.gp_post.triagists.weekday_evenin" in text
+        and "did you mean 'weekday_evening'" in text
+    )
     path.write_text(head + "  gp_post.triagists.weekday_night: [2, -1, -3]\n")
     with pytest.raises(ScenarioError) as info:
         load_sweep(path)
     lines = str(info.value).splitlines()
     assert len(lines) == 1  # one line per distinct problem, not one per point
-    assert lines[0].startswith(f"{path}:5:3: fields.gp_post.triagists.weekday_night: ") and "greater than or equal to 0" in lines[0]
+    assert (
+        lines[0].startswith(f"{path}:5:3: fields.gp_post.triagists.weekday_night: ")
+        and "greater than or equal to 0" in lines[0]
+    )
 
 
 def test_bad_sweep_design_is_located(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text(f"name: bad\nbase: {SCENARIOS / 'groningen_separate.yaml'}\ndesign: latin_hypercube\nfields:\n  run.weeks: [1, 2]\n")
+    path.write_text(
+        f"name: bad\nbase: {SCENARIOS / 'groningen_separate.yaml'}\ndesign: latin_hypercube\n"
+        "fields:\n  run.weeks: [1, 2]\n"
+    )
     with pytest.raises(ScenarioError) as info:
         load_sweep(path)
     assert "needs ranges" in str(info.value)
@@ -91,8 +102,15 @@ def test_interrupted_sweep_resumes_without_recomputing(tmp_path: Path) -> None:
     sw = load_sweep(SWEEPS / "gp_callers_dialling_112.yaml", weeks=1)
 
     def plan() -> StudyPlan:
-        return StudyPlan(name="s", scenarios=sw.scenarios, sources=["t"] * len(sw.scenarios), base_seed=3,
-                         replications=2, kind="sweep", sweep=sweep_meta(sw))
+        return StudyPlan(
+            name="s",
+            scenarios=sw.scenarios,
+            sources=["t"] * len(sw.scenarios),
+            base_seed=3,
+            replications=2,
+            kind="sweep",
+            sweep=sweep_meta(sw),
+        )
 
     with pytest.raises(StudyInterrupted) as info:
         start(plan(), tmp_path / "a", _StopAfter(after=6), progress=False)
@@ -102,7 +120,11 @@ def test_interrupted_sweep_resumes_without_recomputing(tmp_path: Path) -> None:
     whole = start(plan(), tmp_path / "b", LocalExecutor(2), progress=False)
     assert (final / "sweep_tidy.csv").read_text() == (whole / "sweep_tidy.csv").read_text()
     rows = list(csv.DictReader((final / "sweep_summary.csv").open()))
-    misrouted = {float(r["demand.gp_type_dial_112_factor"]): float(r["mean"]) for r in rows if r["kpi"] == "misrouted.wrong_door.share"}
+    misrouted = {
+        float(r["demand.gp_type_dial_112_factor"]): float(r["mean"])
+        for r in rows
+        if r["kpi"] == "misrouted.wrong_door.share"
+    }
     # more GP-type callers at 112 means more wrong doors
     factors = sorted(misrouted)
     assert misrouted[factors[-1]] > misrouted[factors[0]]

@@ -55,14 +55,24 @@ def theirs(sc: Scenario, replication: int) -> dict[str, float]:
                 max_sample_date=tl.arrivals_end_min,
             )
         ],
-        service_distributions=[ciw.dists.Exponential(rate=1.0 / triage.handle_time["default"].mean)],
-        number_of_servers=[ciw.Schedule(numbers_of_servers=numbers, shift_end_dates=ends, preemption=False, offset=offset)],
+        service_distributions=[
+            ciw.dists.Exponential(rate=1.0 / triage.handle_time["default"].mean)
+        ],
+        number_of_servers=[
+            ciw.Schedule(
+                numbers_of_servers=numbers, shift_end_dates=ends, preemption=False, offset=offset
+            )
+        ],
         reneging_time_distributions=[ciw.dists.Exponential(rate=1.0 / triage.patience.mean)],
     )
     ciw.seed(100_000 + replication)
     sim = ciw.Simulation(network)
     sim.simulate_until_max_time(tl.end_min)
-    records = [r for r in sim.get_all_records() if tl.warmup_end_min <= r.arrival_date < tl.arrivals_end_min]
+    records = [
+        r
+        for r in sim.get_all_records()
+        if tl.warmup_end_min <= r.arrival_date < tl.arrivals_end_min
+    ]
     served = [r.waiting_time for r in records if r.record_type == "service"]
     reneged = sum(1 for r in records if r.record_type == "renege")
     return {"abandon": reneged / len(records), "wait_served": float(np.mean(served))}
@@ -94,7 +104,9 @@ def _agree(replications: int, weeks: int) -> list[tuple[str, float, float, float
         bound = stats.t.ppf(0.995, 2 * replications - 2) * se
         out.append((key, ia.mean, ib.mean, bound))
         assert abs(ia.mean - ib.mean) <= bound, (key, ia.mean, ib.mean, bound)
-        assert bound < 0.1 * abs(ib.mean), f"the joint interval for {key} is too wide to mean anything"
+        assert bound < 0.1 * abs(ib.mean), (
+            f"the joint interval for {key} is too wide to mean anything"
+        )
     return out
 
 
@@ -106,4 +118,7 @@ def test_ciw_agrees_on_the_time_varying_desk_reduced() -> None:
 def test_ciw_agrees_on_the_time_varying_desk_full() -> None:
     rows = _agree(replications=30, weeks=4)
     for key, mine, other, bound in rows:
-        print(f"{key}: ours {mine:.4f}, Ciw {other:.4f}, difference {mine - other:+.4f}, joint 99 % bound {bound:.4f}")
+        print(
+            f"{key}: ours {mine:.4f}, Ciw {other:.4f}, difference {mine - other:+.4f}, "
+            f"joint 99 % bound {bound:.4f}"
+        )

@@ -28,13 +28,21 @@ def _check(rows, max_relative: float, max_median_relative: float) -> None:
     disagree = [r for r in rows if not r.agrees]
     assert not disagree, format_theory(disagree)
     relative = [r.half_width / abs(r.theory) for r in rows if r.theory != 0]
-    assert max(relative) <= max_relative, format_theory([r for r in rows if r.half_width / abs(r.theory) > max_relative])
+    assert max(relative) <= max_relative, format_theory(
+        [r for r in rows if r.half_width / abs(r.theory) > max_relative]
+    )
     assert statistics.median(relative) <= max_median_relative
 
 
 def test_reductions_agree_with_theory_reduced() -> None:
     rows = theory_checks(replications=10, weeks=2, loads=(0.8, 0.95), workers=2)
-    assert {r.case for r in rows} >= {"M/M/5 desk", "M/M/5+M desk", "2-class priority desk", "ambulance fleet, A1>A2>B", "pooling gain (separate - pooled)"}
+    assert {r.case for r in rows} >= {
+        "M/M/5 desk",
+        "M/M/5+M desk",
+        "2-class priority desk",
+        "ambulance fleet, A1>A2>B",
+        "pooling gain (separate - pooled)",
+    }
     _check(rows, max_relative=0.75, max_median_relative=0.1)
 
 
@@ -61,13 +69,30 @@ def test_time_varying_desk_matches_the_exact_markov_chain() -> None:
     from sim.scenario import load_scenario
     from sim.validation.queueing import periodic_erlang_a_abandonment
 
-    parts = ["weekday_day", "weekday_evening", "weekday_late_evening", "weekday_night", "weekend_day", "weekend_evening", "weekend_night"]
-    overrides = ("run.weeks=2", "behaviour.shift_change=level", *(f"coordination.agents.{p}=4" for p in parts))
+    parts = [
+        "weekday_day",
+        "weekday_evening",
+        "weekday_late_evening",
+        "weekday_night",
+        "weekend_day",
+        "weekend_evening",
+        "weekend_night",
+    ]
+    overrides = (
+        "run.weeks=2",
+        "behaviour.shift_change=level",
+        *(f"coordination.agents.{p}=4" for p in parts),
+    )
     sc = load_scenario(SCENARIOS / "validation" / "time_varying_desk.yaml", overrides)
     tl = Timeline.from_scenario(sc)
-    rates = GroupDemand(sc, tl, list(sc.demand.groups).index("calls"), "calls").rate_per_hour[:168] / 60.0
+    rates = (
+        GroupDemand(sc, tl, list(sc.demand.groups).index("calls"), "calls").rate_per_hour[:168]
+        / 60.0
+    )
     triage = sc.coordination.triage
-    exact = periodic_erlang_a_abandonment(rates, 1 / triage.handle_time["default"].mean, 4, 1 / triage.patience.mean)
+    exact = periodic_erlang_a_abandonment(
+        rates, 1 / triage.handle_time["default"].mean, 4, 1 / triage.patience.mean
+    )
     results = dict(LocalExecutor(2).run(_abandon_share, [(sc, r) for r in range(12)]))
     iv = t_interval([results[r] for r in range(12)], 0.999)
     print(f"\nexact {exact:.4f}, simulated {iv.mean:.4f} [{iv.low:.4f}, {iv.high:.4f}]")

@@ -73,7 +73,7 @@ class Experiment:
 
     def comparison_rows(self) -> list[dict[str, Any]]:
         """One row per KPI and later scenario: paired difference to the first scenario."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         if len(self.scenarios) < 2:
             return rows
         reps = self.replications
@@ -122,5 +122,7 @@ class Experiment:
                 if s is not base and k.name in base.replications[reps[0]]["kpis"]:
                     a = base.kpi_values(k.name, reps)
                     d = paired_difference(a, s.kpi_values(k.name, reps))
-                    worst = max(worst, relative_half_width(d.interval.half_width, t_interval(a).mean))
+                    worst = max(
+                        worst, relative_half_width(d.interval.half_width, t_interval(a).mean)
+                    )
         return worst

@@ -39,11 +39,16 @@ DEFAULT_SET: dict[str, Any] = {
 }
 
 
-def _measure(settings: dict[str, Any], overrides: Sequence[str], workers: int | None) -> dict[str, dict[str, dict[str, float]]]:
+def _measure(
+    settings: dict[str, Any], overrides: Sequence[str], workers: int | None
+) -> dict[str, dict[str, dict[str, float]]]:
     scenarios = [
-        load_scenario(REPO_ROOT / path, [f"run.weeks={settings['weeks']}", *overrides]) for path in settings["scenarios"]
+        load_scenario(REPO_ROOT / path, [f"run.weeks={settings['weeks']}", *overrides])
+        for path in settings["scenarios"]
     ]
-    jobs = [(sc, r, settings["seed"], None) for sc in scenarios for r in range(settings["replications"])]
+    jobs = [
+        (sc, r, settings["seed"], None) for sc in scenarios for r in range(settings["replications"])
+    ]
     values: dict[int, dict[str, float]] = {}
     for i, res in LocalExecutor(workers).run(replicate, jobs):
         values[i] = res["kpis"]
@@ -94,7 +99,10 @@ def compare_with_reference(
                 drifted.append((scenario, name, o, nw, tol))
         for name in measured[scenario]:
             if name not in kpis:
-                notes.append(f"{scenario}: new KPI {name} (not in the reference; run check --update to add it)")
+                notes.append(
+                    f"{scenario}: new KPI {name} "
+                    "(not in the reference; run check --update to add it)"
+                )
     return drifted, notes
 
 
@@ -120,7 +128,9 @@ def run_check(
     measured = _measure(settings, overrides, workers)
     if update:
         if overrides:
-            print("check --update does not take --set: the reference describes the shipped scenarios")
+            print(
+                "check --update does not take --set: the reference describes the shipped scenarios"
+            )
             return 2
         _write_reference(reference_path, settings, measured)
         return 0

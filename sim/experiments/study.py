@@ -22,7 +22,14 @@ from typing import Any
 from sim.experiments.comparison import Experiment, ScenarioResults
 from sim.experiments.executors import Executor
 from sim.experiments.replicate import replicate
-from sim.experiments.runfiles import RunFolder, code_metadata, json_safe, slug, write_csv, write_json
+from sim.experiments.runfiles import (
+    RunFolder,
+    code_metadata,
+    json_safe,
+    slug,
+    write_csv,
+    write_json,
+)
 from sim.experiments.sweep import write_sweep_tables
 from sim.scenario.loader import validate_data
 from sim.scenario.schema import Scenario
@@ -89,7 +96,12 @@ def start(
     tmp = folder.tmp
     (tmp / REPS_DIR).mkdir(parents=True)
     scenarios = [
-        {"name": sc.name, "file": src, "hash": sc.content_hash(), "content": sc.model_dump(mode="json")}
+        {
+            "name": sc.name,
+            "file": src,
+            "hash": sc.content_hash(),
+            "content": sc.model_dump(mode="json"),
+        }
         for sc, src in zip(plan.scenarios, plan.sources, strict=True)
     ]
     meta = {
@@ -224,7 +236,9 @@ def _run_locked(
         have = min(len(s.replications) for s in results)
         n_reps = max(n_reps, have)
     show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(total=n_reps * len(results), disable=not show, unit="rep", desc=plan.name, leave=False)
+    bar = tqdm(
+        total=n_reps * len(results), disable=not show, unit="rep", desc=plan.name, leave=False
+    )
     bar.update(sum(len(s.replications) for s in results))
     try:
         while True:
@@ -271,9 +285,7 @@ def _run_missing(
         return
     bar.total = n_reps * len(results)
     bar.refresh()
-    args = [
-        (plan.scenarios[s], r, plan.base_seed, _records_path(tmp, plan, s, r)) for s, r in jobs
-    ]
+    args = [(plan.scenarios[s], r, plan.base_seed, _records_path(tmp, plan, s, r)) for s, r in jobs]
     for i, result in executor.run(replicate, args):
         s, r = jobs[i]
         path = _rep_file(tmp, s, r)
@@ -326,9 +338,14 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
     write_json(
         folder / "summary.json",
         {
-            "by_hour_of_week": {s.scenario.name: _weekly_profiles(s, exp.replications) for s in exp.scenarios},
-            "meta": {k: v for k, v in meta.items() if k != "scenarios"} | {"scenarios": scenario_entries},
-            "kpis": {k.name: {"unit": k.unit, "label": k.label, "headline": k.headline} for k in kpis},
+            "by_hour_of_week": {
+                s.scenario.name: _weekly_profiles(s, exp.replications) for s in exp.scenarios
+            },
+            "meta": {k: v for k, v in meta.items() if k != "scenarios"}
+            | {"scenarios": scenario_entries},
+            "kpis": {
+                k.name: {"unit": k.unit, "label": k.label, "headline": k.headline} for k in kpis
+            },
             "summary": summary,
             "comparison": comparison,
         },

@@ -69,12 +69,18 @@ class SweepFile(BaseModel):
         lists = [k for k, v in self.fields.items() if not isinstance(v, Range)]
         if self.design == "latin_hypercube":
             if lists:
-                raise ValueError(f"a latin_hypercube needs ranges {{low, high}}, not lists, for: {', '.join(lists)}")
+                raise ValueError(
+                    "a latin_hypercube needs ranges {low, high}, not lists, for: "
+                    + ", ".join(lists)
+                )
             if self.points is None:
                 raise ValueError("a latin_hypercube needs 'points'")
         else:
             if ranges:
-                raise ValueError(f"a {self.design} design needs lists of values, not ranges, for: {', '.join(ranges)}")
+                raise ValueError(
+                    f"a {self.design} design needs lists of values, not ranges, for: "
+                    + ", ".join(ranges)
+                )
             empty = [k for k in lists if not self.fields[k]]
             if empty:
                 raise ValueError(f"no values for: {', '.join(empty)}")
@@ -112,30 +118,32 @@ def _format_value(value: Any) -> str:
 def _expand(spec: SweepFile, base: Scenario) -> list[Point]:
     names = list(spec.fields)
     if spec.design == "grid":
-        combos = itertools.product(*(spec.fields[n] for n in names))  # type: ignore[misc]
+        combos = itertools.product(*(spec.fields[n] for n in names))
         return [Point(i, dict(zip(names, combo, strict=True))) for i, combo in enumerate(combos)]
     if spec.design == "one_at_a_time":
         base_dump = base.model_dump(mode="json")
         base_values = {n: field_value(base_dump, n) for n in names}
         points = [Point(0, dict(base_values), None)]
         for name in names:
-            for value in spec.fields[name]:  # type: ignore[union-attr]
+            for value in spec.fields[name]:
                 values = dict(base_values)
                 values[name] = value
                 points.append(Point(len(points), values, name))
         return points
     from scipy.stats import qmc
 
-    sampler = qmc.LatinHypercube(d=len(names), seed=spec.seed if spec.seed is not None else base.run.seed)
+    sampler = qmc.LatinHypercube(
+        d=len(names), seed=spec.seed if spec.seed is not None else base.run.seed
+    )
     unit = sampler.random(spec.points or 2)
     out = []
     for i, row in enumerate(unit):
-        values: dict[str, Any] = {}
+        at_point: dict[str, Any] = {}
         for name, u in zip(names, row, strict=True):
             r: Range = spec.fields[name]  # type: ignore[assignment]
             x = r.low + u * (r.high - r.low)
-            values[name] = int(round(x)) if r.integer else float(x)
-        out.append(Point(i, values))
+            at_point[name] = int(round(x)) if r.integer else float(x)
+        out.append(Point(i, at_point))
     return out
 
 
@@ -154,7 +162,13 @@ def load_sweep(path: str | Path, weeks: int | None = None, seed: int | None = No
         raise ScenarioError(pydantic_problems(exc, positions, SweepFile)) from None
     base_path = path.parent / spec.base
     if not base_path.exists():
-        raise ScenarioError([Problem(positions.find(("base",)), "base", f"base scenario '{spec.base}' does not exist")])
+        raise ScenarioError(
+            [
+                Problem(
+                    positions.find(("base",)), "base", f"base scenario '{spec.base}' does not exist"
+                )
+            ]
+        )
     run_overrides = []
     weeks = weeks if weeks is not None else spec.weeks
     seed = seed if seed is not None else spec.seed
@@ -177,7 +191,11 @@ def load_sweep(path: str | Path, weeks: int | None = None, seed: int | None = No
                 if p.location.file.startswith("--set "):
                     field = p.location.file[len("--set ") :].split("=")[0]
                     if field in spec.fields:
-                        p = Problem(positions.find(("fields", field)), f"fields.{field}", f"{p.message} (point {point.index})")
+                        p = Problem(
+                            positions.find(("fields", field)),
+                            f"fields.{field}",
+                            f"{p.message} (point {point.index})",
+                        )
                 key = (str(p.location), p.path, p.message.split(" (point ")[0])
                 if key not in seen:
                     seen.add(key)
@@ -197,7 +215,9 @@ def sweep_meta(sweep: Sweep) -> dict[str, Any]:
         "source": str(sweep.source),
         "design": sweep.spec.design,
         "fields": list(sweep.spec.fields),
-        "points": [{"index": p.index, "values": p.values, "varied": p.varied} for p in sweep.points],
+        "points": [
+            {"index": p.index, "values": p.values, "varied": p.varied} for p in sweep.points
+        ],
     }
 
 

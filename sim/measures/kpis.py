@@ -51,6 +51,8 @@ A1_NORM_MIN = 15.0
 
 @dataclass(frozen=True)
 class Kpi:
+    """A key performance indicator: name, unit, label and formula over one replication."""
+
     name: str
     unit: str
     label: str
@@ -91,9 +93,13 @@ class KpiContext:
         self.call_public = np.isin(c["kind"], PUBLIC_CALL_KINDS)
         self.call_wait = c["answered_min"] - c["placed_min"]
         rides = rec.rides
-        self.ride_reported = in_rep[rides["request"]] if len(rides["request"]) else np.zeros(0, dtype=bool)
+        self.ride_reported = (
+            in_rep[rides["request"]] if len(rides["request"]) else np.zeros(0, dtype=bool)
+        )
         self.ride_gp_type = (
-            self.need_gp_type[r["need"][rides["request"]]] if len(rides["request"]) else np.zeros(0, dtype=bool)
+            self.need_gp_type[r["need"][rides["request"]]]
+            if len(rides["request"])
+            else np.zeros(0, dtype=bool)
         )
         # pool areas over the after-hours hours of the reporting window
         hours = np.arange(tl.n_hours)
@@ -153,13 +159,21 @@ def _answer_kpis(desk: str, sc: Scenario) -> list[Kpi]:
         return f
 
     out = [
-        Kpi(f"answer.{desk}.mean_min", "min", f"Time to answer, {label}: mean", mean, headline=True),
+        Kpi(
+            f"answer.{desk}.mean_min", "min", f"Time to answer, {label}: mean", mean, headline=True
+        ),
         Kpi(f"answer.{desk}.p90_min", "min", f"Time to answer, {label}: 90th percentile", p90),
-        Kpi(f"answer.{desk}.abandoned_share", "share", f"Calls abandoned in the queue, {label}", abandon),
+        Kpi(
+            f"answer.{desk}.abandoned_share",
+            "share",
+            f"Calls abandoned in the queue, {label}",
+            abandon,
+        ),
         Kpi(
             f"answer.{desk}.urgent.within_norm_share",
             "share",
-            f"Urgent-line calls answered within {norm.urgent_min:g} min, {label} (of calls offered)",
+            f"Urgent-line calls answered within {norm.urgent_min:g} min, {label} "
+            "(of calls offered)",
             within(True, norm.urgent_min),
         ),
     ]
@@ -168,7 +182,8 @@ def _answer_kpis(desk: str, sc: Scenario) -> list[Kpi]:
             Kpi(
                 f"answer.{desk}.regular.within_norm_share",
                 "share",
-                f"Regular-line calls answered within {norm.regular_min:g} min, {label} (of calls offered)",
+                f"Regular-line calls answered within {norm.regular_min:g} min, {label} "
+                "(of calls offered)",
                 within(False, norm.regular_min),
             )
         )
@@ -194,7 +209,12 @@ def _care_kpis(urgency: str, target: float) -> list[Kpi]:
         return _share(~np.isnan(ctx.time_to_care[sel(ctx)]))
 
     return [
-        Kpi(f"care.{urgency}.mean_min", "min", f"Time to care, {urgency}: mean (requests that got care)", mean),
+        Kpi(
+            f"care.{urgency}.mean_min",
+            "min",
+            f"Time to care, {urgency}: mean (requests that got care)",
+            mean,
+        ),
         Kpi(f"care.{urgency}.p90_min", "min", f"Time to care, {urgency}: 90th percentile", p90),
         Kpi(
             f"care.{urgency}.within_target_share",
@@ -203,7 +223,9 @@ def _care_kpis(urgency: str, target: float) -> list[Kpi]:
             within,
             headline=urgency in ("A1", "U2"),
         ),
-        Kpi(f"care.{urgency}.reached_share", "share", f"Requests that got care, {urgency}", reached),
+        Kpi(
+            f"care.{urgency}.reached_share", "share", f"Requests that got care, {urgency}", reached
+        ),
     ]
 
 
@@ -220,8 +242,18 @@ def _pool_kpis(key: str, pools: list[str], label: str) -> list[Kpi]:
         return float(present / 60.0 / ctx.weeks)
 
     return [
-        Kpi(f"utilisation.{key}", "share", f"Utilisation, {label} (after-hours, time-weighted)", util),
-        Kpi(f"staff_hours.{key}.per_week", "hours/week", f"Hours on duty, {label} (after-hours)", hours),
+        Kpi(
+            f"utilisation.{key}",
+            "share",
+            f"Utilisation, {label} (after-hours, time-weighted)",
+            util,
+        ),
+        Kpi(
+            f"staff_hours.{key}.per_week",
+            "hours/week",
+            f"Hours on duty, {label} (after-hours)",
+            hours,
+        ),
     ]
 
 
@@ -283,7 +315,10 @@ def _abandoned_calls(ctx: KpiContext) -> float:
 
 def _handovers(ctx: KpiContext) -> float:
     k = ctx.rec.calls["kind"]
-    return float((ctx.call_reported & ((k == CALL_HANDOVER) | (k == CALL_WARM_TRANSFER))).sum()) / ctx.weeks
+    return (
+        float((ctx.call_reported & ((k == CALL_HANDOVER) | (k == CALL_WARM_TRANSFER))).sum())
+        / ctx.weeks
+    )
 
 
 def _rides_per_week(ctx: KpiContext) -> float:
@@ -332,16 +367,136 @@ def _gave_up(ctx: KpiContext) -> float:
     return _share((o == OUTCOME_ABANDONED) | (o == OUTCOME_REFERRAL_GAVE_UP))
 
 
+#: Requests per week, and misrouted requests with their parts (requests that phoned a desk).
+MISROUTING_KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "requests.per_week",
+        "requests/week",
+        "After-hours requests per week",
+        _requests_per_week,
+    ),
+    Kpi(
+        "misrouted.share",
+        "share",
+        "Misrouted requests (wrong door or mis-triaged to a wrong service), of phone requests",
+        _share_of_phone(_misrouted_mask),
+        headline=True,
+    ),
+    Kpi(
+        "misrouted.per_week",
+        "requests/week",
+        "Misrouted requests per week",
+        _count_per_week(_misrouted_mask),
+    ),
+    Kpi(
+        "misrouted.wrong_door.share",
+        "share",
+        "Part: reached a wrong door first",
+        _share_of_phone(_wrong_door),
+    ),
+    Kpi(
+        "misrouted.over_triage.share",
+        "share",
+        "Part: over-triaged to a wrong service before care",
+        _share_of_phone(_over),
+    ),
+    Kpi(
+        "misrouted.under_triage.share",
+        "share",
+        "Part: under-triaged to a wrong service before care",
+        _share_of_phone(_under),
+    ),
+)
+
+#: Calls, transfers, giving up, ambulance rides and the emergency department.
+FLOW_KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "calls.abandoned.per_week",
+        "calls/week",
+        "Public calls abandoned in a queue per week",
+        _abandoned_calls,
+    ),
+    Kpi(
+        "calls.redials.per_week",
+        "calls/week",
+        "Redials to the same number after hanging up, per week",
+        _sum_per_week("n_redials"),
+    ),
+    Kpi(
+        "calls.channel_switches.per_week",
+        "calls/week",
+        "Calls to the other number (after hanging up or when referred), per week",
+        _sum_per_week("n_switches"),
+    ),
+    Kpi(
+        "transfers.per_week",
+        "transfers/week",
+        "Transfers and referrals between desks per week",
+        _sum_per_week("n_transfers"),
+    ),
+    Kpi(
+        "triage.duplicate.per_week",
+        "triages/week",
+        "Full triages beyond the first per request, per week",
+        _sum_per_week("n_triages", 1),
+    ),
+    Kpi(
+        "calls.professional_handover.per_week",
+        "calls/week",
+        "Handover and warm-transfer calls between desks per week",
+        _handovers,
+    ),
+    Kpi(
+        "requests.gave_up.share",
+        "share",
+        "Requests that gave up without care (hung up for good or did not follow a referral)",
+        _gave_up,
+    ),
+    Kpi("ambulance.rides.per_week", "rides/week", "Ambulance rides per week", _rides_per_week),
+    Kpi(
+        "ambulance.rides_gp_type.per_week",
+        "rides/week",
+        "Ambulance rides for GP-type needs per week",
+        _rides_gp_per_week,
+    ),
+    Kpi(
+        "ambulance.rides_gp_type.share",
+        "share",
+        "Share of ambulance rides that were for GP-type needs",
+        _rides_gp_share,
+        headline=True,
+    ),
+    Kpi(
+        "ambulance.a1_within_15.share",
+        "share",
+        "A1 rides on scene within 15 min of the call being taken",
+        _a1_within,
+        headline=True,
+    ),
+    Kpi(
+        "ambulance.a1_response.p95_min",
+        "min",
+        "A1 response time (call taken to on scene), 95th percentile",
+        _a1_p95,
+    ),
+    Kpi(
+        "ed.arrivals.per_week",
+        "arrivals/week",
+        "Emergency department arrivals per week",
+        _ed_per_week,
+    ),
+    Kpi(
+        "requests.in_system_at_end",
+        "requests",
+        "Requests still in the system at the end of the drain period (all hours)",
+        _in_system,
+    ),
+)
+
+
 def registry(sc: Scenario) -> list[Kpi]:
     """All KPIs of a scenario, in report order."""
-    out: list[Kpi] = [
-        Kpi("requests.per_week", "requests/week", "After-hours requests per week", _requests_per_week),
-        Kpi("misrouted.share", "share", "Misrouted requests (wrong door or mis-triaged to a wrong service), of phone requests", _share_of_phone(_misrouted_mask), headline=True),
-        Kpi("misrouted.per_week", "requests/week", "Misrouted requests per week", _count_per_week(_misrouted_mask)),
-        Kpi("misrouted.wrong_door.share", "share", "Part: reached a wrong door first", _share_of_phone(_wrong_door)),
-        Kpi("misrouted.over_triage.share", "share", "Part: over-triaged to a wrong service before care", _share_of_phone(_over)),
-        Kpi("misrouted.under_triage.share", "share", "Part: under-triaged to a wrong service before care", _share_of_phone(_under)),
-    ]
+    out: list[Kpi] = list(MISROUTING_KPIS)
     for desk in sc.active_desks():
         out.extend(_answer_kpis(desk, sc))
     seen: dict[str, float] = {}
@@ -349,26 +504,12 @@ def registry(sc: Scenario) -> list[Kpi]:
         seen.setdefault(need.urgency, need.target_min)
     for urgency, target in seen.items():
         out.extend(_care_kpis(urgency, target))
-    out += [
-        Kpi("calls.abandoned.per_week", "calls/week", "Public calls abandoned in a queue per week", _abandoned_calls),
-        Kpi("calls.redials.per_week", "calls/week", "Redials to the same number after hanging up, per week", _sum_per_week("n_redials")),
-        Kpi("calls.channel_switches.per_week", "calls/week", "Calls to the other number (after hanging up or when referred), per week", _sum_per_week("n_switches")),
-        Kpi("transfers.per_week", "transfers/week", "Transfers and referrals between desks per week", _sum_per_week("n_transfers")),
-        Kpi("triage.duplicate.per_week", "triages/week", "Full triages beyond the first per request, per week", _sum_per_week("n_triages", 1)),
-        Kpi("calls.professional_handover.per_week", "calls/week", "Handover and warm-transfer calls between desks per week", _handovers),
-        Kpi("requests.gave_up.share", "share", "Requests that gave up without care (hung up for good or did not follow a referral)", _gave_up),
-        Kpi("ambulance.rides.per_week", "rides/week", "Ambulance rides per week", _rides_per_week),
-        Kpi("ambulance.rides_gp_type.per_week", "rides/week", "Ambulance rides for GP-type needs per week", _rides_gp_per_week),
-        Kpi("ambulance.rides_gp_type.share", "share", "Share of ambulance rides that were for GP-type needs", _rides_gp_share, headline=True),
-        Kpi("ambulance.a1_within_15.share", "share", "A1 rides on scene within 15 min of the call being taken", _a1_within, headline=True),
-        Kpi("ambulance.a1_response.p95_min", "min", "A1 response time (call taken to on scene), 95th percentile", _a1_p95),
-        Kpi("ed.arrivals.per_week", "arrivals/week", "Emergency department arrivals per week", _ed_per_week),
-        Kpi("requests.in_system_at_end", "requests", "Requests still in the system at the end of the drain period (all hours)", _in_system),
-    ]
+    out.extend(FLOW_KPIS)
     for code, name in enumerate(OUTCOME_NAMES):
         if name == "in_system":
             continue
-        out.append(Kpi(f"outcome.{name}.share", "share", f"Outcome share: {name.replace('_', ' ')}", _outcome_share(code)))
+        label = f"Outcome share: {name.replace('_', ' ')}"
+        out.append(Kpi(f"outcome.{name}.share", "share", label, _outcome_share(code)))
     desks = desk_pool_names(sc)
     out.extend(_pool_kpis("front_desks", desks, "all front-desk staff together"))
     for pool in pool_names(sc):
@@ -377,10 +518,16 @@ def registry(sc: Scenario) -> list[Kpi]:
 
 
 def desk_pool_names(sc: Scenario) -> list[str]:
-    return ["coordination_agents"] if sc.organisation == "central" else ["mka_call_takers", "gp_post_triagists"]
+    """The staff pools of the front desks of the scenario's form."""
+    return (
+        ["coordination_agents"]
+        if sc.organisation == "central"
+        else ["mka_call_takers", "gp_post_triagists"]
+    )
 
 
 def pool_names(sc: Scenario) -> list[str]:
+    """Every staffed pool of the scenario: front desks, then services."""
     names = desk_pool_names(sc)
     names += ["ambulances", "gp_consult_gps", "gp_visit_cars"]
     names += [f"team_{t}" for t in sc.teams]

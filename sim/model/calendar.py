@@ -7,6 +7,7 @@ holiday is treated as a Sunday for demand, staffing and the GP post's opening ho
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,10 +44,10 @@ class Timeline:
         how = hours % 168
         day = hours // 24
         start = sc.calendar.start_date
-        holiday_days = {
-            (h - start).days for h in sc.calendar.public_holidays if h >= start
-        }
-        is_holiday = np.isin(day, np.fromiter(holiday_days, dtype=np.int64, count=len(holiday_days)))
+        holiday_days = {(h - start).days for h in sc.calendar.public_holidays if h >= start}
+        is_holiday = np.isin(
+            day, np.fromiter(holiday_days, dtype=np.int64, count=len(holiday_days))
+        )
         eff = np.where(is_holiday, SUNDAY_OFFSET_H + hours % 24, how)
         ah = sc.calendar.after_hours
         hod = eff % 24
@@ -57,7 +58,9 @@ class Timeline:
         after = np.where(dow >= 5, True, weekday_open) | is_holiday
         return cls(warmup, arrivals_end, end, n_hours, eff.astype(np.int64), after.astype(bool))
 
-    def hourly_series_changes(self, per_how: list[float] | np.ndarray) -> list[tuple[float, float]]:
+    def hourly_series_changes(
+        self, per_how: Sequence[float] | np.ndarray
+    ) -> list[tuple[float, float]]:
         """Change points (time, value) of a quantity given per effective hour of week."""
         values = np.asarray(per_how)[self.hour_of_week]
         out: list[tuple[float, float]] = [(0.0, float(values[0]))]
@@ -65,7 +68,9 @@ class Timeline:
             out.append((float(h) * MIN_PER_HOUR, float(values[h])))
         return out
 
-    def shift_changes(self, per_how: list[float] | np.ndarray, part_of_how: list[str]) -> list[tuple[float, float]]:
+    def shift_changes(
+        self, per_how: Sequence[float] | np.ndarray, part_of_how: Sequence[str]
+    ) -> list[tuple[float, float]]:
         """Change points (time, staff) at every day-part boundary, also where the number of
         staff stays the same (for the ``handover`` shift-change rule)."""
         values = np.asarray(per_how)[self.hour_of_week]

@@ -84,7 +84,9 @@ class GroupDemand:
                 cdf = self.channel_cdf[need]
                 uc = rows[:, SLOT_CHANNEL]
                 channel = np.where(
-                    uc < cdf[:, 0], CHANNEL_112, np.where(uc < cdf[:, 1], CHANNEL_GP_POST, CHANNEL_WALK_IN)
+                    uc < cdf[:, 0],
+                    CHANNEL_112,
+                    np.where(uc < cdf[:, 1], CHANNEL_GP_POST, CHANNEL_WALK_IN),
                 )
             urgent = rows[:, SLOT_URGENT_LINE] < self.urgent_line_share[need]
             yield ArrivalBatch(self.index, times, need, channel, urgent, rows)

@@ -235,7 +235,9 @@ def _warm_confirmation(world: World, request: Request, door: str) -> Process:
     claim = desk.pool.claim(QUEUE_PROFESSIONAL)
     state = claim.state or (yield claim.event)
     if state != CLAIM_SERVED:
-        world.calls.add(request.id, desk.index, CALL_WARM_TRANSFER, True, placed, NAN, world.env.now)
+        world.calls.add(
+            request.id, desk.index, CALL_WARM_TRANSFER, True, placed, NAN, world.env.now
+        )
         return
     answered = world.env.now
     pos = _call_draw(world, request, call_no, CALL_SLOT_HANDLE)
@@ -429,7 +431,10 @@ def _give_advice(world: World, request: Request, desk: Desk) -> None:
     if "advice" in world.care_services[request.need]:
         services.reach_patient(world, request, "advice")
         return
-    if not request.recontacted and request.draws[SLOT_RECONTACT] < world.need_recontact[request.need]:
+    if (
+        not request.recontacted
+        and request.draws[SLOT_RECONTACT] < world.need_recontact[request.need]
+    ):
         request.recontacted = True
         world.spawn(request, _recontact(world, request, desk.name))
     else:

@@ -86,7 +86,9 @@ class Request:
         self.wrong_door = False
         self.first_assigned = -1  # the need the first triage assigned, -1: never triaged
         self.mistriage = TRIAGE_CORRECT  # direction of the first triage error
-        self.misrouted_triage = TRIAGE_CORRECT  # ... of the first error to a wrong service before care
+        self.misrouted_triage = (
+            TRIAGE_CORRECT  # ... of the first error to a wrong service before care
+        )
         self.care_min = NAN  # an acceptable professional reached the patient
         self.care_service = -1  # the service that gave that care (index in scenario services)
         self.n_ambulance_rides = 0
@@ -114,7 +116,15 @@ class CallLog:
         self.abandoned = array("b")
 
     def add(
-        self, request: int, desk: int, kind: int, urgent: bool, placed: float, answered: float, ended: float, abandoned: bool = False
+        self,
+        request: int,
+        desk: int,
+        kind: int,
+        urgent: bool,
+        placed: float,
+        answered: float,
+        ended: float,
+        abandoned: bool = False,
     ) -> None:
         """Log one call; ``answered`` is nan when nobody answered (hung up, or desk closed)."""
         self.request.append(request)
@@ -143,7 +153,15 @@ class CallLog:
 class RideLog:
     """Columns of every ambulance ride, kept as compact typed arrays."""
 
-    __slots__ = ("request", "priority", "call_taken", "requested", "assigned", "on_scene", "conveyed")
+    __slots__ = (
+        "request",
+        "priority",
+        "call_taken",
+        "requested",
+        "assigned",
+        "on_scene",
+        "conveyed",
+    )
 
     def __init__(self) -> None:
         self.request = array("q")
@@ -216,7 +234,7 @@ REQUEST_COLUMNS: tuple[tuple[str, str, type], ...] = (
 )
 
 
-_ARRAY_CODE = {np.int64: "q", bool: "b", float: "d"}
+_ARRAY_CODE: dict[Any, str] = {np.int64: "q", bool: "b", float: "d"}
 
 
 class RequestColumns:
@@ -247,7 +265,7 @@ class RequestColumns:
     def table(self) -> dict[str, np.ndarray]:
         """The requests as numpy columns, in request-number order."""
         self._flush()
-        out = {
+        out: dict[str, np.ndarray] = {
             name: np.array(column, dtype=dtype)
             for (name, _, dtype), column in zip(REQUEST_COLUMNS, self._columns, strict=True)
         }

@@ -181,7 +181,9 @@ def hour_of_week(exp: Experiment) -> Any:
             present = sum(_total(exp, s, f"present.{p}", "profiles") for p in pools)  # type: ignore[misc]
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(present > 0, busy / present, np.nan)
-            panel.plot(hours, share, color=GREYS[i % 5], linestyle=STYLES[i % 5], label=s.scenario.name)
+            panel.plot(
+                hours, share, color=GREYS[i % 5], linestyle=STYLES[i % 5], label=s.scenario.name
+            )
         panel.set_ylabel(what)
         panel.set_ylim(0, 1.05)
         panel.legend(fontsize=6)

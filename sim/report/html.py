@@ -144,15 +144,21 @@ def _kpi_table(exp: Experiment) -> str:
     ]
     current = None
     ncols = 1 + len(names) + 2 * (len(names) - 1)
-    for kpi, info in sorted(by_kpi.items(), key=lambda item: SECTION_ORDER.index(section_of(item[0]))):
+    for kpi, info in sorted(
+        by_kpi.items(), key=lambda item: SECTION_ORDER.index(section_of(item[0]))
+    ):
         section = section_of(kpi)
         if section != current:
             out.append(f"<tr class='sec'><td colspan='{ncols}'>{_e(section)}</td></tr>")
             current = section
         cells = [f"<td class='l'>{_e(info['label'])}<br><span class='small'>{_e(kpi)}</span></td>"]
         for n in names:
-            r = info.get(n)
-            text = "-" if r is None else format_interval(r["mean"], r["ci_low"], r["ci_high"], info["unit"])
+            row = info.get(n)
+            text = (
+                "-"
+                if row is None
+                else format_interval(row["mean"], row["ci_low"], row["ci_high"], info["unit"])
+            )
             cells.append(f"<td>{_e(text)}</td>")
         for n in names[1:]:
             d = diffs.get((kpi, n))
@@ -160,7 +166,9 @@ def _kpi_table(exp: Experiment) -> str:
                 cells.append("<td>-</td><td>-</td>")
                 continue
             p = d["p_value"]
-            diff = format_difference(d["difference"], d["diff_ci_low"], d["diff_ci_high"], info["unit"])
+            diff = format_difference(
+                d["difference"], d["diff_ci_low"], d["diff_ci_high"], info["unit"]
+            )
             cells.append(f"<td>{_e(diff)}</td><td>{'n/a' if math.isnan(p) else f'{p:.3g}'}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
@@ -210,8 +218,10 @@ def _model_description(exp: Experiment, meta: dict[str, Any]) -> str:
     )
     for s in exp.scenarios:
         out.append(
-            f"<tr><td class='l'>{_e(s.scenario.name)}</td><td class='l'>{_e(s.scenario.organisation)}</td>"
-            f"<td class='l'>{_e(s.source)}</td><td class='l'>{_e(s.scenario.content_hash()[:16])}</td></tr>"
+            f"<tr><td class='l'>{_e(s.scenario.name)}</td>"
+            f"<td class='l'>{_e(s.scenario.organisation)}</td>"
+            f"<td class='l'>{_e(s.source)}</td>"
+            f"<td class='l'>{_e(s.scenario.content_hash()[:16])}</td></tr>"
         )
     out.append("</table>")
     versions = ", ".join(f"{_e(k)} {_e(v)}" for k, v in meta.get("versions", {}).items())

@@ -32,7 +32,10 @@ def text_summary(rows: list[dict[str, Any]], comparison: list[dict[str, Any]], t
             lines.append(header)
             current = section
         unit = info["unit"]
-        cells = [_cell(name, info.get(s), i == 0, unit, diffs.get((name, s))) for i, s in enumerate(scenarios)]
+        cells = [
+            _cell(name, info.get(s), i == 0, unit, diffs.get((name, s)))
+            for i, s in enumerate(scenarios)
+        ]
         label = f"  {info['label'][:LABEL_WIDTH]:<{LABEL_WIDTH}}{unit_label(unit)[:11]:>12}"
         lines.append(label + "".join(cells))
     return "\n".join(lines)

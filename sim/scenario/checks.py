@@ -98,8 +98,8 @@ class _Checker:
                     self.unknown(base + ("confusion", true_need), "need", true_need, self.needs)
                 for assigned in row:
                     if assigned not in self.sc.needs:
-                        path = base + ("confusion", true_need, assigned)
-                        self.unknown(path, "need", assigned, self.needs)
+                        cell = base + ("confusion", true_need, assigned)
+                        self.unknown(cell, "need", assigned, self.needs)
 
     def alternative_services(self) -> None:
         for i, service in enumerate(self.sc.coordination.alternative_services):

@@ -125,6 +125,7 @@ class DayPart(_Frozen):
     end_hour: int = Field(ge=0, le=24)
 
     def hours_of_week(self) -> list[int]:
+        """The hours of the week (Monday 00:00 = 0) this day part covers."""
         out: list[int] = []
         for day in self.days:
             base = DAYS.index(day) * 24
@@ -193,7 +194,8 @@ def _hour_name(h: int) -> str:
 def _hour_ranges(hours: Sequence[int]) -> str:
     ranges: list[str] = []
     start = prev = hours[0]
-    for h in list(hours[1:]) + [None]:  # type: ignore[list-item]
+    following: list[int | None] = [*hours[1:], None]
+    for h in following:
         if h is not None and h == prev + 1:
             prev = h
             continue
@@ -327,7 +329,8 @@ class OnAbandon(_Frozen):
 
 
 class AnswerNorm(_Frozen):
-    """The answering norm of a desk: minutes within which urgent and regular calls count as answered in time."""
+    """A desk's answering norm: minutes within which an urgent or regular call counts as
+    answered in time."""
 
     urgent_min: NonNegative
     regular_min: NonNegative

@@ -43,41 +43,180 @@ class Target:
 
 
 TARGETS: tuple[Target, ...] = (
-    Target("hap_contacts_per_1000", "GP-post contacts per 1,000 inhabitants per year", 200, 265, "per 1,000/yr",
-           "250 (200-265) per 1,000 (Keizer et al., BMC Fam Pract 2015, c. 2015); ~230 after the 2023-24 decline (InEen Benchmark 2024; vzinfo.nl)", "demand"),
-    Target("hap_advice_share", "GP-post dispositions: telephone advice", 0.38, 0.40, "share",
-           "38-40 % (Keizer et al. 2015; Rutten et al. 2017; Keizer et al. 2017, BMC Fam Pract)", "triage routing"),
-    Target("hap_consult_share", "GP-post dispositions: consultation at the post", 0.50, 0.52, "share",
-           "50-52 % (Keizer et al. 2015; Rutten et al. 2017; Keizer et al. 2017, BMC Fam Pract)", "triage routing"),
-    Target("hap_visit_share", "GP-post dispositions: home visit (GP or team)", 0.09, 0.10, "share",
-           "9-10 % (Keizer et al. 2015; Rutten et al. 2017; Keizer et al. 2017, BMC Fam Pract)", "triage routing"),
-    Target("hap_u1_share", "GP-post urgency U1 (ambulance-level)", 0.015, 0.02, "share",
-           "U1 1.5-2 % (Keizer et al. 2015; Rutten et al. 2017, BMC Fam Pract)", "triage routing"),
-    Target("hap_u2_share", "GP-post urgency U2", 0.11, 0.15, "share", "U2 11-15 % (Keizer et al. 2015; Rutten et al. 2017, BMC Fam Pract)", "triage routing"),
-    Target("hap_u3u4_share", "GP-post urgency U3 and U4 together", 0.56, 0.60, "share",
-           "U3 38 % + U4 18-22 % (Keizer et al. 2015; Rutten et al. 2017, BMC Fam Pract)", "triage routing"),
-    Target("hap_u5_share", "GP-post urgency U5 (advice)", 0.26, 0.27, "share", "U5 26-27 % (Keizer et al. 2015; Rutten et al. 2017, BMC Fam Pract)", "triage routing"),
-    Target("hap_ambulance_share", "GP-post contacts handed to an ambulance", 0.010, 0.020, "share",
-           "~1.0-1.5 %, up to ~2 % (estimated from U1 share x ~60 %: Keizer et al. 2015; Plat et al., Fam Pract 2017)", "HAP-to-ambulance flow"),
-    Target("hap_urgent_answer_mean_min", "GP-post urgent line: mean time to answer", 0.0, 0.5, "min",
-           "12 s mean (InEen Benchmark 2024, via ICT&health); norm 90 % within 30 s (IGZ)", "triage staffing"),
-    Target("hap_saturday_evening_wait_min", "GP-post regular line, Saturday 17-23 h: mean time to answer", 0.0, 4.0, "min",
-           "Groningen 0-4 min (Interswitch 2022-2024)", "weekend triage staffing"),
-    Target("visit_within_1h_share", "GP home visits reached within 1 h of the call being answered", 0.85, 0.93, "share",
-           "88.7 % within 1 h (Giesen et al., Huisarts Wet 2007)", "visiting-GP fleet and travel"),
-    Target("ambulance_rides_per_1000", "Ambulance deployments per 1,000 inhabitants per year (all hours)", 75, 86, "per 1,000/yr",
-           "80.6 per 1,000 (vzinfo.nl 2022; AZN Sectorkompas)", "demand"),
-    Target("ambulance_urgent_share", "Urgent (A1/A2) share of ambulance deployments", 0.74, 0.80, "share",
-           "~78 % (2022, vzinfo.nl), 74 % (2016, AZN Sectorkompas)", "demand"),
-    Target("calls_112_per_1000", "112 calls for ambulance care per 1,000 per year (all hours)", 40, 50, "per 1,000/yr",
-           "~45 per 1,000 (Meldkamer Oost-Nederland; Netwerk Acute Zorg regio Zwolle)", "demand"),
-    Target("a1_within_15_share", "A1 rides on scene within 15 min of the call being taken", 0.90, 0.93, "share",
-           "92.4 % nationally (2018; RIVM Referentiekader 2019 via Medisch Contact); Drenthe ~90-92 % (RTV Drenthe 2021)", "fleet and travel"),
-    Target("a1_p95_min", "A1 response, 95th percentile", 16.0, 18.0, "min", "17:00 min nationally (2022; vzinfo.nl A1 indicator; RTL analysis via NH Nieuws 2025)", "fleet and travel"),
-    Target("urgent_on_scene_mean_min", "Urgent rides: call taken to on scene, mean", 9.0, 12.0, "min",
-           "~10 min (RIVM 2010, Tijdsduren in de ambulancezorg, 2009 rides)", "task durations"),
-    Target("gp_type_112_rides_share", "Out-of-hours 112-triggered rides that were GP-type in hindsight", 0.34, 0.44, "share",
-           "39 % out of office hours (Smits et al., NTvG 2014)", "baseline misrouting"),
+    Target(
+        "hap_contacts_per_1000",
+        "GP-post contacts per 1,000 inhabitants per year",
+        200,
+        265,
+        "per 1,000/yr",
+        "250 (200-265) per 1,000 (Keizer et al., BMC Fam Pract 2015, c. 2015); ~230 after "
+        "the 2023-24 decline (InEen Benchmark 2024; vzinfo.nl)",
+        "demand",
+    ),
+    Target(
+        "hap_advice_share",
+        "GP-post dispositions: telephone advice",
+        0.38,
+        0.40,
+        "share",
+        "38-40 % (Keizer et al. 2015; Rutten et al. 2017; Keizer et al. 2017, BMC Fam Pract)",
+        "triage routing",
+    ),
+    Target(
+        "hap_consult_share",
+        "GP-post dispositions: consultation at the post",
+        0.50,
+        0.52,
+        "share",
+        "50-52 % (Keizer et al. 2015; Rutten et al. 2017; Keizer et al. 2017, BMC Fam Pract)",
+        "triage routing",
+    ),
+    Target(
+        "hap_visit_share",
+        "GP-post dispositions: home visit (GP or team)",
+        0.09,
+        0.10,
+        "share",
+        "9-10 % (Keizer et al. 2015; Rutten et al. 2017; Keizer et al. 2017, BMC Fam Pract)",
+        "triage routing",
+    ),
+    Target(
+        "hap_u1_share",
+        "GP-post urgency U1 (ambulance-level)",
+        0.015,
+        0.02,
+        "share",
+        "U1 1.5-2 % (Keizer et al. 2015; Rutten et al. 2017, BMC Fam Pract)",
+        "triage routing",
+    ),
+    Target(
+        "hap_u2_share",
+        "GP-post urgency U2",
+        0.11,
+        0.15,
+        "share",
+        "U2 11-15 % (Keizer et al. 2015; Rutten et al. 2017, BMC Fam Pract)",
+        "triage routing",
+    ),
+    Target(
+        "hap_u3u4_share",
+        "GP-post urgency U3 and U4 together",
+        0.56,
+        0.60,
+        "share",
+        "U3 38 % + U4 18-22 % (Keizer et al. 2015; Rutten et al. 2017, BMC Fam Pract)",
+        "triage routing",
+    ),
+    Target(
+        "hap_u5_share",
+        "GP-post urgency U5 (advice)",
+        0.26,
+        0.27,
+        "share",
+        "U5 26-27 % (Keizer et al. 2015; Rutten et al. 2017, BMC Fam Pract)",
+        "triage routing",
+    ),
+    Target(
+        "hap_ambulance_share",
+        "GP-post contacts handed to an ambulance",
+        0.010,
+        0.020,
+        "share",
+        "~1.0-1.5 %, up to ~2 % (estimated from U1 share x ~60 %: Keizer et al. 2015; "
+        "Plat et al., Fam Pract 2017)",
+        "HAP-to-ambulance flow",
+    ),
+    Target(
+        "hap_urgent_answer_mean_min",
+        "GP-post urgent line: mean time to answer",
+        0.0,
+        0.5,
+        "min",
+        "12 s mean (InEen Benchmark 2024, via ICT&health); norm 90 % within 30 s (IGZ)",
+        "triage staffing",
+    ),
+    Target(
+        "hap_saturday_evening_wait_min",
+        "GP-post regular line, Saturday 17-23 h: mean time to answer",
+        0.0,
+        4.0,
+        "min",
+        "Groningen 0-4 min (Interswitch 2022-2024)",
+        "weekend triage staffing",
+    ),
+    Target(
+        "visit_within_1h_share",
+        "GP home visits reached within 1 h of the call being answered",
+        0.85,
+        0.93,
+        "share",
+        "88.7 % within 1 h (Giesen et al., Huisarts Wet 2007)",
+        "visiting-GP fleet and travel",
+    ),
+    Target(
+        "ambulance_rides_per_1000",
+        "Ambulance deployments per 1,000 inhabitants per year (all hours)",
+        75,
+        86,
+        "per 1,000/yr",
+        "80.6 per 1,000 (vzinfo.nl 2022; AZN Sectorkompas)",
+        "demand",
+    ),
+    Target(
+        "ambulance_urgent_share",
+        "Urgent (A1/A2) share of ambulance deployments",
+        0.74,
+        0.80,
+        "share",
+        "~78 % (2022, vzinfo.nl), 74 % (2016, AZN Sectorkompas)",
+        "demand",
+    ),
+    Target(
+        "calls_112_per_1000",
+        "112 calls for ambulance care per 1,000 per year (all hours)",
+        40,
+        50,
+        "per 1,000/yr",
+        "~45 per 1,000 (Meldkamer Oost-Nederland; Netwerk Acute Zorg regio Zwolle)",
+        "demand",
+    ),
+    Target(
+        "a1_within_15_share",
+        "A1 rides on scene within 15 min of the call being taken",
+        0.90,
+        0.93,
+        "share",
+        "92.4 % nationally (2018; RIVM Referentiekader 2019 via Medisch Contact); "
+        "Drenthe ~90-92 % (RTV Drenthe 2021)",
+        "fleet and travel",
+    ),
+    Target(
+        "a1_p95_min",
+        "A1 response, 95th percentile",
+        16.0,
+        18.0,
+        "min",
+        "17:00 min nationally (2022; vzinfo.nl A1 indicator; RTL analysis via NH Nieuws 2025)",
+        "fleet and travel",
+    ),
+    Target(
+        "urgent_on_scene_mean_min",
+        "Urgent rides: call taken to on scene, mean",
+        9.0,
+        12.0,
+        "min",
+        "~10 min (RIVM 2010, Tijdsduren in de ambulancezorg, 2009 rides)",
+        "task durations",
+    ),
+    Target(
+        "gp_type_112_rides_share",
+        "Out-of-hours 112-triggered rides that were GP-type in hindsight",
+        0.34,
+        0.44,
+        "share",
+        "39 % out of office hours (Smits et al., NTvG 2014)",
+        "baseline misrouting",
+    ),
 )
 
 
@@ -164,7 +303,9 @@ def _ambulance_figures(result: ReplicationResult) -> dict[str, float]:
         gp_type = ctx.need_gp_type[r["need"][rides["request"]]]
     else:
         gp_type = np.zeros(0, bool)
-    out["gp_type_112_rides_share"] = float(np.mean(gp_type[ride_112])) if ride_112.any() else math.nan
+    out["gp_type_112_rides_share"] = (
+        float(np.mean(gp_type[ride_112])) if ride_112.any() else math.nan
+    )
     return out
 
 
@@ -207,7 +348,9 @@ def run_validation(
     """Run the scenario and pair the model's value of every target with the target."""
     sc = load_scenario(scenario, (f"run.weeks={weeks}", *overrides))
     values: dict[int, dict[str, float]] = {}
-    for i, res in LocalExecutor(workers).run(_replicate, [(sc, r, sc.run.seed) for r in range(replications)]):
+    for i, res in LocalExecutor(workers).run(
+        _replicate, [(sc, r, sc.run.seed) for r in range(replications)]
+    ):
         values[i] = res
     rows = []
     for t in TARGETS:
@@ -224,21 +367,35 @@ def _fmt(value: float, unit: str) -> str:
 
 def format_table(rows: list[Row], markdown: bool = False) -> str:
     """The validation table as plain text or Markdown."""
+
     def band(t: Target) -> str:
         return f"{_fmt(t.low, t.unit)} - {_fmt(t.high, t.unit)}"
 
     def model(row: Row) -> str:
-        ci = "" if math.isnan(row.low) else f" [{_fmt(row.low, row.target.unit)}, {_fmt(row.high, row.target.unit)}]"
+        ci = (
+            ""
+            if math.isnan(row.low)
+            else f" [{_fmt(row.low, row.target.unit)}, {_fmt(row.high, row.target.unit)}]"
+        )
         return _fmt(row.mean, row.target.unit) + ci
 
     if markdown:
-        lines = ["| figure | model (95 % CI) | source band | in band | source | checks |", "|---|---|---|---|---|---|"]
+        lines = [
+            "| figure | model (95 % CI) | source band | in band | source | checks |",
+            "|---|---|---|---|---|---|",
+        ]
         for row in rows:
             t = row.target
-            lines.append(f"| {t.label} | {model(row)} | {band(t)} | {'yes' if row.inside else '**no**'} | {t.source} | {t.checks} |")
+            lines.append(
+                f"| {t.label} | {model(row)} | {band(t)} | "
+                f"{'yes' if row.inside else '**no**'} | {t.source} | {t.checks} |"
+            )
         return "\n".join(lines)
     width = max(len(r.target.label) for r in rows)
     lines = [f"{'figure':<{width}}  {'model [95 % CI]':>32}  {'source band':>22}  in band"]
     for row in rows:
-        lines.append(f"{row.target.label:<{width}}  {model(row):>32}  {band(row.target):>22}  {'yes' if row.inside else 'NO'}")
+        lines.append(
+            f"{row.target.label:<{width}}  {model(row):>32}  {band(row.target):>22}  "
+            f"{'yes' if row.inside else 'NO'}"
+        )
     return "\n".join(lines)

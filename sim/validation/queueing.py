@@ -241,8 +241,12 @@ class ErlangA:
 
     def _log_weights(self) -> np.ndarray:
         """Unnormalised log p_n for n = 0..K with the tail beyond K below the tolerance."""
-        lam, mu, c, theta = (self.arrival_rate, self.service_rate, self.servers,
-                             self.abandonment_rate)
+        lam, mu, c, theta = (
+            self.arrival_rate,
+            self.service_rate,
+            self.servers,
+            self.abandonment_rate,
+        )
         log_lam = math.log(lam)
         log_tol = math.log(TAIL_TOLERANCE)
         chunks: list[np.ndarray] = [np.zeros(1)]
@@ -398,8 +402,10 @@ def mmc_priority_mean_waits(
     mu = _check_rate(service_rate, "service_rate", positive=True)
     if isinstance(arrival_rates, str | bytes) or len(arrival_rates) == 0:
         raise ValueError("arrival_rates must be a non-empty sequence of rates")
-    rates = [_check_rate(rate, f"arrival_rates[{i}]", positive=False)
-             for i, rate in enumerate(arrival_rates)]
+    rates = [
+        _check_rate(rate, f"arrival_rates[{i}]", positive=False)
+        for i, rate in enumerate(arrival_rates)
+    ]
     total = math.fsum(rates)
     load = total / mu
     _check_stable(load, c)
@@ -429,8 +435,10 @@ def pooled_vs_separate(
             f"arrival_rates and servers must have the same length, got {len(arrival_rates)} "
             f"and {len(servers)}"
         )
-    separate = [MMc(rate, service_rate, count).mean_wait
-                for rate, count in zip(arrival_rates, servers, strict=True)]
+    separate = [
+        MMc(rate, service_rate, count).mean_wait
+        for rate, count in zip(arrival_rates, servers, strict=True)
+    ]
     total_rate = math.fsum(float(rate) for rate in arrival_rates)
     total_servers = sum(int(count) for count in servers)
     pooled = MMc(total_rate, service_rate, total_servers).mean_wait
@@ -473,15 +481,9 @@ def periodic_erlang_a_abandonment(
     deaths = np.minimum(n, servers) * service_rate + np.maximum(n - servers, 0) * abandonment_rate
     queue = np.maximum(n - servers, 0).astype(float)
 
-    def generator(lam: float) -> np.ndarray:
-        q = np.zeros((n_states, n_states))
-        q[n[:-1], n[1:]] = lam
-        q[n[1:], n[:-1]] = deaths[1:]
-        q[n, n] = -q.sum(axis=1)
-        return q
-
     steps = int(round(minutes_per_interval))
-    step_maps = {lam: expm(generator(lam) * (minutes_per_interval / steps)) for lam in set(rates)}
+    h = minutes_per_interval / steps
+    step_maps = {lam: expm(_birth_death_generator(lam, deaths) * h) for lam in set(rates)}
     p = np.zeros(n_states)
     p[0] = 1.0
     share = math.nan
@@ -489,16 +491,39 @@ def periodic_erlang_a_abandonment(
         abandon_area = 0.0
         arrivals = 0.0
         for lam in rates:
-            step = step_maps[lam]
-            values = [float(p @ queue)]
-            for _ in range(steps):
-                p = p @ step
-                values.append(float(p @ queue))
-            h = minutes_per_interval / steps
-            area = h / 3.0 * (values[0] + values[-1] + 4 * sum(values[1:-1:2]) + 2 * sum(values[2:-1:2])) if steps % 2 == 0 else h * (sum(values) - 0.5 * (values[0] + values[-1]))
+            p, area = _carry_through_interval(p, step_maps[lam], queue, steps, h)
             abandon_area += abandonment_rate * area
             arrivals += lam * minutes_per_interval
         share = abandon_area / arrivals if arrivals > 0 else math.nan
     if p[-1] > 1e-9:
         raise ValueError("the truncated state space is too small for this load; raise max_queue")
     return share
+
+
+def _birth_death_generator(lam: float, deaths: np.ndarray) -> np.ndarray:
+    """Generator matrix of a birth-death chain: births at ``lam``, deaths by state."""
+    n_states = len(deaths)
+    n = np.arange(n_states)
+    q = np.zeros((n_states, n_states))
+    q[n[:-1], n[1:]] = lam
+    q[n[1:], n[:-1]] = deaths[1:]
+    q[n, n] = -q.sum(axis=1)
+    return q
+
+
+def _carry_through_interval(
+    p: np.ndarray, step: np.ndarray, queue: np.ndarray, steps: int, h: float
+) -> tuple[np.ndarray, float]:
+    """The distribution at the end of an interval of ``steps`` steps of length ``h``, and
+    the integral of the expected queue length over it (Simpson's rule when ``steps`` is
+    even, the trapezium rule otherwise)."""
+    values = [float(p @ queue)]
+    for _ in range(steps):
+        p = p @ step
+        values.append(float(p @ queue))
+    if steps % 2 == 0:
+        inner = 4 * sum(values[1:-1:2]) + 2 * sum(values[2:-1:2])
+        area = h / 3.0 * (values[0] + values[-1] + inner)
+    else:
+        area = h * (sum(values) - 0.5 * (values[0] + values[-1]))
+    return p, area
