@@ -10,5 +10,8 @@ import pytest
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.get_closest_marker("slow") is None and item.get_closest_marker("validation") is None:
+        if (
+            item.get_closest_marker("slow") is None
+            and item.get_closest_marker("validation") is None
+        ):
             item.add_marker(pytest.mark.quick)

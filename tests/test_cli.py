@@ -32,6 +32,7 @@ def run(args: list[str], tmp: Path, timeout: float = 300) -> subprocess.Complete
 
 
 def readme_commands() -> list[list[str]]:
+    """Every ``python run_sim.py ...`` line of the README's code blocks, as arguments."""
     text = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```\n(.*?)```", text, flags=re.S)
     out = []
@@ -44,30 +45,46 @@ def readme_commands() -> list[list[str]]:
     return out
 
 
+# README commands that run in the quick tier; the others are slow (whole studies)
+QUICK_COMMANDS = ((), ("schema",), ("--help",))
+
+
+def _readme_params() -> list[object]:
+    return [
+        pytest.param(
+            args,
+            id=" ".join(args) or "(main job)",
+            marks=() if tuple(args) in QUICK_COMMANDS else pytest.mark.slow,
+        )
+        for args in readme_commands()
+    ]
+
+
+def _drop_option(args: list[str], option: str) -> list[str]:
+    if option in args:
+        i = args.index(option)
+        return args[:i] + args[i + 2 :]
+    return args
+
+
 def _fast(args: list[str], tmp: Path) -> list[str]:
-    """The README command, kept as written, with a short horizon and a private output folder."""
+    """The README command, kept as written, with a short horizon, few replications and a
+    private output folder (tests never write into results/)."""
     command = args[0] if args and not args[0].startswith("-") else "compare"
-    if command in ("run", "compare"):
-        extra = [
-            "--out",
-            str(tmp),
-            "--weeks",
-            "1",
-            "--workers",
-            "2",
-            "--no-progress",
-            "--replications",
-            "2",
-        ]
+    if command in ("run", "compare", "sweep"):
+        extra = ["--out", str(tmp), "--weeks", "1", "--workers", "2", "--no-progress"]
+        extra += ["--replications", "2"]
         if "--precision" in args:
             extra += ["--max-replications", "4"]
         for option in ("--weeks", "--replications"):
-            if option in args:
-                i = args.index(option)
-                args = args[:i] + args[i + 2 :]
+            args = _drop_option(args, option)
         # a README example that names a remote scheduler runs on a loopback cluster here
         args = ["local" if a.startswith("tcp://") else a for a in args]
         return [*args, *extra]
+    if command == "validate":
+        for option in ("--weeks", "--replications"):
+            args = _drop_option(args, option)
+        return [*args, "--weeks", "1", "--replications", "2", "--workers", "2"]
     return args
 
 
@@ -78,10 +95,12 @@ def test_readme_lists_the_quick_start() -> None:
     assert "python -m pytest" in (ROOT / ".ci" / "run").read_text()
 
 
-@pytest.mark.parametrize("args", readme_commands(), ids=lambda a: " ".join(a) or "(main job)")
+@pytest.mark.parametrize("args", _readme_params())
 def test_readme_command_runs(args: list[str], tmp_path: Path) -> None:
+    before = sorted(p.name for p in (ROOT / "results").iterdir())
     proc = run(_fast(args, tmp_path), tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sorted(p.name for p in (ROOT / "results").iterdir()) == before  # nothing written there
     if args and args[0] == "schema":
         assert '"properties"' in proc.stdout
     if "--help" in args:
@@ -91,6 +110,13 @@ def test_readme_command_runs(args: list[str], tmp_path: Path) -> None:
         assert len(folders) == 1
         assert (folders[0] / "report.html").exists()
         assert "Misrouted requests" in proc.stdout
+    elif args[0] == "sweep":
+        (folder,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+        assert (folder / "sweep_summary.csv").exists() and any((folder / "figures").iterdir())
+    elif args[0] == "validate":
+        assert "figures inside their source band" in proc.stdout
+    elif args[0] == "check":
+        assert "check passed" in proc.stdout
 
 
 def test_run_writes_records_and_summary(tmp_path: Path) -> None:
@@ -152,6 +178,7 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_finished_replications_and_resume_completes(tmp_path: Path) -> None:
     args = [
         "compare",
@@ -204,3 +231,19 @@ def test_ctrl_c_keeps_finished_replications_and_resume_completes(tmp_path: Path)
     assert (final / "kpis_by_replication.csv").read_text() == (
         reference / "kpis_by_replication.csv"
     ).read_text()
+
+
+def test_main_in_process_runs_a_scenario_and_prints_the_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.cli import main
+
+    scenario = str(ROOT / "scenarios" / "groningen_central.yaml")
+    args = ["run", scenario, "--weeks", "1", "--out", str(tmp_path), "--workers", "1"]
+    assert main([*args, "--no-progress", "--no-records"]) == 0
+    out = capsys.readouterr().out
+    assert "Misrouted requests" in out and "Time to care" in out and "report.html" in out
+    (folder,) = list(tmp_path.iterdir())
+    assert (folder / "report.html").exists() and not (folder / "requests.csv.gz").exists()
+    assert main(["validate-scenario", scenario]) == 0
+    assert main(["run", str(tmp_path / "missing.yaml"), "--out", str(tmp_path)]) == 2

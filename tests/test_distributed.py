@@ -14,6 +14,7 @@ from sim.experiments.study import StudyPlan, start
 pytest.importorskip("dask.distributed")
 
 
+@pytest.mark.slow
 def test_local_cluster_gives_the_same_numbers_as_the_process_pool(tmp_path: Path) -> None:
     scs = [
         scenario({"name": f, "organisation": f, "run": {"weeks": 1, "warmup_days": 1}})

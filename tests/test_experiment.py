@@ -95,6 +95,7 @@ def test_t_interval_and_paired_difference_by_hand() -> None:
     )
 
 
+@pytest.mark.slow
 def test_interval_covers_a_known_mean_about_95_percent_of_the_time() -> None:
     """requests.per_week has a known expectation (the integral of the Poisson rate over the
     reporting window); 300 independent 5-replication intervals should cover it ~95 % of

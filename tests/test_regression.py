@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from sim.experiments.regression import REFERENCE, compare_with_reference, run_check
 
 
@@ -16,6 +18,7 @@ def test_check_passes_on_unchanged_tree(capsys) -> None:
     assert "check passed" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_check_fails_after_a_parameter_change(capsys) -> None:
     assert run_check(overrides=["gp_post.triagists.weekday_evening=3"], workers=2) == 1
     out = capsys.readouterr().out

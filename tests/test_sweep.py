@@ -98,6 +98,7 @@ class _Counting(LocalExecutor):
         yield from super().run(fn, jobs)
 
 
+@pytest.mark.slow
 def test_interrupted_sweep_resumes_without_recomputing(tmp_path: Path) -> None:
     sw = load_sweep(SWEEPS / "gp_callers_dialling_112.yaml", weeks=1)
 
@@ -131,3 +132,27 @@ def test_interrupted_sweep_resumes_without_recomputing(tmp_path: Path) -> None:
     assert any((final / "figures").glob("misrouted_share.png"))
     meta = json.loads((final / "meta.json").read_text())
     assert meta["sweep"]["design"] == "grid" and len(meta["sweep"]["points"]) == 5
+
+
+@pytest.mark.parametrize("design", ["one_at_a_time", "grid"])
+def test_a_small_sweep_writes_its_tables_and_figures(tmp_path: Path, design: str) -> None:
+    path = tmp_path / "small.yaml"
+    path.write_text(
+        f"name: small\nbase: {SCENARIOS / 'groningen_separate.yaml'}\ndesign: {design}\n"
+        "replications: 1\nweeks: 1\nfields:\n  gp_post.triagists.weekday_evening: [4, 6]\n"
+    )
+    sw = load_sweep(path)
+    plan = StudyPlan(
+        name="small",
+        scenarios=sw.scenarios,
+        sources=[str(path)] * len(sw.scenarios),
+        base_seed=3,
+        replications=1,
+        kind="sweep",
+        sweep=sweep_meta(sw),
+    )
+    out = start(plan, tmp_path / "out", LocalExecutor(1), False, write_study_outputs)
+    tidy = list(csv.DictReader((out / "sweep_tidy.csv").open()))
+    assert {r["point"] for r in tidy} == {str(p.index) for p in sw.points}
+    figures = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert "misrouted_share.png" in figures and len(figures) >= 4

@@ -172,3 +172,80 @@ def test_handover_rule_starts_the_new_shift_on_time() -> None:
         env.run()
         assert [t for n, s, t in log if n == "next" and s == SERVED] == [expected]
         assert pool.present == 1 and pool.busy == 0
+
+
+def test_every_code_is_the_position_of_its_name() -> None:
+    """Each integer code of sim.codes equals the index of its name in its names tuple, so
+    records decode to the right words."""
+    import sim.codes as codes
+
+    groups = {
+        "CHANNEL_": codes.CHANNEL_NAMES,
+        "DESK_": codes.DESK_NAMES,
+        "CALL_": codes.CALL_KIND_NAMES,
+        "QUEUE_": codes.QUEUE_PRIORITY_NAMES,
+        "CLAIM_": codes.CLAIM_STATE_NAMES,
+        "OUTCOME_": codes.OUTCOME_NAMES,
+        "TRIAGE_": codes.TRIAGE_DIRECTION_NAMES,
+        "AMBULANCE_": codes.AMBULANCE_PRIORITY_NAMES,
+    }
+    aliases = {"CHANNEL_WALK_IN": "walk_in_ed"}
+    checked = 0
+    for attr, value in vars(codes).items():
+        if not isinstance(value, int) or isinstance(value, bool) or not attr.isupper():
+            continue
+        prefix = next(p for p in groups if attr.startswith(p))
+        name = aliases.get(attr, attr[len(prefix) :].lower())
+        names = [n.lower() for n in groups[prefix]]
+        assert names.index(name) == value, attr
+        checked += 1
+    assert checked == sum(len(v) for v in groups.values())
+    # a waiting claim must be falsy: callers write `state = claim.state or (yield event)`
+    assert codes.CLAIM_WAITING == 0 and all(codes.CLAIM_STATE_NAMES)
+    public = {codes.CALL_KIND_NAMES[k] for k in codes.PUBLIC_CALL_KINDS}
+    assert public == {"first", "redial", "switch", "referral", "recontact"}
+
+
+def test_the_random_row_layout_is_pinned() -> None:
+    """Reordering a request's random numbers silently changes every result while the
+    statistical check still passes; this pins the order (change it only on purpose, with
+    the golden fingerprint regenerated in the same commit)."""
+    from sim.model import draws
+
+    assert draws.REQUEST_SLOTS == (
+        "need", "channel", "urgent_line",
+        "dispatch", "turnout", "drive", "on_scene", "convey", "transport", "handover", "return",
+        "travel_post", "consult", "visit_travel", "visit_on_site",
+        "team_travel", "team_on_site", "ed_referral",
+        "recontact", "recontact_delay", "escalation_delay",
+        "referral_give_up", "referral_delay",
+    )  # fmt: skip
+    assert draws.CALL_SLOTS == (
+        "patience", "handle", "triage", "abandon", "redial_delay", "national_desk",
+    )  # fmt: skip
+    assert draws.MAX_SLOT_CALLS == 3
+    for i, name in enumerate(draws.REQUEST_SLOTS):
+        assert getattr(draws, f"SLOT_{name.upper()}") == 2 * i, name
+    for i, name in enumerate(draws.CALL_SLOTS):
+        assert getattr(draws, f"CALL_SLOT_{name.upper()}") == 2 * i, name
+    assert draws.ROW_LENGTH == 2 * (23 + 6 * 3)
+    rows = draws.new_request_rows(np.random.default_rng(0), 4)
+    assert rows.shape == (4, draws.ROW_LENGTH)
+    from scipy.special import ndtri
+
+    assert np.array_equal(rows[:, 1::2], ndtri(rows[:, 0::2]))
+
+
+def test_a_call_beyond_the_drawn_ones_extends_the_row() -> None:
+    from array import array
+
+    from sim.model import draws
+
+    row = array("d", draws.new_request_rows(np.random.default_rng(1), 1)[0].tobytes())
+    overflow = np.random.default_rng(2)
+    inside = draws.call_position(row, 2, draws.CALL_SLOT_TRIAGE, overflow)
+    assert inside < draws.ROW_LENGTH and len(row) == draws.ROW_LENGTH
+    beyond = draws.call_position(row, 5, draws.CALL_SLOT_TRIAGE, overflow)
+    assert beyond == draws.FIRST_CALL_POS + 5 * draws.CALL_STRIDE + draws.CALL_SLOT_TRIAGE
+    assert len(row) == beyond + 2
+    assert 0.0 <= row[beyond] < 1.0

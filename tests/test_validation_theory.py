@@ -34,6 +34,7 @@ def _check(rows, max_relative: float, max_median_relative: float) -> None:
     assert statistics.median(relative) <= max_median_relative
 
 
+@pytest.mark.slow
 def test_reductions_agree_with_theory_reduced() -> None:
     rows = theory_checks(replications=10, weeks=2, loads=(0.8, 0.95), workers=2)
     assert {r.case for r in rows} >= {

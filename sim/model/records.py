@@ -249,10 +249,10 @@ class RequestColumns:
         self._columns = [array(_ARRAY_CODE[dtype]) for _, _, dtype in REQUEST_COLUMNS]
         self._pending: list[tuple[Any, ...]] = []
 
-    def add(self, req: Request) -> None:
+    def add(self, request: Request) -> None:
         """Write a finished request's record (the object can be dropped afterwards)."""
         # one tuple per request now; moved into the typed columns a chunk at a time
-        self._pending.append(self._getter(req))
+        self._pending.append(self._getter(request))
         if len(self._pending) >= self.CHUNK:
             self._flush()
 

@@ -180,18 +180,18 @@ class World:
     def _desk_for_service(self) -> dict[str, str]:
         """Which active desk sends each service (a call whose disposition is a service the
         answering desk does not send is passed on to this desk)."""
-        owner: dict[str, str] = {}
+        sender: dict[str, str] = {}
         for desk in self.desks.values():
             for service in desk.dispatches:
-                owner.setdefault(service, desk.name)
+                sender.setdefault(service, desk.name)
         if not self.central:
             # a service both desks may give (advice) belongs to the GP post when referred on
             for service in self.desks["gp_post"].dispatches:
-                owner[service] = "gp_post"
+                sender[service] = "gp_post"
             for service in self.desks["mka"].dispatches:
                 if service not in self.desks["gp_post"].dispatches:
-                    owner[service] = "mka"
-        return owner
+                    sender[service] = "mka"
+        return sender
 
     def _build_service_pools(self, sc: Scenario) -> None:
         gp_open = self.timeline.open_changes()

@@ -161,14 +161,14 @@ class Calendar(_Frozen):
     @field_validator("day_parts")
     @classmethod
     def _cover_week(cls, parts: dict[str, DayPart]) -> dict[str, DayPart]:
-        owner: dict[int, str] = {}
+        part_of: dict[int, str] = {}
         overlaps: list[str] = []
         for name, part in parts.items():
             for h in part.hours_of_week():
-                if h in owner and len(overlaps) < 5:
-                    overlaps.append(f"{_hour_name(h)} is in both '{owner[h]}' and '{name}'")
-                owner.setdefault(h, name)
-        gaps = [h for h in range(168) if h not in owner]
+                if h in part_of and len(overlaps) < 5:
+                    overlaps.append(f"{_hour_name(h)} is in both '{part_of[h]}' and '{name}'")
+                part_of.setdefault(h, name)
+        gaps = [h for h in range(168) if h not in part_of]
         problems = []
         if overlaps:
             problems.append("day parts overlap: " + "; ".join(overlaps))
