@@ -353,17 +353,17 @@ def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requ
 
 
 def _print_summary(folder: Path) -> None:
-    from sim.experiments.runfiles import relative
+    from sim.experiments.runfiles import number_or_nan, relative
     from sim.report.text import text_summary
 
     data = json.loads((folder / "summary.json").read_text())
     meta = data["meta"]
 
-    def num(v: float | None) -> float:
-        return float("nan") if v is None else v
-
-    rows = [{**r, **{k: num(r[k]) for k in ("mean", "ci_low", "ci_high")}} for r in data["summary"]]
-    comparison = [{**c, "difference": num(c["difference"])} for c in data["comparison"]]
+    rows = [
+        {**r, **{k: number_or_nan(r[k]) for k in ("mean", "ci_low", "ci_high")}}
+        for r in data["summary"]
+    ]
+    comparison = [{**c, "difference": number_or_nan(c["difference"])} for c in data["comparison"]]
     reps = meta["replications_run"]
     title = (
         f"{' vs '.join(s['name'] for s in meta['scenarios'])}: "

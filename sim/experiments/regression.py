@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.experiments.executors import LocalExecutor
 from sim.experiments.replicate import replicate
-from sim.experiments.runfiles import json_safe
+from sim.experiments.runfiles import json_safe, number_or_nan
 from sim.paths import CHECK_REFERENCE, REPO_ROOT
 from sim.scenario.loader import load_scenario
 
@@ -69,10 +69,6 @@ def _measure(
     return out
 
 
-def _nan(value: Any) -> float:
-    return math.nan if value is None else float(value)
-
-
 def compare_with_reference(
     reference: dict[str, Any], measured: dict[str, dict[str, dict[str, float]]]
 ) -> tuple[list[tuple[str, str, float, float, float]], list[str]]:
@@ -89,11 +85,11 @@ def compare_with_reference(
             if new is None:
                 notes.append(f"{scenario}: KPI {name} no longer exists")
                 continue
-            o, nw = _nan(old["mean"]), new["mean"]
+            o, nw = number_or_nan(old["mean"]), new["mean"]
             if math.isnan(o) and math.isnan(nw):
                 continue
             n = max(1, min(int(old["n"]), int(new["n"])))
-            se = math.sqrt((_nan(old["sd"]) ** 2 + new["sd"] ** 2) / n)
+            se = math.sqrt((number_or_nan(old["sd"]) ** 2 + new["sd"] ** 2) / n)
             tol = K_STANDARD_ERRORS * se + 1e-9 * max(1.0, abs(o) if not math.isnan(o) else 1.0)
             if math.isnan(o) != math.isnan(nw) or abs(nw - o) > tol:
                 drifted.append((scenario, name, o, nw, tol))

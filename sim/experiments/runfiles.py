@@ -119,6 +119,11 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(json_safe(data), indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
+def number_or_nan(value: Any) -> float:
+    """A number read back from JSON, where null stands for nan (undefined)."""
+    return math.nan if value is None else float(value)
+
+
 def csv_cell(value: Any) -> Any:
     """A value for a CSV cell: nan (did not happen, undefined) becomes empty."""
     return "" if isinstance(value, float) and math.isnan(value) else value

@@ -26,6 +26,7 @@ from sim.experiments.runfiles import (
     RunFolder,
     code_metadata,
     json_safe,
+    number_or_nan,
     slug,
     write_csv,
     write_json,
@@ -299,10 +300,6 @@ def _run_missing(
 # --------------------------------------------------------------------------- the tables
 
 
-def _num(v: Any) -> float:
-    return math.nan if v is None else float(v)
-
-
 COMPARISON_FIELDS = (
     "kpi", "label", "unit", "baseline", "scenario", "baseline_mean", "scenario_mean",
     "difference", "diff_ci_low", "diff_ci_high", "p_value", "n_pairs",
@@ -327,7 +324,7 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
             row: dict[str, Any] = {"scenario": s.scenario.name, "replication": r}
             values = s.replications[r]["kpis"]
             for k in kpis:
-                row[k.name] = _num(values.get(k.name)) if k.name in values else math.nan
+                row[k.name] = number_or_nan(values.get(k.name)) if k.name in values else math.nan
             by_rep.append(row)
     write_csv(folder / "kpis_by_replication.csv", by_rep)
     summary = exp.summary_rows()
