@@ -354,6 +354,7 @@ def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requ
 
 def _print_summary(folder: Path) -> None:
     from sim.experiments.runfiles import number_or_nan, relative
+    from sim.report.formatting import in_system_warnings
     from sim.report.text import text_summary
 
     data = json.loads((folder / "summary.json").read_text())
@@ -372,6 +373,8 @@ def _print_summary(folder: Path) -> None:
     if len(meta["scenarios"]) > 1:
         title += "; other scenarios: mean (paired difference to the first)"
     print(text_summary(rows, comparison, title))
+    for warning in in_system_warnings(rows):
+        print(f"\n{warning}")
     print(f"\nResults and report: {relative(folder)}{os.sep}report.html")
 
 

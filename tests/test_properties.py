@@ -96,9 +96,9 @@ def test_kpis_are_finite_where_defined(results) -> None:
             assert value == value, (form, name)  # no NaN on the Groningen default
         assert res.kpis["misrouted.share"] > 0
         if form == "central":
-            assert res.kpis["misrouted.wrong_door.share"] == 0.0
+            assert res.kpis["doors.wrong_door.share"] == 0.0
         else:
-            assert res.kpis["misrouted.wrong_door.share"] > 0.0
+            assert res.kpis["doors.wrong_door.share"] > 0.0
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -116,3 +116,33 @@ def test_littles_law_holds_on_every_queue(results, form: str) -> None:
         m for n, m in rec.monitors.items() if n in ("gp_post_triagists", "coordination_agents")
     ]
     assert any(m.total_wait > 0 for m in desks)
+
+
+DESK_STAFF = {
+    "mka": ("mka", "call_takers"),
+    "gp_post": ("gp_post", "triagists"),
+    "coordination": ("coordination", "agents"),
+}
+
+
+@pytest.mark.parametrize(
+    "form,desk",
+    [
+        ("separate", "mka"),
+        ("separate", "gp_post"),
+        ("colocated", "gp_post"),
+        ("central", "coordination"),
+    ],
+)
+def test_a_desk_that_fails_never_improves_misrouting(form: str, desk: str) -> None:
+    """The headline cannot be won by failing: with no staff at a desk, fewer requests are
+    triaged at all, and a request never answered counts as misrouted."""
+    section, field = DESK_STAFF[desk]
+    parts = load_scenario(SCENARIOS / "groningen_base.yaml").calendar.day_parts
+    zero = tuple(f"{section}.{field}.{p}=0" for p in parts)
+    path = SCENARIOS / f"groningen_{form}.yaml"
+    normal = run_replication(load_scenario(path, ("run.weeks=1",)), 2).kpis
+    failed = run_replication(load_scenario(path, ("run.weeks=1", *zero)), 2).kpis
+    assert failed["misrouted.share"] > normal["misrouted.share"]
+    assert failed["misrouted.per_week"] > normal["misrouted.per_week"]
+    assert failed["misrouted.never_answered.share"] > normal["misrouted.never_answered.share"]

@@ -124,7 +124,7 @@ def test_interrupted_sweep_resumes_without_recomputing(tmp_path: Path) -> None:
     misrouted = {
         float(r["demand.gp_type_dial_112_factor"]): float(r["mean"])
         for r in rows
-        if r["kpi"] == "misrouted.wrong_door.share"
+        if r["kpi"] == "doors.wrong_door.share"
     }
     # more GP-type callers at 112 means more wrong doors
     factors = sorted(misrouted)

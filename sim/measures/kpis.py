@@ -12,8 +12,13 @@ Definitions (docs/MODEL.md gives the words their full meaning):
   national 112 desk); within-norm shares count answered-within-norm over all calls offered.
 * time to care: request start -> an acceptable professional is with the patient; means and
   P90 over requests that got care, within-target shares over all requests of that urgency.
-* misrouted: a public-phone request that reached a wrong door or was mis-triaged to a
-  wrong service before its care started; its parts overlap (a request can be both).
+* misrouted, measured by outcome the same way in every form: a request that phoned and
+  was never answered, or whose first disposition sent a service other than its need's own
+  service (over-triage, under-triage, or another service of the same acuity), or that had
+  to call again (redialled or switched number after hanging up, or was referred on). The
+  parts are exclusive and add up to the whole, in that order of precedence. Reaching a desk
+  that cannot help ("wrong door") is a descriptive count, not a part: a form with one door
+  cannot have one by definition.
 """
 
 from __future__ import annotations
@@ -31,14 +36,12 @@ from sim.codes import (
     CHANNEL_112,
     CHANNEL_GP_POST,
     DESK_INDEX,
+    DESK_NAMES,
     OUTCOME_ABANDONED,
     OUTCOME_IN_SYSTEM,
     OUTCOME_NAMES,
     OUTCOME_REFERRAL_GAVE_UP,
     PUBLIC_CALL_KINDS,
-    TRIAGE_CORRECT,
-    TRIAGE_OVER,
-    TRIAGE_UNDER,
 )
 from sim.measures.monitors import areas_by_hour
 from sim.model.calendar import Timeline
@@ -79,6 +82,9 @@ class KpiContext:
         self.need_urgency = np.array([n.urgency for n in needs], dtype=object)
         self.need_target = np.array([n.target_min for n in needs])
         self.need_gp_type = np.array([n.home_door == "gp_post" for n in needs])
+        self.need_acuity = np.array([n.acuity for n in needs])
+        services = list(sc.services)
+        self.need_service = np.array([services.index(n.service) for n in needs], dtype=np.int64)
         self.phone = self.reported & np.isin(r["channel"], (CHANNEL_112, CHANNEL_GP_POST))
         self.time_to_care = r["care_min"] - arrival
         self.target = self.need_target[r["need"]] if len(arrival) else np.zeros(0)
@@ -92,6 +98,14 @@ class KpiContext:
         self.call_reported = in_rep[c["request"]] if len(c["request"]) else np.zeros(0, dtype=bool)
         self.call_public = np.isin(c["kind"], PUBLIC_CALL_KINDS)
         self.call_wait = c["answered_min"] - c["placed_min"]
+        # public calls each request placed (first call, redials, switches, referrals, ...)
+        self.public_calls = np.bincount(c["request"][self.call_public], minlength=len(arrival))
+        # every call's answering norm: its desk's urgent or regular limit (minutes)
+        norms = [sc.triage_of(d).answer_norm for d in DESK_NAMES]
+        urgent_norm = np.array([n.urgent_min for n in norms])[c["desk"]]
+        regular_norm = np.array([n.regular_min for n in norms])[c["desk"]]
+        self.call_norm = np.where(c["urgent"], urgent_norm, regular_norm)
+        self.routing = _routing(self)
         rides = rec.rides
         self.ride_reported = (
             in_rep[rides["request"]] if len(rides["request"]) else np.zeros(0, dtype=bool)
@@ -190,6 +204,47 @@ def _answer_kpis(desk: str, sc: Scenario) -> list[Kpi]:
     return out
 
 
+def _all_calls(ctx: KpiContext) -> np.ndarray:
+    return ctx.call_reported & ctx.call_public
+
+
+def _within_own_norm(ctx: KpiContext) -> float:
+    m = _all_calls(ctx)
+    wait = np.nan_to_num(ctx.call_wait[m], nan=np.inf)
+    return _share(wait <= ctx.call_norm[m] + 1e-9)
+
+
+#: Time to answer over every public call, whatever desk answers it: comparable across forms.
+ALL_DESK_ANSWER_KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "answer.all.mean_min",
+        "min",
+        "Time to answer, every public call at any desk: mean",
+        lambda ctx: _mean(ctx.call_wait[_all_calls(ctx)]),
+        headline=True,
+    ),
+    Kpi(
+        "answer.all.p90_min",
+        "min",
+        "Time to answer, every public call at any desk: 90th percentile",
+        lambda ctx: _p90(ctx.call_wait[_all_calls(ctx)]),
+    ),
+    Kpi(
+        "answer.all.abandoned_share",
+        "share",
+        "Public calls abandoned in a queue, any desk",
+        lambda ctx: _share(ctx.rec.calls["abandoned"][_all_calls(ctx)]),
+        headline=True,
+    ),
+    Kpi(
+        "answer.all.within_norm_share",
+        "share",
+        "Public calls answered within their desk's norm (urgent or regular line), of calls offered",
+        _within_own_norm,
+    ),
+)
+
+
 def _care_kpis(urgency: str, target: float) -> list[Kpi]:
     def sel(ctx: KpiContext) -> np.ndarray:
         return ctx.reported & (ctx.urgency == urgency)
@@ -271,9 +326,50 @@ def _outcome_share(code: int) -> Callable[[KpiContext], float]:
     return f
 
 
-def _misrouted_mask(ctx: KpiContext) -> np.ndarray:
+@dataclass(frozen=True)
+class Routing:
+    """How each phone request was routed: exclusive reasons for being misrouted."""
+
+    never_answered: np.ndarray
+    over_triage: np.ndarray
+    under_triage: np.ndarray
+    other_service: np.ndarray
+    called_again: np.ndarray
+    wrong_door: np.ndarray
+
+    @property
+    def misrouted(self) -> np.ndarray:
+        """Phone requests misrouted for any reason."""
+        return (
+            self.never_answered
+            | self.over_triage
+            | self.under_triage
+            | self.other_service
+            | self.called_again
+        )
+
+
+def _routing(ctx: KpiContext) -> Routing:
     r = ctx.rec.requests
-    return ctx.phone & (r["wrong_door"] | (r["misrouted_triage"] != TRIAGE_CORRECT))
+    phone = ctx.phone
+    answered = phone & (r["first_desk"] >= 0)
+    first = np.maximum(r["first_assigned"], 0)
+    need = r["need"]
+    wrong = answered & (ctx.need_service[first] != ctx.need_service[need])
+    first_acuity, need_acuity = ctx.need_acuity[first], ctx.need_acuity[need]
+    # had to call again: placed another public call, hung up in a queue, or was told to
+    # phone another number (whether or not they then did)
+    again = (
+        (ctx.public_calls > 1) | (r["n_abandoned"] > 0) | (r["outcome"] == OUTCOME_REFERRAL_GAVE_UP)
+    )
+    return Routing(
+        never_answered=phone & ~answered,
+        over_triage=wrong & (first_acuity > need_acuity),
+        under_triage=wrong & (first_acuity < need_acuity),
+        other_service=wrong & (first_acuity == need_acuity),
+        called_again=answered & ~wrong & again,
+        wrong_door=phone & r["wrong_door"],
+    )
 
 
 def _count_per_week(mask_fn: Callable[[KpiContext], np.ndarray]) -> Callable[[KpiContext], float]:
@@ -286,18 +382,6 @@ def _share_of_phone(mask_fn: Callable[[KpiContext], np.ndarray]) -> Callable[[Kp
         return float((mask_fn(ctx) & ctx.phone).sum() / n) if n else NAN
 
     return f
-
-
-def _wrong_door(ctx: KpiContext) -> np.ndarray:
-    return ctx.phone & ctx.rec.requests["wrong_door"]
-
-
-def _over(ctx: KpiContext) -> np.ndarray:
-    return ctx.phone & (ctx.rec.requests["misrouted_triage"] == TRIAGE_OVER)
-
-
-def _under(ctx: KpiContext) -> np.ndarray:
-    return ctx.phone & (ctx.rec.requests["misrouted_triage"] == TRIAGE_UNDER)
 
 
 def _sum_per_week(column: str, offset: int = 0) -> Callable[[KpiContext], float]:
@@ -327,6 +411,18 @@ def _rides_per_week(ctx: KpiContext) -> float:
 
 def _rides_gp_per_week(ctx: KpiContext) -> float:
     return float((ctx.ride_reported & ctx.ride_gp_type).sum()) / ctx.weeks
+
+
+def _vehicle_hours(gp_type_only: bool) -> Callable[[KpiContext], float]:
+    """Hours ambulances spent on rides (assigned until free again), per week."""
+
+    def f(ctx: KpiContext) -> float:
+        rides = ctx.rec.rides
+        m = ctx.ride_reported & (ctx.ride_gp_type if gp_type_only else True)
+        hours = (rides["released_min"] - rides["assigned_min"])[m].sum() / 60.0
+        return float(hours) / ctx.weeks
+
+    return f
 
 
 def _rides_gp_share(ctx: KpiContext) -> float:
@@ -367,6 +463,18 @@ def _gave_up(ctx: KpiContext) -> float:
     return _share((o == OUTCOME_ABANDONED) | (o == OUTCOME_REFERRAL_GAVE_UP))
 
 
+def _part(name: str) -> Callable[[KpiContext], np.ndarray]:
+    return lambda ctx: getattr(ctx.routing, name)
+
+
+_MISROUTED_PARTS = (
+    ("never_answered", "Part: never answered (gave up, or the desk closed first)"),
+    ("over_triage", "Part: first disposition a wrong service of higher acuity (over-triage)"),
+    ("under_triage", "Part: first disposition a wrong service of lower acuity (under-triage)"),
+    ("other_service", "Part: first disposition a wrong service of the same acuity"),
+    ("called_again", "Part: right first service, but had to call again (redial, switch, referral)"),
+)
+
 #: Requests per week, and misrouted requests with their parts (requests that phoned a desk).
 MISROUTING_KPIS: tuple[Kpi, ...] = (
     Kpi(
@@ -378,33 +486,27 @@ MISROUTING_KPIS: tuple[Kpi, ...] = (
     Kpi(
         "misrouted.share",
         "share",
-        "Misrouted requests (wrong door or mis-triaged to a wrong service), of phone requests",
-        _share_of_phone(_misrouted_mask),
+        "Misrouted requests (never answered, a wrong first service, or had to call again), "
+        "of phone requests",
+        _share_of_phone(_part("misrouted")),
         headline=True,
     ),
     Kpi(
         "misrouted.per_week",
         "requests/week",
         "Misrouted requests per week",
-        _count_per_week(_misrouted_mask),
+        _count_per_week(_part("misrouted")),
+    ),
+    *(
+        Kpi(f"misrouted.{name}.share", "share", label, _share_of_phone(_part(name)))
+        for name, label in _MISROUTED_PARTS
     ),
     Kpi(
-        "misrouted.wrong_door.share",
+        "doors.wrong_door.share",
         "share",
-        "Part: reached a wrong door first",
-        _share_of_phone(_wrong_door),
-    ),
-    Kpi(
-        "misrouted.over_triage.share",
-        "share",
-        "Part: over-triaged to a wrong service before care",
-        _share_of_phone(_over),
-    ),
-    Kpi(
-        "misrouted.under_triage.share",
-        "share",
-        "Part: under-triaged to a wrong service before care",
-        _share_of_phone(_under),
+        "Phone requests whose first call reached a desk that does not own their need "
+        "(descriptive: a form with one door has none by definition)",
+        _share_of_phone(_part("wrong_door")),
     ),
 )
 
@@ -460,6 +562,19 @@ FLOW_KPIS: tuple[Kpi, ...] = (
         _rides_gp_per_week,
     ),
     Kpi(
+        "ambulance.vehicle_hours.per_week",
+        "hours/week",
+        "Ambulance vehicle-hours spent on rides (assigned until free again) per week",
+        _vehicle_hours(False),
+    ),
+    Kpi(
+        "ambulance.vehicle_hours_gp_type.per_week",
+        "hours/week",
+        "Ambulance vehicle-hours spent on rides for GP-type needs per week",
+        _vehicle_hours(True),
+        headline=True,
+    ),
+    Kpi(
         "ambulance.rides_gp_type.share",
         "share",
         "Share of ambulance rides that were for GP-type needs",
@@ -497,6 +612,7 @@ FLOW_KPIS: tuple[Kpi, ...] = (
 def registry(sc: Scenario) -> list[Kpi]:
     """All KPIs of a scenario, in report order."""
     out: list[Kpi] = list(MISROUTING_KPIS)
+    out.extend(ALL_DESK_ANSWER_KPIS)
     for desk in sc.active_desks():
         out.extend(_answer_kpis(desk, sc))
     seen: dict[str, float] = {}

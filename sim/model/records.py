@@ -160,6 +160,7 @@ class RideLog:
         "requested",
         "assigned",
         "on_scene",
+        "released",
         "conveyed",
     )
 
@@ -170,6 +171,7 @@ class RideLog:
         self.requested = array("d")
         self.assigned = array("d")
         self.on_scene = array("d")
+        self.released = array("d")
         self.conveyed = array("b")
 
     def add(
@@ -180,15 +182,17 @@ class RideLog:
         requested: float,
         assigned: float,
         on_scene: float,
+        released: float,
         conveyed: bool,
     ) -> None:
-        """Log one ride (when its vehicle is on scene)."""
+        """Log one ride (when its vehicle is on scene; ``released``: when it is free again)."""
         self.request.append(request)
         self.priority.append(priority)
         self.call_taken.append(call_taken)
         self.requested.append(requested)
         self.assigned.append(assigned)
         self.on_scene.append(on_scene)
+        self.released.append(released)
         self.conveyed.append(conveyed)
 
     def table(self) -> dict[str, np.ndarray]:
@@ -200,6 +204,7 @@ class RideLog:
             "requested_min": np.array(self.requested, dtype=float),
             "assigned_min": np.array(self.assigned, dtype=float),
             "on_scene_min": np.array(self.on_scene, dtype=float),
+            "released_min": np.array(self.released, dtype=float),
             "conveyed": np.array(self.conveyed, dtype=bool),
         }
 

@@ -137,7 +137,10 @@ def ambulance_ride(
             request.ed_arrival_min = on_scene + busy + transport
         busy += transport + world.amb_handover(draws, SLOT_HANDOVER)
     busy += world.amb_return(draws, SLOT_RETURN)
-    world.rides.add(request.id, priority, call_taken, requested, assigned_at, on_scene, conveyed)
+    released = env.now + busy
+    world.rides.add(
+        request.id, priority, call_taken, requested, assigned_at, on_scene, released, conveyed
+    )
     yield env.timeout(busy)
     pool.release(claim)
 

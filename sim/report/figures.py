@@ -119,35 +119,48 @@ def care_within_target(exp: Experiment) -> Any:
 
 
 MISROUTED_PARTS = (
-    ("misrouted.wrong_door.share", "wrong door"),
+    ("misrouted.never_answered.share", "never answered"),
     ("misrouted.over_triage.share", "over-triage"),
     ("misrouted.under_triage.share", "under-triage"),
-    ("misrouted.share", "misrouted (any)"),
+    ("misrouted.other_service.share", "other wrong service"),
+    ("misrouted.called_again.share", "had to call again"),
 )
+PART_FILLS = ("#000000", "#ffffff", "#888888", "#dddddd", "#ffffff")
+PART_HATCHES = ("", "//", "", "..", "xx")
 
 
 def misrouted(exp: Experiment) -> Any:
-    """Misrouted requests and their parts."""
-    fig, ax = _pyplot().subplots(figsize=(7, 3.4))
-    width = 0.8 / len(exp.scenarios)
-    x = np.arange(len(MISROUTED_PARTS))
-    for i, s in enumerate(exp.scenarios):
-        ivs = [_interval(exp, s, p) for p, _ in MISROUTED_PARTS]
+    """Misrouted requests per scenario, stacked by reason, with the total's interval."""
+    fig, ax = _pyplot().subplots(figsize=(7, 3.6))
+    x = np.arange(len(exp.scenarios))
+    bottom = np.zeros(len(exp.scenarios))
+    for k, (part, label) in enumerate(MISROUTED_PARTS):
+        means = np.array([_interval(exp, s, part).mean for s in exp.scenarios]) * 100
+        means = np.nan_to_num(means)
         ax.bar(
-            x + i * width,
-            [100 * iv.mean for iv in ivs],
-            width,
-            yerr=_error_bars(ivs, 100.0),
-            color="white",
+            x,
+            means,
+            0.6,
+            bottom=bottom,
+            color=PART_FILLS[k],
             edgecolor="black",
-            hatch=HATCHES[i % 5],
-            label=s.scenario.name,
-            capsize=2,
+            hatch=PART_HATCHES[k],
+            label=label,
         )
-    ax.set_xticks(x + width * (len(exp.scenarios) - 1) / 2, [label for _, label in MISROUTED_PARTS])
-    ax.set_ylabel("% of phone requests (95 % CI)")
-    ax.set_title("Misrouted requests and their parts")
-    ax.legend(fontsize=7)
+        bottom += means
+    totals = [_interval(exp, s, "misrouted.share") for s in exp.scenarios]
+    ax.errorbar(
+        x,
+        [100 * iv.mean for iv in totals],
+        yerr=_error_bars(totals, 100.0),
+        fmt="none",
+        ecolor="black",
+        capsize=4,
+    )
+    ax.set_xticks(x, [s.scenario.name for s in exp.scenarios])
+    ax.set_ylabel("% of phone requests")
+    ax.set_title("Misrouted requests by reason (bar: total with its 95 % CI)")
+    ax.legend(fontsize=7, loc="upper right")
     return fig
 
 
@@ -276,8 +289,10 @@ FIGURES: tuple[FigureSpec, ...] = (
     ),
     FigureSpec(
         "misrouted",
-        "Misrouted requests by part: reached a wrong door first, or mis-triaged to a wrong "
-        "service before care (over- or under-triage). Parts overlap.",
+        "Misrouted phone requests by reason, measured by outcome the same way in every form: "
+        "never answered; a first disposition that sent a wrong service (over-triage, "
+        "under-triage, or another service of the same acuity); or the right service but only "
+        "after calling again. The reasons are exclusive and add up to the total.",
         misrouted,
     ),
     FigureSpec(

@@ -7,6 +7,7 @@ and count units such as ``requests/week``. A missing value (None or nan) is ``n/
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 def is_missing(value: float | None) -> bool:
@@ -74,6 +75,7 @@ def format_terse(value: float | None, unit: str) -> str:
 #: Report sections: a KPI belongs to the first section whose prefix its name starts with.
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("misrouted.", "Misrouted requests"),
+    ("doors.", "Doors (descriptive)"),
     ("answer.", "Time to answer"),
     ("care.", "Time to care"),
     ("calls.", "Calls"),
@@ -87,6 +89,23 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("staff_hours.", "Staff-hours used (after-hours)"),
 )
 SECTION_ORDER = list(dict.fromkeys(label for _, label in SECTIONS)) + ["Other"]
+
+
+IN_SYSTEM_KPI = "requests.in_system_at_end"
+
+
+def in_system_warnings(rows: list[dict[str, Any]]) -> list[str]:
+    """A warning per scenario whose runs ended with requests still in the system: their
+    figures miss what happened to those requests (lengthen ``run.drain_hours``)."""
+    out = []
+    for r in rows:
+        if r["kpi"] == IN_SYSTEM_KPI and not is_missing(r["mean"]) and r["mean"] > 0:
+            out.append(
+                f"Warning: {r['scenario']} ended with {r['mean']:.1f} requests still in the "
+                "system on average (after the drain period); figures miss what happened to "
+                "them. Lengthen run.drain_hours or look for a queue that never empties."
+            )
+    return out
 
 
 def section_of(kpi_name: str) -> str:

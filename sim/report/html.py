@@ -21,6 +21,7 @@ from sim.report.formatting import (
     SECTION_ORDER,
     format_difference,
     format_interval,
+    in_system_warnings,
     section_of,
 )
 from sim.scenario.source import field_value
@@ -47,6 +48,7 @@ def write_report(folder: Path, exp: Experiment, meta: dict[str, Any]) -> Path:
         f"after-hours acute care</title><style>{CSS}</style></head><body>",
         "<h1>After-hours acute care: " + " vs ".join(_e(n) for n in names) + "</h1>",
         _introduction(exp, meta),
+        *(f"<p><b>{_e(w)}</b></p>" for w in in_system_warnings(exp.summary_rows())),
         "<h2>Headline findings</h2><ul>",
         *(f"<li>{line}</li>" for line in _headlines(exp)),
         "</ul>",
@@ -196,10 +198,14 @@ LOGIC = (
     "is a pure function of the scenario, its replication number and the base seed.</p>"
 )
 WORDS = (
-    "<p><b>Words.</b> <i>Misrouted</i>: a request that reached a wrong door first or was "
-    "mis-triaged to a wrong service before its care started. <i>Time to answer</i>: call placed "
-    "to a person speaking. <i>Time to care</i>: request start to the right professional with the "
-    "patient (ambulance on scene, consultation starts, GP arrives, advice given).</p>"
+    "<p><b>Words.</b> <i>Misrouted</i>, measured by outcome the same way in every form: a "
+    "request that phoned and was never answered, whose first disposition sent a service other "
+    "than its need's own (over- or under-triage), or that had to call again (redial, switch of "
+    "number, referral). <i>Wrong door</i> (the first desk reached does not own the need) is "
+    "shown as a descriptive count only: a form with one door has none by definition. "
+    "<i>Time to answer</i>: call placed to a person speaking. <i>Time to care</i>: request "
+    "start to the right professional with the patient (ambulance on scene, consultation "
+    "starts, GP arrives, advice given).</p>"
 )
 
 
