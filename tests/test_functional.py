@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from helpers import all_parts, fixed, scenario
-from sim.codes import CALL_FIRST, CHANNEL_112, CHANNEL_GP_POST, DESK_INDEX
+from sim.codes import CALL_FIRST, CALL_REFERRAL, CHANNEL_112, CHANNEL_GP_POST, DESK_INDEX
 from sim.codes import OUTCOME_NAMES as OUTCOMES
 from sim.experiments.replicate import run_replication
 
@@ -75,6 +75,7 @@ def deterministic(need: str, dial_112: bool, form: str, **extra: Any) -> Any:
             "agents": all_parts(HUGE),
             "triage": _desk({"ambulance": fixed(5), "default": fixed(7.8)}),
         },
+        "behaviour": {"triage_decision": fixed(2)},
         "ambulances": {
             "on_duty": all_parts(HUGE),
             "dispatch": fixed(2),
@@ -113,8 +114,12 @@ HAND_COMPUTED = [
     # co-located: the ambulance leaves 2 min into the GP-post call
     ("a1_emergency", False, "colocated", 2 + 1 + 7),
     ("a1_emergency", False, "central", 2 + 1 + 7),
-    # GP visit: 6 min triage, 15 min drive out
-    ("gp_visit", False, "separate", 6 + 15),
+    # GP visit: the car leaves at the triage decision, 2 min into the call; 15 min drive out
+    ("gp_visit", False, "separate", 2 + 15),
+    ("gp_visit", False, "central", 2 + 15),
+    # GP visit via 112, co-located: the MKA passes the disposition on warm after its 4.5-min
+    # call; the GP post sends the car 1.5 min into the short transfer call (its whole length)
+    ("gp_visit", True, "colocated", 0.5 + 4.5 + 1.5 + 15),
 ]
 
 
@@ -321,3 +326,59 @@ def test_over_triage_counted_as_misrouted() -> None:
     assert res.kpis["misrouted.under_triage.share"] == 0.0
     assert res.kpis["misrouted.share"] == 1.0
     assert res.kpis["ambulance.rides_gp_type.share"] == 1.0
+
+
+U1_RULES = {
+    "ambulance": {"ambulance": 1.0, "gp": 0.0, "both": 0.0},
+    "gp": {"ambulance": 0.0, "gp": 1.0, "both": 0.0},
+    "both": {"ambulance": 0.0, "gp": 0.0, "both": 1.0},
+}
+
+
+@pytest.mark.parametrize(
+    "rule,form,expected",
+    [
+        # GP post, separate: an ambulance needs a handover call (6-min triage, the MKA sends
+        # it 2 min into the handover, 1 turnout, 7 drive); a GP car leaves at the decision
+        ("ambulance", "separate", 6 + 2 + 1 + 7),
+        ("gp", "separate", 2 + 15),
+        ("both", "separate", min(6 + 2 + 1 + 7, 2 + 15)),
+        # co-located: the ambulance leaves 2 min into the GP-post call
+        ("ambulance", "colocated", 2 + 1 + 7),
+        # one desk sends either itself
+        ("ambulance", "central", 2 + 1 + 7),
+        ("gp", "central", 2 + 15),
+    ],
+)
+def test_u1_follows_one_rule_in_every_form(rule: str, form: str, expected: float) -> None:
+    sc = deterministic("gp_visit_emergency", False, form, behaviour={"u1_dispatch": U1_RULES[rule]})
+    res = run_replication(sc, 0)
+    r = res.records.requests
+    assert np.allclose(r["care_min"] - r["arrival_min"], expected, atol=1e-9)
+    rides_per_request = len(res.records.rides["request"]) / len(r["id"])
+    assert rides_per_request == (0.0 if rule == "gp" else 1.0)
+    assert res.kpis["misrouted.share"] == 0.0  # U1 is the right disposition, whatever is sent
+
+
+# zeros over the base rows' entries, so that a row given here replaces the base row
+NO_BASE_ROW = {"a2_urgent": 0.0, "gp_visit": 0.0, "gp_visit_urgent": 0.0, "gp_consult": 0.0}
+NO_BASE_ROW |= {"telephone_advice": 0.0}
+
+
+def test_the_mka_accepts_a_handover_and_never_sends_it_back() -> None:
+    """The GP post asks for an ambulance for a GP-visit need (over-triage); the MKA, whose
+    own triage would have said GP visit, accepts it: one ride, no referral back, no second
+    triage."""
+    sc = deterministic(
+        "gp_visit",
+        False,
+        "separate",
+        gp_post={"triage": {"confusion": {"gp_visit": {**NO_BASE_ROW, "a2_urgent": 1.0}}}},
+        mka={"triage": {"confusion": {"gp_visit": {**NO_BASE_ROW, "gp_visit": 1.0}}}},
+    )
+    res = run_replication(sc, 0)
+    r, c = res.records.requests, res.records.calls
+    assert len(res.records.rides["request"]) == len(r["id"])
+    assert not (c["kind"] == CALL_REFERRAL).any()
+    assert (r["n_triages"] == 1).all()
+    assert res.kpis["misrouted.over_triage.share"] == 1.0

@@ -219,16 +219,18 @@ def test_the_random_row_layout_is_pinned() -> None:
         "team_travel", "team_on_site", "ed_referral",
         "recontact", "recontact_delay", "escalation_delay",
         "referral_give_up", "referral_delay",
+        "u1_rule", "regrade", "presentation", "room_consult", "repeat_contact", "repeat_delay",
     )  # fmt: skip
     assert draws.CALL_SLOTS == (
         "patience", "handle", "triage", "abandon", "redial_delay", "national_desk",
     )  # fmt: skip
     assert draws.MAX_SLOT_CALLS == 3
+    assert len(set(draws.REQUEST_SLOTS)) == len(draws.REQUEST_SLOTS)
     for i, name in enumerate(draws.REQUEST_SLOTS):
         assert getattr(draws, f"SLOT_{name.upper()}") == 2 * i, name
     for i, name in enumerate(draws.CALL_SLOTS):
         assert getattr(draws, f"CALL_SLOT_{name.upper()}") == 2 * i, name
-    assert draws.ROW_LENGTH == 2 * (23 + 6 * 3)
+    assert draws.ROW_LENGTH == 2 * (29 + 6 * 3)
     rows = draws.new_request_rows(np.random.default_rng(0), 4)
     assert rows.shape == (4, draws.ROW_LENGTH)
     from scipy.special import ndtri

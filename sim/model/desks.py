@@ -25,7 +25,11 @@ redial behaviour, the national 112 desk, staffing, triage accuracy).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sim.codes import (
+    AMBULANCE_A1,
+    AMBULANCE_A2,
     CALL_FIRST,
     CALL_HANDOVER,
     CALL_PROFESSIONAL,
@@ -65,6 +69,8 @@ from sim.model.draws import (
     SLOT_RECONTACT_DELAY,
     SLOT_REFERRAL_DELAY,
     SLOT_REFERRAL_GIVE_UP,
+    SLOT_REGRADE,
+    SLOT_U1_RULE,
     call_position,
 )
 from sim.model.pools import Claim
@@ -286,119 +292,166 @@ def _record_triage(world: World, request: Request, assigned: int) -> None:
         request.misrouted_triage = direction
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """A disposition passed on by another desk and accepted as it stands (a handover or a
+    warm transfer): the receiving desk sends ``services`` for ``need`` without a triage of
+    its own; an ambulance's urgency is the MKA's grade (``regrade``)."""
+
+    need: int
+    services: tuple[str, ...]
+    regrade: bool = False
+
+
+def _dispatch_plan(world: World, request: Request, assigned: int) -> tuple[str, ...]:
+    """The services a disposition sends: its need's service, or for U1 the U1 rule."""
+    service = world.need_service[assigned]
+    if not world.need_is_u1[assigned]:
+        return (service,)
+    u = request.draws[SLOT_U1_RULE]
+    if u < world.u1_ambulance_only:
+        return ("ambulance",)
+    if u < world.u1_ambulance_only + world.u1_gp_only:
+        return (service,)
+    return ("ambulance", service)
+
+
+def _mka_grade(world: World, request: Request, assigned: int) -> int:
+    """The urgency the MKA gives an ambulance another desk asks for: its own grading of the
+    case (it may re-grade A1/A2), the same in every form."""
+    share_a1 = world.regrade_a1[request.need]
+    if share_a1 is None:
+        return world.need_priority[assigned]
+    return AMBULANCE_A1 if request.draws[SLOT_REGRADE] < share_a1 else AMBULANCE_A2
+
+
 def handle_call(
     world: World,
     request: Request,
     call: AnsweredCall,
     trusted: bool = False,
-    warm: bool = False,
+    accepted: Accepted | None = None,
 ) -> Process:
     """Triage an answered call and act on the disposition.
 
-    ``trusted``: a professional's request, taken as stated (no triage error). ``warm``: a
-    warm transfer, whose short call repeats no full triage."""
+    ``trusted``: a professional's request, taken as stated (no triage error). ``accepted``:
+    a disposition passed on by another desk, sent as it stands (no second triage)."""
     desk = world.desks[call.desk]
     draws = request.draws
     _note_first_answer(world, request, desk, call, trusted)
-    if trusted:
-        assigned = request.need
+    if accepted is not None:
+        assigned, plan = accepted.need, accepted.services
     else:
-        assigned = desk.assign(
-            request.need, draws[_call_draw(world, request, call.call_no, CALL_SLOT_TRIAGE)]
-        )
-    if not warm:
+        if trusted:
+            assigned = request.need
+        else:
+            pos = _call_draw(world, request, call.call_no, CALL_SLOT_TRIAGE)
+            assigned = desk.assign(request.need, draws[pos])
         request.n_triages += 1
-    _record_triage(world, request, assigned)
-    service = world.need_service[assigned]
+        _record_triage(world, request, assigned)
+        plan = _dispatch_plan(world, request, assigned)
     pos = _call_draw(world, request, call.call_no, CALL_SLOT_HANDLE)
-    if warm:
+    if accepted is not None and not accepted.regrade:
         duration = desk.warm_time(draws, pos)
     else:
-        duration = desk.handle_time(service, draws, pos)
-    if service in desk.dispatches:
-        yield from _send_own_service(world, request, call, desk, assigned, duration)
-    elif world.colocated:
-        yield from _pass_on_colocated(world, request, call, assigned, duration)
-    else:
-        yield from _pass_on_separate(world, request, call, assigned, duration)
-
-
-def _send_own_service(
-    world: World, request: Request, call: AnsweredCall, desk: Desk, assigned: int, duration: float
-) -> Process:
-    """The answering desk sends the service itself: an ambulance leaves during the call
-    (after the dispatch delay); anything else starts when the call ends."""
-    env = world.env
-    if world.need_service[assigned] == "ambulance":
-        delay = min(world.dispatch_delay(request.draws, SLOT_DISPATCH), duration)
-        priority = world.need_priority[assigned]
-        ride = services.ambulance_ride(world, request, priority, call.answered_min, delay)
-        world.spawn(request, ride)
-        yield env.timeout(duration)
-        _end_call(world, request, call)
-        return
-    yield env.timeout(duration)
+        duration = desk.handle_time(plan[0], draws, pos)
+    own = tuple(s for s in plan if s in desk.dispatches)
+    passed = tuple(s for s in plan if s not in desk.dispatches)
+    grade = _mka_grade(world, request, assigned) if accepted and accepted.regrade else None
+    after_call = _send_during_call(world, request, call, desk, assigned, own, duration, grade)
+    referral_spared = not world.colocated and call.desk == "mka" and bool(own)
+    if passed and not referral_spared:
+        request.n_transfers += 1
+    if world.colocated and "ambulance" in passed:
+        # the ambulance leaves while the GP-post triagist is still on the line; an MKA
+        # call-taker listens in, grades it and confirms (a short call on the professional line)
+        delay = min(world.dispatch_delay(draws, SLOT_DISPATCH), duration)
+        grade = _mka_grade(world, request, assigned)
+        services.send(world, request, assigned, "ambulance", delay, grade, call.answered_min)
+        world.spawn(
+            request, _warm_confirmation(world, request, world.desk_for_service["ambulance"])
+        )
+        passed = tuple(s for s in passed if s != "ambulance")
+    yield world.env.timeout(duration)
     _end_call(world, request, call)
-    _after_call(world, request, assigned, desk)
+    for service in after_call:
+        _after_call(world, request, assigned, desk, service)
+    if passed:
+        yield from _pass_on(world, request, call, assigned, passed, bool(own))
 
 
-def _pass_on_colocated(
-    world: World, request: Request, call: AnsweredCall, assigned: int, duration: float
-) -> Process:
-    """Co-located: the other desk is in the room. An ambulance leaves while the GP-post
-    triagist is still on the line; any other service follows a warm transfer."""
-    env = world.env
-    service = world.need_service[assigned]
-    target = world.desk_for_service[service]
-    request.n_transfers += 1
-    if service == "ambulance":
-        delay = min(world.dispatch_delay(request.draws, SLOT_DISPATCH), duration)
-        priority = world.need_priority[assigned]
-        ride = services.ambulance_ride(world, request, priority, call.answered_min, delay)
-        world.spawn(request, ride)
-        world.spawn(request, _warm_confirmation(world, request, target))
-        yield env.timeout(duration)
-        _end_call(world, request, call)
-        return
-    yield env.timeout(duration)
-    _end_call(world, request, call)
-    transfer = yield from professional_call(world, request, target, CALL_WARM_TRANSFER)
-    if transfer is not None:
-        yield from handle_call(world, request, transfer, warm=True)
-
-
-def _pass_on_separate(
-    world: World, request: Request, call: AnsweredCall, assigned: int, duration: float
-) -> Process:
-    """Separate: no shared line. The MKA refers the caller to the GP post (a new call, some
-    do not make it); the GP post phones the MKA, which triages the case again."""
-    env = world.env
-    service = world.need_service[assigned]
-    target = world.desk_for_service[service]
-    request.n_transfers += 1
-    yield env.timeout(duration)
-    _end_call(world, request, call)
+def _send_during_call(
+    world: World,
+    request: Request,
+    call: AnsweredCall,
+    desk: Desk,
+    assigned: int,
+    own: tuple[str, ...],
+    duration: float,
+    grade: int | None,
+) -> list[str]:
+    """Send the desk's own services that leave during the call (an ambulance after the
+    dispatch delay, a GP car or team at the triage decision); return the ones that follow
+    the end of the call (a consultation at the post, telephone advice)."""
+    after_call = []
     draws = request.draws
+    for service in own:
+        if service in ("advice", "gp_consult"):
+            after_call.append(service)
+            continue
+        if service == "ambulance":
+            delay = min(world.dispatch_delay(draws, SLOT_DISPATCH), duration)
+            services.send(world, request, assigned, service, delay, grade, call.answered_min)
+            continue
+        if desk.name == "coordination":
+            service = _alternative_if_saturated(world, desk, assigned, service)
+        delay = min(world.triage_decision(draws, SLOT_DISPATCH), duration)
+        services.send(world, request, assigned, service, delay)
+    return after_call
+
+
+def _pass_on(
+    world: World,
+    request: Request,
+    call: AnsweredCall,
+    assigned: int,
+    passed: tuple[str, ...],
+    sent_something: bool,
+) -> Process:
+    """After the call: services this desk may not send go to the desk that sends them."""
+    target = world.desk_for_service[passed[0]]
+    if world.colocated:
+        # a warm transfer on the professional line: the disposition is passed on as it stands
+        transfer = yield from professional_call(world, request, target, CALL_WARM_TRANSFER)
+        if transfer is not None:
+            yield from handle_call(world, request, transfer, accepted=Accepted(assigned, passed))
+        return
+    # separate: no shared line between the two doors
     if call.desk == "mka":
+        if sent_something:
+            return  # an ambulance is on its way; the caller is not sent to another number
+        # referred: the caller must phone the GP post and queue again
+        draws = request.draws
         if draws[SLOT_REFERRAL_GIVE_UP] < world.referral_give_up:
             services.finish(world, request, OUTCOME_REFERRAL_GAVE_UP)
             return
-        yield env.timeout(world.referral_delay(draws, SLOT_REFERRAL_DELAY))
+        yield world.env.timeout(world.referral_delay(draws, SLOT_REFERRAL_DELAY))
         request.n_switches += 1
         yield from contact_and_handle(world, request, "gp_post", False, CALL_REFERRAL)
-    else:
-        handover = yield from professional_call(world, request, target, CALL_HANDOVER)
-        if handover is not None:
-            yield from handle_call(world, request, handover)
+        return
+    # the GP post phones the MKA, which accepts the ambulance (it may re-grade it)
+    handover = yield from professional_call(world, request, target, CALL_HANDOVER)
+    if handover is not None:
+        accepted = Accepted(assigned, passed, regrade=True)
+        yield from handle_call(world, request, handover, accepted=accepted)
 
 
 # --------------------------------------------------------------------------- after a call
 
 
-def _after_call(world: World, request: Request, assigned: int, desk: Desk) -> None:
-    """Give advice, or start the assigned service (the coordination desk may send an
+def _after_call(world: World, request: Request, assigned: int, desk: Desk, service: str) -> None:
+    """Give advice, or start a consultation at the post (the coordination desk may send an
     acceptable alternative when the first choice is saturated)."""
-    service = world.need_service[assigned]
     if service == "advice":
         _give_advice(world, request, desk)
         return

@@ -35,6 +35,7 @@ REQUEST_SLOTS = (
     "team_travel", "team_on_site", "ed_referral",
     "recontact", "recontact_delay", "escalation_delay",
     "referral_give_up", "referral_delay",
+    "u1_rule", "regrade", "presentation", "room_consult", "repeat_contact", "repeat_delay",
 )  # fmt: skip
 #: Purposes of each call's random numbers, in row order within the call's block.
 CALL_SLOTS = ("patience", "handle", "triage", "abandon", "redial_delay", "national_desk")
@@ -67,6 +68,12 @@ SLOT_RECONTACT_DELAY = _REQUEST_POS["recontact_delay"]
 SLOT_ESCALATION_DELAY = _REQUEST_POS["escalation_delay"]
 SLOT_REFERRAL_GIVE_UP = _REQUEST_POS["referral_give_up"]
 SLOT_REFERRAL_DELAY = _REQUEST_POS["referral_delay"]
+SLOT_U1_RULE = _REQUEST_POS["u1_rule"]
+SLOT_REGRADE = _REQUEST_POS["regrade"]
+SLOT_PRESENTATION = _REQUEST_POS["presentation"]
+SLOT_ROOM_CONSULT = _REQUEST_POS["room_consult"]
+SLOT_REPEAT_CONTACT = _REQUEST_POS["repeat_contact"]
+SLOT_REPEAT_DELAY = _REQUEST_POS["repeat_delay"]
 
 CALL_SLOT_PATIENCE = _CALL_POS["patience"]
 CALL_SLOT_HANDLE = _CALL_POS["handle"]

@@ -85,19 +85,31 @@ def escalate(world: World, request: Request) -> Process:
         yield from _visit_or_consult(world, request, service, need)
 
 
-def send(world: World, request: Request, assigned: int, service: str) -> None:
-    """Start ``service`` (anything but advice) for a request triaged as need ``assigned``."""
+def send(
+    world: World,
+    request: Request,
+    assigned: int,
+    service: str,
+    delay: float = 0.0,
+    priority: int | None = None,
+    call_taken: float | None = None,
+) -> None:
+    """Start ``service`` (anything but advice) for a request triaged as need ``assigned``,
+    ``delay`` minutes from now (a service sent during a call leaves at the decision)."""
     if service == "ambulance":
-        priority = world.need_priority[assigned]
-        world.spawn(request, ambulance_ride(world, request, priority, world.env.now, 0.0))
+        grade = world.need_priority[assigned] if priority is None else priority
+        taken = world.env.now if call_taken is None else call_taken
+        world.spawn(request, ambulance_ride(world, request, grade, taken, delay))
     else:
-        world.spawn(request, _visit_or_consult(world, request, service, assigned))
+        world.spawn(request, _visit_or_consult(world, request, service, assigned, delay))
 
 
-def _visit_or_consult(world: World, request: Request, service: str, assigned: int) -> Process:
+def _visit_or_consult(
+    world: World, request: Request, service: str, assigned: int, delay: float = 0.0
+) -> Process:
     if service == "gp_consult":
         return gp_consult(world, request, assigned)
-    return home_visit(world, request, assigned, service)
+    return home_visit(world, request, assigned, service, delay)
 
 
 def walk_in(world: World, request: Request) -> None:
@@ -164,11 +176,15 @@ def gp_consult(world: World, request: Request, assigned: int) -> Process:
         request.ed_arrival_min = env.now + world.travel_to_post(draws, SLOT_TRAVEL_POST)
 
 
-def home_visit(world: World, request: Request, assigned: int, service: str) -> Process:
+def home_visit(
+    world: World, request: Request, assigned: int, service: str, delay: float = 0.0
+) -> Process:
     """A GP home visit or a team visit: wait for a car or team member, travel out, see the
     patient, travel back."""
     env = world.env
     draws = request.draws
+    if delay > 0:
+        yield env.timeout(delay)
     pool = world.service_pools[service]
     claim = pool.claim(-world.need_acuity[assigned])
     state = claim.state or (yield claim.event)

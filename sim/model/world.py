@@ -113,6 +113,28 @@ class World:
         self.need_conveyance = [n.conveyance_share for n in needs]
         self.need_ed_referral = [n.ed_referral_share for n in needs]
         self.need_recontact = [n.recontact_after_advice_share for n in needs]
+        # U1 (immediate danger, GP-post scale): what is sent follows one rule in every form
+        self.need_is_u1 = [n.urgency == "U1" for n in needs]
+        rule = sc.behaviour.u1_dispatch
+        self.u1_ambulance_only, self.u1_gp_only = rule.ambulance, rule.gp
+        self.regrade_a1 = self._regrade_table(sc)
+
+    def _regrade_table(self, sc: Scenario) -> list[float | None]:
+        """Per true need, the chance that the MKA grades an ambulance it is asked for (a
+        handover from another desk) as A1: its own triage row's A1 mass over its ambulance
+        mass. None where that row sends no ambulance (the requested grade stands)."""
+        names = self.need_names
+        out: list[float | None] = []
+        for true_need in names:
+            row = sc.mka.triage.confusion.get(true_need, {true_need: 1.0})
+            ambulance = sum(v for k, v in row.items() if sc.needs[k].service == "ambulance")
+            a1 = sum(
+                v
+                for k, v in row.items()
+                if sc.needs[k].ambulance_priority == "A1" and sc.needs[k].service == "ambulance"
+            )
+            out.append(a1 / ambulance if ambulance > 0 else None)
+        return out
 
     def _samplers(self, sc: Scenario) -> None:
         """Duration samplers of the services and of the behaviour every form shares."""
@@ -131,6 +153,7 @@ class World:
         self.consultation = duration_sampler(sc.gp_post.consultation)
         self.recontact_delay = duration_sampler(sc.behaviour.recontact_delay)
         self.escalation_delay = duration_sampler(sc.behaviour.escalation_delay)
+        self.triage_decision = duration_sampler(sc.behaviour.triage_decision)
         # per visiting service: (travel one way, time with the patient)
         self.visit_times: dict[str, tuple[DrawSampler, DrawSampler]] = {
             "gp_visit": (

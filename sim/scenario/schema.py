@@ -432,6 +432,22 @@ class Team(_Frozen):
     on_site: Duration
 
 
+class U1Dispatch(_Frozen):
+    """What is sent when a desk triages a need as U1 (immediate danger, GP-post scale):
+    shares of an ambulance only, a GP only, or both. The same rule holds in every form."""
+
+    ambulance: Share
+    gp: Share
+    both: Share
+
+    @model_validator(mode="after")
+    def _sum(self) -> U1Dispatch:
+        _check_sums_to_one(
+            {"a": self.ambulance, "b": self.gp, "c": self.both}, "ambulance + gp + both"
+        )
+        return self
+
+
 class Behaviour(_Frozen):
     """Rules every form shares: call limits, shift changes, recontact and escalation delays."""
 
@@ -444,6 +460,10 @@ class Behaviour(_Frozen):
     shift_change: Literal["level", "handover"] = "level"
     recontact_delay: Duration
     escalation_delay: Duration
+    # minutes into a triage call at which the triagist has decided and sends a GP car or a
+    # team (capped at the call's length); an ambulance uses ``ambulances.dispatch``
+    triage_decision: Duration
+    u1_dispatch: U1Dispatch
 
 
 class Provenance(_Frozen):
