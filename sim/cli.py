@@ -12,13 +12,14 @@ from typing import Any
 
 from sim.paths import groningen
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
+from sim.scenario.schema import FORMS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
-DEFAULT_SCENARIOS = tuple(str(groningen(form)) for form in ("separate", "colocated", "central"))
+DEFAULT_SCENARIOS = tuple(str(groningen(form)) for form in FORMS)
 DEFAULT_REPLICATIONS_COMPARE = 20
 
 

@@ -16,7 +16,8 @@ CHANNEL_112, CHANNEL_GP_POST, CHANNEL_WALK_IN, CHANNEL_PROFESSIONAL = range(4)
 
 # --------------------------------------------------------------------------- desks
 #: Front desks: the ambulance dispatch centre (MKA, answers 112), the GP out-of-hours post's
-#: triage desk, and the coordination desk of the ``central`` form.
+#: triage desk, and the coordination desk (the one desk of ``central``, or the desk that
+#: answers the GP post's number in ``coordination_centre``).
 DESK_NAMES = ("mka", "gp_post", "coordination")
 DESK_MKA, DESK_GP_POST, DESK_COORDINATION = range(3)
 DESK_INDEX = {name: code for code, name in enumerate(DESK_NAMES)}
@@ -33,6 +34,7 @@ CALL_KIND_NAMES = (
     "handover",
     "warm_transfer",
     "professional",
+    "room_consult",
 )
 (
     CALL_FIRST,
@@ -43,7 +45,8 @@ CALL_KIND_NAMES = (
     CALL_HANDOVER,
     CALL_WARM_TRANSFER,
     CALL_PROFESSIONAL,
-) = range(8)
+    CALL_ROOM_CONSULT,  # co-located: the MKA nurse asks the GP-post triagist in the room
+) = range(9)
 PUBLIC_CALL_KINDS = (CALL_FIRST, CALL_REDIAL, CALL_SWITCH, CALL_REFERRAL, CALL_RECONTACT)
 
 #: Queue priority of a call at a desk: a lower number is answered first.

@@ -7,8 +7,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from helpers import all_parts, fixed, scenario
-from sim.codes import CALL_FIRST, CALL_REFERRAL, CHANNEL_112, CHANNEL_GP_POST, DESK_INDEX
+from helpers import ROOT, all_parts, fixed, scenario
+from sim.codes import (
+    CALL_FIRST,
+    CALL_REFERRAL,
+    CALL_ROOM_CONSULT,
+    CHANNEL_112,
+    CHANNEL_GP_POST,
+    DESK_INDEX,
+)
 from sim.codes import OUTCOME_NAMES as OUTCOMES
 from sim.experiments.replicate import run_replication
 
@@ -249,7 +256,10 @@ def _all_gp_type_dial_112(form: str):
     )
 
 
-@pytest.mark.parametrize("form,expected", [("separate", 1.0), ("colocated", 1.0), ("central", 0.0)])
+@pytest.mark.parametrize(
+    "form,expected",
+    [("separate", 1.0), ("colocated", 1.0), ("coordination_centre", 1.0), ("central", 0.0)],
+)
 def test_every_gp_type_caller_at_112_is_a_wrong_door(form: str, expected: float) -> None:
     res = run_replication(_all_gp_type_dial_112(form), 0)
     r = res.records.requests
@@ -264,11 +274,15 @@ def test_a_warm_transfer_spares_the_second_call_a_referral_needs() -> None:
     `separate`; the rest of the difference is the warm transfer."""
     separate = run_replication(_all_gp_type_dial_112("separate"), 0).kpis
     colocated = run_replication(_all_gp_type_dial_112("colocated"), 0).kpis
+    centre = run_replication(_all_gp_type_dial_112("coordination_centre"), 0).kpis
+    # the coordination centre passes GP-type 112 callers on warm too (the C1 transfer)
+    assert centre["misrouted.called_again.share"] < 0.01
     assert separate["misrouted.called_again.share"] > 0.2
-    # co-located, calling again is left only where the GP post's own triage after the
-    # transfer gives advice below need and the person calls back
     assert colocated["misrouted.called_again.share"] < 0.01
-    assert separate["misrouted.over_triage.share"] == colocated["misrouted.over_triage.share"]
+    # the same over-triage at the MKA, less only where the room consultation (co-located)
+    # turned an ambulance into GP care
+    assert centre["misrouted.over_triage.share"] == separate["misrouted.over_triage.share"]
+    assert colocated["misrouted.over_triage.share"] < separate["misrouted.over_triage.share"]
     assert colocated["misrouted.share"] < separate["misrouted.share"] - 0.2
 
 
@@ -382,3 +396,37 @@ def test_the_mka_accepts_a_handover_and_never_sends_it_back() -> None:
     assert not (c["kind"] == CALL_REFERRAL).any()
     assert (r["n_triages"] == 1).all()
     assert res.kpis["misrouted.over_triage.share"] == 1.0
+
+
+def _groningen(form: str, *overrides: str):
+    from sim.scenario import load_scenario
+
+    path = ROOT / "scenarios" / f"groningen_{form}.yaml"
+    return load_scenario(path, ("run.weeks=4", *overrides))
+
+
+def test_caller_driven_over_triage_follows_the_caller_to_any_desk() -> None:
+    """If over-triage comes from how callers present, a new desk inherits it: `central`
+    sends more GP-type ambulances; today's MKA sends as many as its matrix says either way."""
+    rides = "ambulance.rides_gp_type.per_week"
+    share = "behaviour.caller_driven_over_triage_share"
+    central = [
+        run_replication(_groningen("central", f"{share}={s}"), 0).kpis[rides] for s in (0, 1)
+    ]
+    separate = [
+        run_replication(_groningen("separate", f"{share}={s}"), 0).kpis[rides] for s in (0, 1)
+    ]
+    assert central[1] > central[0] + 30
+    assert abs(separate[1] - separate[0]) < 0.12 * separate[0]
+
+
+def test_consulting_the_gp_post_in_the_room_saves_gp_type_rides_and_costs_triagist_time() -> None:
+    consult = "mka.room_consult.share"
+    never = run_replication(_groningen("colocated", f"{consult}=0"), 0)
+    always = run_replication(_groningen("colocated", f"{consult}=1"), 0)
+    rides = "ambulance.rides_gp_type.per_week"
+    assert always.kpis[rides] < never.kpis[rides] - 10
+    consults = always.records.calls["kind"] == CALL_ROOM_CONSULT
+    assert consults.sum() > 50 and not (never.records.calls["kind"] == CALL_ROOM_CONSULT).any()
+    busy = "utilisation.gp_post_triagists"
+    assert always.kpis[busy] > never.kpis[busy]

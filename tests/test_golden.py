@@ -35,6 +35,7 @@ REPLICATION = 1
 CASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("separate", "groningen_separate.yaml", ()),
     ("colocated", "groningen_colocated.yaml", ()),
+    ("coordination_centre", "groningen_coordination_centre.yaml", ()),
     ("central", "groningen_central.yaml", ()),
     ("separate_handover", "groningen_separate.yaml", ("behaviour.shift_change=handover",)),
 )

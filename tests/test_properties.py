@@ -13,7 +13,7 @@ from sim.codes import OUTCOME_NAMES as OUTCOMES
 from sim.experiments.replicate import run_replication
 from sim.scenario import load_scenario
 
-FORMS = ("separate", "colocated", "central")
+FORMS = ("separate", "colocated", "coordination_centre", "central")
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_other_base_seed_gives_other_numbers() -> None:
 
 def test_forms_share_arrivals_and_needs(results) -> None:
     ref = results["separate"].records.requests
-    for form in ("colocated", "central"):
+    for form in FORMS[1:]:
         r = results[form].records.requests
         for key in ("arrival_min", "need", "group", "channel", "urgent_line"):
             assert np.array_equal(ref[key], r[key]), (form, key)
@@ -131,6 +131,8 @@ DESK_STAFF = {
         ("separate", "mka"),
         ("separate", "gp_post"),
         ("colocated", "gp_post"),
+        ("coordination_centre", "coordination"),
+        ("coordination_centre", "mka"),
         ("central", "coordination"),
     ],
 )

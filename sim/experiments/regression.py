@@ -31,6 +31,7 @@ DEFAULT_SET: dict[str, Any] = {
     "scenarios": [
         "scenarios/groningen_separate.yaml",
         "scenarios/groningen_colocated.yaml",
+        "scenarios/groningen_coordination_centre.yaml",
         "scenarios/groningen_central.yaml",
     ],
     "seed": 20270104,

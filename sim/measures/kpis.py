@@ -635,11 +635,8 @@ def registry(sc: Scenario) -> list[Kpi]:
 
 def desk_pool_names(sc: Scenario) -> list[str]:
     """The staff pools of the front desks of the scenario's form."""
-    return (
-        ["coordination_agents"]
-        if sc.organisation == "central"
-        else ["mka_call_takers", "gp_post_triagists"]
-    )
+    pools = {"mka": "mka_call_takers", "gp_post": "gp_post_triagists"}
+    return [pools.get(d, "coordination_agents") for d in sc.active_desks()]
 
 
 def pool_names(sc: Scenario) -> list[str]:

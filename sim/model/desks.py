@@ -36,6 +36,7 @@ from sim.codes import (
     CALL_RECONTACT,
     CALL_REDIAL,
     CALL_REFERRAL,
+    CALL_ROOM_CONSULT,
     CALL_SWITCH,
     CALL_WARM_TRANSFER,
     CHANNEL_112,
@@ -48,6 +49,7 @@ from sim.codes import (
     OUTCOME_ADVISED_BELOW_NEED,
     OUTCOME_DAYTIME_PRACTICE,
     OUTCOME_REFERRAL_GAVE_UP,
+    PUBLIC_CALL_KINDS,
     QUEUE_PROFESSIONAL,
     QUEUE_REGULAR,
     QUEUE_URGENT,
@@ -65,11 +67,13 @@ from sim.model.draws import (
     CALL_SLOT_REDIAL_DELAY,
     CALL_SLOT_TRIAGE,
     SLOT_DISPATCH,
+    SLOT_PRESENTATION,
     SLOT_RECONTACT,
     SLOT_RECONTACT_DELAY,
     SLOT_REFERRAL_DELAY,
     SLOT_REFERRAL_GIVE_UP,
     SLOT_REGRADE,
+    SLOT_ROOM_CONSULT,
     SLOT_U1_RULE,
     call_position,
 )
@@ -124,7 +128,7 @@ def request_process(world: World, request: Request) -> Process:
     if world.central:
         door = "coordination"
     else:
-        door = "mka" if dialled_112 else "gp_post"
+        door = "mka" if dialled_112 else world.gp_desk
     answered = yield from public_contact(world, request, door, dialled_112, CALL_FIRST)
     if answered is not None:
         yield from handle_call(world, request, answered)
@@ -145,7 +149,7 @@ def contact_and_handle(
 def _other_number(world: World, door: str, dialled_112: bool) -> tuple[str, bool]:
     if world.central:
         return "coordination", not dialled_112
-    return ("gp_post", False) if door == "mka" else ("mka", True)
+    return (world.gp_desk, False) if door == "mka" else ("mka", True)
 
 
 def public_contact(
@@ -263,7 +267,8 @@ def _note_first_answer(
     if request.first_desk < 0:
         request.first_desk = desk.index
         request.first_answer_min = call.answered_min
-        if not world.central and not trusted and world.need_home[request.need] != call.desk:
+        home = world.home_desk[world.need_home[request.need]]
+        if not world.central and not trusted and home != call.desk:
             request.wrong_door = True
 
 
@@ -325,6 +330,74 @@ def _mka_grade(world: World, request: Request, assigned: int) -> int:
     return AMBULANCE_A1 if request.draws[SLOT_REGRADE] < share_a1 else AMBULANCE_A2
 
 
+def _assess(world: World, request: Request, desk: Desk, u: float) -> int:
+    """The need a triagist at ``desk`` assigns: an ambulance for a 112 caller whose
+    presentation drives over-triage (at any desk), otherwise the desk's confusion matrix."""
+    need = request.need
+    if request.channel == CHANNEL_112:
+        if request.draws[SLOT_PRESENTATION] < world.presentation_share[need]:
+            return world.presented_assign(need, u)
+        return desk.assign(need, u, eligible=True)
+    return desk.assign(need, u)
+
+
+def _triage(
+    world: World, request: Request, call: AnsweredCall, desk: Desk, trusted: bool
+) -> Process:
+    """The disposition of an answered call (a professional's request is taken as stated)."""
+    if trusted:
+        assigned = request.need
+    else:
+        pos = _call_draw(world, request, call.call_no, CALL_SLOT_TRIAGE)
+        assigned = _assess(world, request, desk, request.draws[pos])
+        if _consults_in_room(world, request, call, desk, assigned):
+            assigned = yield from _room_consult(world, request, assigned)
+    request.n_triages += 1
+    _record_triage(world, request, assigned)
+    return assigned
+
+
+def _consults_in_room(
+    world: World, request: Request, call: AnsweredCall, desk: Desk, assigned: int
+) -> bool:
+    """Co-located: an A2 ambulance for a public caller is first discussed with the GP-post
+    triagist in the room, with the scenario's share, when one is free at that moment."""
+    return (
+        world.room_consult_share > 0.0
+        and desk.name == "mka"
+        and call.kind in PUBLIC_CALL_KINDS
+        and world.need_service[assigned] == "ambulance"
+        and world.need_priority[assigned] == AMBULANCE_A2
+        and request.draws[SLOT_ROOM_CONSULT] < world.room_consult_share
+        and world.desks["gp_post"].pool.idle() > 0
+        and request.n_calls < world.max_calls
+    )
+
+
+def _room_consult(world: World, request: Request, assigned: int) -> Process:
+    """The MKA nurse and a GP-post triagist talk the case over (both are held for the
+    consultation; the caller stays on the line). If the GP-post triagist would give GP
+    care, that becomes the disposition; otherwise the ambulance stands."""
+    gp_post = world.desks["gp_post"]
+    call_no = request.n_calls
+    request.n_calls += 1
+    placed = world.env.now
+    claim = gp_post.pool.claim(QUEUE_PROFESSIONAL)
+    state = claim.state or (yield claim.event)
+    if state != CLAIM_SERVED:
+        return assigned
+    answered = world.env.now
+    pos = _call_draw(world, request, call_no, CALL_SLOT_HANDLE)
+    yield world.env.timeout(world.room_consult_time(request.draws, pos))
+    world.calls.add(
+        request.id, gp_post.index, CALL_ROOM_CONSULT, True, placed, answered, world.env.now
+    )
+    gp_post.pool.release(claim)
+    pos = _call_draw(world, request, call_no, CALL_SLOT_TRIAGE)
+    view = _assess(world, request, gp_post, request.draws[pos])
+    return assigned if world.need_service[view] == "ambulance" else view
+
+
 def handle_call(
     world: World,
     request: Request,
@@ -342,13 +415,7 @@ def handle_call(
     if accepted is not None:
         assigned, plan = accepted.need, accepted.services
     else:
-        if trusted:
-            assigned = request.need
-        else:
-            pos = _call_draw(world, request, call.call_no, CALL_SLOT_TRIAGE)
-            assigned = desk.assign(request.need, draws[pos])
-        request.n_triages += 1
-        _record_triage(world, request, assigned)
+        assigned = yield from _triage(world, request, call, desk, trusted)
         plan = _dispatch_plan(world, request, assigned)
     pos = _call_draw(world, request, call.call_no, CALL_SLOT_HANDLE)
     if accepted is not None and not accepted.regrade:
@@ -359,10 +426,10 @@ def handle_call(
     passed = tuple(s for s in plan if s not in desk.dispatches)
     grade = _mka_grade(world, request, assigned) if accepted and accepted.regrade else None
     after_call = _send_during_call(world, request, call, desk, assigned, own, duration, grade)
-    referral_spared = not world.colocated and call.desk == "mka" and bool(own)
+    referral_spared = not world.warm_links and call.desk == "mka" and bool(own)
     if passed and not referral_spared:
         request.n_transfers += 1
-    if world.colocated and "ambulance" in passed:
+    if world.warm_links and "ambulance" in passed:
         # the ambulance leaves while the GP-post triagist is still on the line; an MKA
         # call-taker listens in, grades it and confirms (a short call on the professional line)
         delay = min(world.dispatch_delay(draws, SLOT_DISPATCH), duration)
@@ -420,7 +487,7 @@ def _pass_on(
 ) -> Process:
     """After the call: services this desk may not send go to the desk that sends them."""
     target = world.desk_for_service[passed[0]]
-    if world.colocated:
+    if world.warm_links:
         # a warm transfer on the professional line: the disposition is passed on as it stands
         transfer = yield from professional_call(world, request, target, CALL_WARM_TRANSFER)
         if transfer is not None:

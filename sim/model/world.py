@@ -49,6 +49,9 @@ class Desk:
             cdf[i, -1] = 1.0
         # per true need, the cumulative shares of the needs a triagist assigns
         self._assign_cdf = [list(r) for r in cdf]
+        # the MKA's rows for 112 callers who could present as urgent but did not (see
+        # World._presentation_tables); empty elsewhere
+        self.eligible_cdf: dict[int, list[float]] = {}
         self._handle = {s: duration_sampler(triage.handle_duration(s)) for s in services}
         self.patience = duration_sampler(triage.patience)
         self.redial_delay = duration_sampler(triage.on_abandon.redial_delay)
@@ -56,17 +59,30 @@ class Desk:
         self.redial_share = triage.on_abandon.redial_same_share
         self.switch_share = triage.on_abandon.switch_other_share
 
-    def assign(self, true_need: int, u: float) -> int:
-        """The need a triagist assigns to a caller with ``true_need`` (confusion matrix)."""
-        row = self._assign_cdf[true_need]
-        for j, c in enumerate(row):
-            if u < c:
-                return j
-        return len(row) - 1
+    def assign(self, true_need: int, u: float, eligible: bool = False) -> int:
+        """The need a triagist assigns to a caller with ``true_need`` (confusion matrix);
+        ``eligible``: a 112 caller who could have presented as urgent and did not."""
+        row = self.eligible_cdf.get(true_need) if eligible else None
+        return _pick(row if row is not None else self._assign_cdf[true_need], u)
 
     def handle_time(self, service: str, draws: Sequence[float], pos: int) -> float:
         """Minutes of a call whose disposition is ``service``."""
         return self._handle[service](draws, pos)
+
+
+def _cdf(weights: Sequence[float]) -> list[float]:
+    """Cumulative shares, the last one exactly 1 (so that every u in [0, 1) falls inside)."""
+    out: list[float] = np.cumsum(weights).tolist()
+    out[-1] = 1.0
+    return out
+
+
+def _pick(cdf: Sequence[float], u: float) -> int:
+    """The index whose cumulative share first exceeds u."""
+    for j, c in enumerate(cdf):
+        if u < c:
+            return j
+    return len(cdf) - 1
 
 
 class World:
@@ -81,12 +97,18 @@ class World:
         self.form = sc.organisation
         self.central = self.form == "central"
         self.colocated = self.form == "colocated"
+        # forms whose two desks pass cases on warm (a shared line, no new public queue)
+        self.warm_links = self.form in ("colocated", "coordination_centre")
+        # the desk that answers the GP post's number, and each door's desk
+        self.gp_desk = "coordination" if self.form == "coordination_centre" else "gp_post"
+        self.home_desk = {"mka": "mka", "gp_post": self.gp_desk}
         self.max_calls = sc.behaviour.max_calls_per_request
         self._need_tables(sc)
         self._samplers(sc)
         self.pools: dict[str, StaffedPool] = {}
         self.desks: dict[str, Desk] = {}
         self._build_desks(sc)
+        self._presentation_tables(sc)
         self.desk_for_service = self._desk_for_service()
         self._build_service_pools(sc)
         self.requests_in_progress: dict[int, Request] = {}
@@ -154,6 +176,8 @@ class World:
         self.recontact_delay = duration_sampler(sc.behaviour.recontact_delay)
         self.escalation_delay = duration_sampler(sc.behaviour.escalation_delay)
         self.triage_decision = duration_sampler(sc.behaviour.triage_decision)
+        self.room_consult_share = sc.mka.room_consult.share if self.colocated else 0.0
+        self.room_consult_time = duration_sampler(sc.mka.room_consult.duration)
         # per visiting service: (travel one way, time with the patient)
         self.visit_times: dict[str, tuple[DrawSampler, DrawSampler]] = {
             "gp_visit": (
@@ -197,8 +221,15 @@ class World:
             return
         pool = self._pool("mka_call_takers", sc.mka.call_takers)
         self.desks["mka"] = Desk("mka", pool, sc.mka.triage, needs, services)
-        pool = self._pool("gp_post_triagists", sc.gp_post.triagists, self.timeline.open_changes())
-        self.desks["gp_post"] = Desk("gp_post", pool, sc.gp_post.triage, needs, services)
+        # the GP post's number: its triagists, or the coordination desk (open the same hours)
+        opening = self.timeline.open_changes()
+        if self.gp_desk == "coordination":
+            pool = self._pool("coordination_agents", sc.coordination.agents, opening)
+            triage = sc.coordination.triage
+        else:
+            pool = self._pool("gp_post_triagists", sc.gp_post.triagists, opening)
+            triage = sc.gp_post.triage
+        self.desks[self.gp_desk] = Desk(self.gp_desk, pool, triage, needs, services)
 
     def _desk_for_service(self) -> dict[str, str]:
         """Which active desk sends each service (a call whose disposition is a service the
@@ -208,13 +239,51 @@ class World:
             for service in desk.dispatches:
                 sender.setdefault(service, desk.name)
         if not self.central:
-            # a service both desks may give (advice) belongs to the GP post when referred on
-            for service in self.desks["gp_post"].dispatches:
-                sender[service] = "gp_post"
+            # a service both desks may give (advice) belongs to the GP-post number's desk
+            gp_desk = self.desks[self.gp_desk]
+            for service in gp_desk.dispatches:
+                sender[service] = self.gp_desk
             for service in self.desks["mka"].dispatches:
-                if service not in self.desks["gp_post"].dispatches:
+                if service not in gp_desk.dispatches:
                     sender[service] = "mka"
         return sender
+
+    def _presentation_tables(self, sc: Scenario) -> None:
+        """Caller-driven over-triage. Of the MKA's over-triage of a GP-type need (its chance
+        of sending an ambulance), the share ``behaviour.caller_driven_over_triage_share``
+        comes from how the caller presents: a caller who dialled 112 presents so with that
+        chance, and every desk that triages them then assigns an ambulance (drawn as the MKA
+        would). The MKA's own rows keep the rest, so that today's MKA sends as many
+        ambulances as its confusion matrix says."""
+        share = sc.behaviour.caller_driven_over_triage_share
+        needs = self.need_names
+        self.presentation_share: list[float] = []
+        self.presented_cdf: list[list[float] | None] = []
+        adjusted: dict[int, list[float]] = {}
+        for i, true_need in enumerate(needs):
+            row = sc.mka.triage.confusion.get(true_need, {true_need: 1.0})
+            weights = [row.get(a, 0.0) for a in needs]
+            is_amb = [sc.needs[a].service == "ambulance" for a in needs]
+            p = sum(w for w, amb in zip(weights, is_amb, strict=True) if amb)
+            gp_type = sc.needs[true_need].home_door == "gp_post"
+            if not gp_type or p <= 0.0 or share <= 0.0:
+                self.presentation_share.append(0.0)
+                self.presented_cdf.append(None)
+                continue
+            present = share * p
+            self.presentation_share.append(present)
+            amb_only = [w if amb else 0.0 for w, amb in zip(weights, is_amb, strict=True)]
+            self.presented_cdf.append(_cdf([w / p for w in amb_only]))
+            # the MKA's row for callers who could present but did not
+            scale = [(1.0 - share) if amb else 1.0 for amb in is_amb]
+            rest = [w * f / (1.0 - present) for w, f in zip(weights, scale, strict=True)]
+            adjusted[i] = _cdf(rest)
+        if "mka" in self.desks:
+            self.desks["mka"].eligible_cdf = adjusted
+
+    def presented_assign(self, true_need: int, u: float) -> int:
+        """The ambulance need assigned to a caller whose presentation drives over-triage."""
+        return _pick(self.presented_cdf[true_need], u)  # type: ignore[arg-type]
 
     def _build_service_pools(self, sc: Scenario) -> None:
         gp_open = self.timeline.open_changes()

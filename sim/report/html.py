@@ -183,9 +183,11 @@ OBJECTIVE = (
     "<p><b>Objective.</b> Compare organisational forms of the after-hours front doors of acute "
     "care: <i>separate</i> (112 with the ambulance dispatch centre, MKA, and the GP out-of-hours "
     "post, each with its own number), <i>colocated</i> (both numbers stay, staff share one room: "
-    "warm transfers, an ambulance can leave while the GP-post triagist is still on the line) and "
-    "<i>central</i> (one entry point: a pooled desk triages every request once and sends the "
-    "right professional).</p>"
+    "warm transfers, an ambulance can leave while the GP-post triagist is still on the line, "
+    "the MKA nurse may talk a case over with a GP-post triagist), <i>coordination_centre</i> "
+    "(112 stays at the MKA; the GP post's number is answered by a coordination desk with broad "
+    "triage; cases are passed on warm both ways) and <i>central</i> (one entry point: a pooled "
+    "desk triages every request once and sends the right professional).</p>"
 )
 LOGIC = (
     "<p><b>Logic.</b> Requests arrive as non-stationary Poisson processes with an hour-of-week "

@@ -21,7 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BUILTIN_SERVICES: tuple[str, ...] = ("ambulance", "gp_consult", "gp_visit", "advice")
-FORMS: tuple[str, ...] = ("separate", "colocated", "central")
+FORMS: tuple[str, ...] = ("separate", "colocated", "coordination_centre", "central")
+Form = Literal["separate", "colocated", "coordination_centre", "central"]
+#: The front desks that answer calls, per organisational form.
+FORM_DESKS: dict[str, tuple[str, ...]] = {
+    "separate": ("mka", "gp_post"),
+    "colocated": ("mka", "gp_post"),
+    "coordination_centre": ("mka", "coordination"),
+    "central": ("coordination",),
+}
 SUM_TOLERANCE = 1e-6
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -373,14 +381,24 @@ class Referral(_Frozen):
     redial_delay: Duration
 
 
+class RoomConsult(_Frozen):
+    """Co-located form: before sending an A2 ambulance to a 112 caller, the MKA nurse asks
+    the GP-post triagist in the room (when one is free) with this share, for this long."""
+
+    share: Share
+    duration: Duration
+
+
 class Mka(_Frozen):
     """The ambulance dispatch centre (MKA): 112 call-takers, the national 112 desk before
-    them, their triage, and the referral of GP-type callers in the ``separate`` form."""
+    them, their triage, the referral of GP-type callers in the ``separate`` form and the
+    consultation in the room in the ``colocated`` form."""
 
     call_takers: Staffing
     national_desk_delay: Duration
     triage: Triage
     referral: Referral
+    room_consult: RoomConsult
 
 
 class GpPost(_Frozen):
@@ -397,7 +415,8 @@ class GpPost(_Frozen):
 
 
 class Coordination(_Frozen):
-    """The pooled coordination desk of the ``central`` form."""
+    """The coordination desk: the one pooled desk of the ``central`` form, or the desk that
+    answers the GP post's number with broad triage in the ``coordination_centre`` form."""
 
     agents: Staffing
     triage: Triage
@@ -464,6 +483,10 @@ class Behaviour(_Frozen):
     # team (capped at the call's length); an ambulance uses ``ambulances.dispatch``
     triage_decision: Duration
     u1_dispatch: U1Dispatch
+    # Of the MKA's over-triage of GP-type callers who dial 112, the share that comes from
+    # how the caller presents (it follows them to any desk that triages them); the rest
+    # belongs to the MKA's protocol and stays at the MKA.
+    caller_driven_over_triage_share: Share
 
 
 class Provenance(_Frozen):
@@ -481,7 +504,7 @@ class Scenario(_Frozen):
 
     name: str = Field(min_length=1)
     description: str = ""
-    organisation: Literal["separate", "colocated", "central"]
+    organisation: Form
     region: Region
     calendar: Calendar
     run: Run
@@ -502,7 +525,7 @@ class Scenario(_Frozen):
 
     def active_desks(self) -> tuple[str, ...]:
         """The front desks that answer calls in this scenario's organisational form."""
-        return ("coordination",) if self.organisation == "central" else ("mka", "gp_post")
+        return FORM_DESKS[self.organisation]
 
     def triage_of(self, desk: str) -> Triage:
         """The triage settings of a desk by its name."""
