@@ -35,6 +35,7 @@ CALL_KIND_NAMES = (
     "warm_transfer",
     "professional",
     "room_consult",
+    "repeat",
 )
 (
     CALL_FIRST,
@@ -46,8 +47,16 @@ CALL_KIND_NAMES = (
     CALL_WARM_TRANSFER,
     CALL_PROFESSIONAL,
     CALL_ROOM_CONSULT,  # co-located: the MKA nurse asks the GP-post triagist in the room
-) = range(9)
-PUBLIC_CALL_KINDS = (CALL_FIRST, CALL_REDIAL, CALL_SWITCH, CALL_REFERRAL, CALL_RECONTACT)
+    CALL_REPEAT,  # a second call about the same problem after care by advice or a consult
+) = range(10)
+PUBLIC_CALL_KINDS = (
+    CALL_FIRST,
+    CALL_REDIAL,
+    CALL_SWITCH,
+    CALL_REFERRAL,
+    CALL_RECONTACT,
+    CALL_REPEAT,
+)
 
 #: Queue priority of a call at a desk: a lower number is answered first.
 QUEUE_PRIORITY_NAMES = ("professional", "urgent", "regular")

@@ -10,8 +10,11 @@ import pytest
 from helpers import ROOT, all_parts, fixed, scenario
 from sim.codes import (
     CALL_FIRST,
+    CALL_REDIAL,
     CALL_REFERRAL,
+    CALL_REPEAT,
     CALL_ROOM_CONSULT,
+    CALL_SWITCH,
     CHANNEL_112,
     CHANNEL_GP_POST,
     DESK_INDEX,
@@ -82,7 +85,10 @@ def deterministic(need: str, dial_112: bool, form: str, **extra: Any) -> Any:
             "agents": all_parts(HUGE),
             "triage": _desk({"ambulance": fixed(5), "default": fixed(7.8)}),
         },
-        "behaviour": {"triage_decision": fixed(2)},
+        "behaviour": {
+            "triage_decision": fixed(2),
+            "repeat_contact": {"after_advice_share": 0.0, "after_consult_share": 0.0},
+        },
         "ambulances": {
             "on_duty": all_parts(HUGE),
             "dispatch": fixed(2),
@@ -430,3 +436,37 @@ def test_consulting_the_gp_post_in_the_room_saves_gp_type_rides_and_costs_triagi
     assert consults.sum() > 50 and not (never.records.calls["kind"] == CALL_ROOM_CONSULT).any()
     busy = "utilisation.gp_post_triagists"
     assert always.kpis[busy] > never.kpis[busy]
+
+
+def test_induced_demand_adds_gp_type_requests_and_leaves_everyone_else_alone() -> None:
+    base = run_replication(_groningen("central"), 0)
+    more = run_replication(_groningen("central", "demand.induced_share=0.1"), 0)
+    n_base, n_more = base.kpis["requests.per_week"], more.kpis["requests.per_week"]
+    gp_share = 0.88  # the after-hours groups' share of reported requests, roughly
+    assert 0.05 * gp_share < (n_more - n_base) / n_base < 0.15 * gp_share
+    assert more.kpis["answer.all.mean_min"] > base.kpis["answer.all.mean_min"]
+    # the people of the base run are all there, with the same arrival times and needs
+    a, b = base.records.requests, more.records.requests
+    kept = np.isin(b["arrival_min"], a["arrival_min"])
+    assert kept.sum() == len(a["arrival_min"])
+    assert np.array_equal(np.sort(b["need"][kept]), np.sort(a["need"]))
+
+
+def test_repeat_contacts_add_calls_but_are_not_misrouting() -> None:
+    none = "behaviour.repeat_contact.after_advice_share=0"
+    none_consult = "behaviour.repeat_contact.after_consult_share=0"
+    without = run_replication(_groningen("separate", none, none_consult), 0)
+    with_repeats = run_replication(_groningen("separate"), 0)
+    repeats = with_repeats.records.calls["kind"] == CALL_REPEAT
+    assert repeats.sum() > 100 and not (without.records.calls["kind"] == CALL_REPEAT).any()
+    assert with_repeats.kpis["calls.repeat_contacts.per_week"] > 25
+    # calling again after care is no routing failure: a request whose only extra call is
+    # the repeat contact is not counted as having had to call again (more calls do mean
+    # longer queues for everyone, which the queue figures show)
+    c, r = with_repeats.records.calls, with_repeats.records.requests
+    repeated = np.unique(c["request"][repeats])
+    public = np.isin(c["kind"], (CALL_FIRST, CALL_REDIAL, CALL_SWITCH, CALL_REFERRAL))
+    calls_before = np.bincount(c["request"][public], minlength=len(r["id"]))
+    clean = repeated[(calls_before[repeated] == 1) & (r["n_abandoned"][repeated] == 0)]
+    assert len(clean) > 50
+    assert not with_repeats.context.routing.called_again[clean].any()

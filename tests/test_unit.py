@@ -203,7 +203,7 @@ def test_every_code_is_the_position_of_its_name() -> None:
     # a waiting claim must be falsy: callers write `state = claim.state or (yield event)`
     assert codes.CLAIM_WAITING == 0 and all(codes.CLAIM_STATE_NAMES)
     public = {codes.CALL_KIND_NAMES[k] for k in codes.PUBLIC_CALL_KINDS}
-    assert public == {"first", "redial", "switch", "referral", "recontact"}
+    assert public == {"first", "redial", "switch", "referral", "recontact", "repeat"}
 
 
 def test_the_random_row_layout_is_pinned() -> None:

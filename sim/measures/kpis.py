@@ -32,6 +32,7 @@ import numpy as np
 from sim.codes import (
     AMBULANCE_A1,
     CALL_HANDOVER,
+    CALL_REPEAT,
     CALL_WARM_TRANSFER,
     CHANNEL_112,
     CHANNEL_GP_POST,
@@ -78,33 +79,15 @@ class KpiContext:
         )
         self.n_reported = int(self.reported.sum())
         self.weeks = sc.run.weeks
-        needs = list(sc.needs.values())
-        self.need_urgency = np.array([n.urgency for n in needs], dtype=object)
-        self.need_target = np.array([n.target_min for n in needs])
-        self.need_gp_type = np.array([n.home_door == "gp_post" for n in needs])
-        self.need_acuity = np.array([n.acuity for n in needs])
-        services = list(sc.services)
-        self.need_service = np.array([services.index(n.service) for n in needs], dtype=np.int64)
+        self._need_tables(sc)
         self.phone = self.reported & np.isin(r["channel"], (CHANNEL_112, CHANNEL_GP_POST))
         self.time_to_care = r["care_min"] - arrival
         self.target = self.need_target[r["need"]] if len(arrival) else np.zeros(0)
         urg = self.need_urgency[r["need"]] if len(arrival) else np.zeros(0, dtype=object)
         self.urgency = urg
-        # calls of reported requests
-        c = rec.calls
-        rep_ids = np.flatnonzero(self.reported)
         in_rep = np.zeros(len(arrival), dtype=bool)
-        in_rep[rep_ids] = True
-        self.call_reported = in_rep[c["request"]] if len(c["request"]) else np.zeros(0, dtype=bool)
-        self.call_public = np.isin(c["kind"], PUBLIC_CALL_KINDS)
-        self.call_wait = c["answered_min"] - c["placed_min"]
-        # public calls each request placed (first call, redials, switches, referrals, ...)
-        self.public_calls = np.bincount(c["request"][self.call_public], minlength=len(arrival))
-        # every call's answering norm: its desk's urgent or regular limit (minutes)
-        norms = [sc.triage_of(d).answer_norm for d in DESK_NAMES]
-        urgent_norm = np.array([n.urgent_min for n in norms])[c["desk"]]
-        regular_norm = np.array([n.regular_min for n in norms])[c["desk"]]
-        self.call_norm = np.where(c["urgent"], urgent_norm, regular_norm)
+        in_rep[np.flatnonzero(self.reported)] = True
+        self._call_tables(in_rep)
         self.routing = _routing(self)
         rides = rec.rides
         self.ride_reported = (
@@ -123,6 +106,34 @@ class KpiContext:
         self.pool_areas = {
             name: areas_by_hour(mon, tl.n_hours) for name, mon in rec.monitors.items()
         }
+
+    def _need_tables(self, sc: Scenario) -> None:
+        needs = list(sc.needs.values())
+        self.need_urgency = np.array([n.urgency for n in needs], dtype=object)
+        self.need_target = np.array([n.target_min for n in needs])
+        self.need_gp_type = np.array([n.home_door == "gp_post" for n in needs])
+        self.need_acuity = np.array([n.acuity for n in needs])
+        services = list(sc.services)
+        self.need_service = np.array([services.index(n.service) for n in needs], dtype=np.int64)
+
+    def _call_tables(self, in_rep: np.ndarray) -> None:
+        """Masks and figures of the calls of reported requests."""
+        r, c = self.rec.requests, self.rec.calls
+        self.call_reported = in_rep[c["request"]] if len(c["request"]) else np.zeros(0, dtype=bool)
+        self.call_public = np.isin(c["kind"], PUBLIC_CALL_KINDS)
+        self.call_wait = c["answered_min"] - c["placed_min"]
+        # public calls each request placed before its care started (first call, redials,
+        # switches, referrals, ...; a repeat contact after care is not a routing failure)
+        care_at = r["care_min"][c["request"]] if len(c["request"]) else np.zeros(0)
+        before_care = ~(c["placed_min"] >= care_at)  # nan care: every call counts
+        self.public_calls = np.bincount(
+            c["request"][self.call_public & before_care], minlength=len(in_rep)
+        )
+        # every call's answering norm: its desk's urgent or regular limit (minutes)
+        norms = [self.sc.triage_of(d).answer_norm for d in DESK_NAMES]
+        urgent_norm = np.array([n.urgent_min for n in norms])[c["desk"]]
+        regular_norm = np.array([n.regular_min for n in norms])[c["desk"]]
+        self.call_norm = np.where(c["urgent"], urgent_norm, regular_norm)
 
 
 def _share(num: np.ndarray, den: np.ndarray | None = None) -> float:
@@ -397,6 +408,11 @@ def _abandoned_calls(ctx: KpiContext) -> float:
     return float(m.sum()) / ctx.weeks
 
 
+def _repeat_contacts(ctx: KpiContext) -> float:
+    m = ctx.call_reported & (ctx.rec.calls["kind"] == CALL_REPEAT)
+    return float(m.sum()) / ctx.weeks
+
+
 def _handovers(ctx: KpiContext) -> float:
     k = ctx.rec.calls["kind"]
     return (
@@ -529,6 +545,13 @@ FLOW_KPIS: tuple[Kpi, ...] = (
         "calls/week",
         "Calls to the other number (after hanging up or when referred), per week",
         _sum_per_week("n_switches"),
+    ),
+    Kpi(
+        "calls.repeat_contacts.per_week",
+        "calls/week",
+        "Repeat contacts: a second call about the same problem after care by advice or a "
+        "consultation, per week",
+        _repeat_contacts,
     ),
     Kpi(
         "transfers.per_week",

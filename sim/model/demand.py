@@ -47,12 +47,23 @@ class ArrivalBatch:
 class GroupDemand:
     """Arrival rates and attribute tables of one demand group."""
 
-    def __init__(self, sc: Scenario, timeline: Timeline, index: int, name: str):
+    def __init__(
+        self,
+        sc: Scenario,
+        timeline: Timeline,
+        index: int,
+        name: str,
+        scale: float = 1.0,
+        stream_suffix: str = "",
+    ):
         group = sc.demand.groups[name]
         self.index = index
         self.name = name
+        self.stream_suffix = stream_suffix
         self.need_names = list(sc.needs)
         self.rate_per_hour = _rate_per_hour(sc, timeline, group)
+        if scale != 1.0:
+            self.rate_per_hour = self.rate_per_hour * scale
         self.arrivals_end_min = timeline.arrivals_end_min
         mix = np.array([group.need_mix.get(n, 0.0) for n in self.need_names])
         self.need_cdf = np.cumsum(mix)
@@ -63,8 +74,8 @@ class GroupDemand:
 
     def batches(self, streams: Streams, n_weeks: int) -> Iterator[ArrivalBatch]:
         """Yield one batch per simulated week; each draws only from this group's streams."""
-        arrivals = streams.get(f"arrivals/{self.name}")
-        attributes = streams.get(f"attributes/{self.name}")
+        arrivals = streams.get(f"arrivals/{self.name}{self.stream_suffix}")
+        attributes = streams.get(f"attributes/{self.name}{self.stream_suffix}")
         hours_per_week = 168
         for week in range(n_weeks):
             lo, hi = week * hours_per_week, (week + 1) * hours_per_week

@@ -36,6 +36,7 @@ from sim.codes import (
     CALL_RECONTACT,
     CALL_REDIAL,
     CALL_REFERRAL,
+    CALL_REPEAT,
     CALL_ROOM_CONSULT,
     CALL_SWITCH,
     CALL_WARM_TRANSFER,
@@ -73,6 +74,8 @@ from sim.model.draws import (
     SLOT_REFERRAL_DELAY,
     SLOT_REFERRAL_GIVE_UP,
     SLOT_REGRADE,
+    SLOT_REPEAT_CONTACT,
+    SLOT_REPEAT_DELAY,
     SLOT_ROOM_CONSULT,
     SLOT_U1_RULE,
     call_position,
@@ -125,10 +128,7 @@ def request_process(world: World, request: Request) -> Process:
             yield from handle_call(world, request, answered, trusted=True)
         return
     dialled_112 = request.channel == CHANNEL_112
-    if world.central:
-        door = "coordination"
-    else:
-        door = "mka" if dialled_112 else world.gp_desk
+    door = _door(world, dialled_112)
     answered = yield from public_contact(world, request, door, dialled_112, CALL_FIRST)
     if answered is not None:
         yield from handle_call(world, request, answered)
@@ -144,6 +144,13 @@ def contact_and_handle(
 
 
 # --------------------------------------------------------------------------- calls
+
+
+def _door(world: World, dialled_112: bool) -> str:
+    """The desk that answers a number in this form."""
+    if world.central:
+        return "coordination"
+    return "mka" if dialled_112 else world.gp_desk
 
 
 def _other_number(world: World, door: str, dialled_112: bool) -> tuple[str, bool]:
@@ -524,7 +531,32 @@ def _after_call(world: World, request: Request, assigned: int, desk: Desk, servi
         return
     if desk.name == "coordination":
         service = _alternative_if_saturated(world, desk, assigned, service)
-    services.send(world, request, assigned, service)
+    if service == "gp_consult":
+        world.spawn(request, _consultation(world, request, assigned))
+    else:
+        services.send(world, request, assigned, service)
+
+
+def _consultation(world: World, request: Request, assigned: int) -> Process:
+    """A consultation at the post; care by it may be followed by a repeat contact."""
+    yield from services.gp_consult(world, request, assigned)
+    if request.care_service == world.service_index["gp_consult"]:
+        _maybe_repeat(world, request, "gp_consult")
+
+
+def _maybe_repeat(world: World, request: Request, after: str) -> None:
+    """Some people call again about the same problem after care by advice or a
+    consultation (once per request), on the number they last dialled."""
+    if not request.repeated and request.draws[SLOT_REPEAT_CONTACT] < world.repeat_after[after]:
+        request.repeated = True
+        world.spawn(request, _repeat_contact(world, request))
+
+
+def _repeat_contact(world: World, request: Request) -> Process:
+    yield world.env.timeout(world.repeat_delay(request.draws, SLOT_REPEAT_DELAY))
+    dialled_112 = request.last_dialled_112
+    door = _door(world, dialled_112)
+    yield from contact_and_handle(world, request, door, dialled_112, CALL_REPEAT)
 
 
 def _alternative_if_saturated(world: World, desk: Desk, assigned: int, service: str) -> str:
@@ -550,6 +582,7 @@ def _give_advice(world: World, request: Request, desk: Desk) -> None:
     some callers call the same desk again later (once), the rest stay advised below need."""
     if "advice" in world.care_services[request.need]:
         services.reach_patient(world, request, "advice")
+        _maybe_repeat(world, request, "advice")
         return
     if (
         not request.recontacted

@@ -54,6 +54,7 @@ class Request:
         "end_min",
         "last_dialled_112",
         "recontacted",
+        "repeated",
         "n_live_processes",
     )
 
@@ -97,6 +98,7 @@ class Request:
         self.end_min = NAN
         self.last_dialled_112 = False  # the last public number dialled was 112
         self.recontacted = False  # already called again after advice
+        self.repeated = False  # already called again after care (a repeat contact)
         self.n_live_processes = 0  # SimPy processes of this request still running
 
 

@@ -71,6 +71,13 @@ def _run(world: World) -> ReplicationRecords:
     for index, name in enumerate(sc.demand.groups):
         group = GroupDemand(sc, world.timeline, index, name)
         world.env.process(_arrivals(world, group, counter))
+    induced = sc.demand.induced_share
+    if induced > 0:
+        # extra GP-type requests an easier entry draws in, from streams of their own
+        for index, name in enumerate(sc.demand.groups):
+            if sc.demand.groups[name].after_hours_only:
+                group = GroupDemand(sc, world.timeline, index, name, induced, "/induced")
+                world.env.process(_arrivals(world, group, counter))
     # The cyclic garbage collector rescans every live object as the run's records grow,
     # which made the cost per request rise with the horizon; a run creates almost no
     # reference cycles, so it is paused during the run (and restored afterwards).

@@ -177,6 +177,12 @@ class World:
         self.escalation_delay = duration_sampler(sc.behaviour.escalation_delay)
         self.triage_decision = duration_sampler(sc.behaviour.triage_decision)
         self.room_consult_share = sc.mka.room_consult.share if self.colocated else 0.0
+        repeat = sc.behaviour.repeat_contact
+        self.repeat_after = {
+            "advice": repeat.after_advice_share,
+            "gp_consult": repeat.after_consult_share,
+        }
+        self.repeat_delay = duration_sampler(repeat.delay)
         self.room_consult_time = duration_sampler(sc.mka.room_consult.duration)
         # per visiting service: (travel one way, time with the patient)
         self.visit_times: dict[str, tuple[DrawSampler, DrawSampler]] = {

@@ -314,6 +314,10 @@ class Demand(_Frozen):
     # sensitivity knob: multiplies the share of people with a GP-type need who dial 112
     # (the GP-post share absorbs the difference; the walk-in share stays; capped at 1)
     gp_type_dial_112_factor: NonNegative = 1.0
+    # extra after-hours-only (GP-type) requests because a form's entry is easier, as a share
+    # of those groups' volume; drawn from streams of their own so that everyone else is the
+    # same person in every form
+    induced_share: NonNegative = 0.0
 
 
 # --------------------------------------------------------------------------- desks
@@ -467,6 +471,15 @@ class U1Dispatch(_Frozen):
         return self
 
 
+class RepeatContact(_Frozen):
+    """A second call about the same problem after care by telephone advice or a
+    consultation: the share who call again, and when."""
+
+    after_advice_share: Share
+    after_consult_share: Share
+    delay: Duration
+
+
 class Behaviour(_Frozen):
     """Rules every form shares: call limits, shift changes, recontact and escalation delays."""
 
@@ -487,6 +500,7 @@ class Behaviour(_Frozen):
     # how the caller presents (it follows them to any desk that triages them); the rest
     # belongs to the MKA's protocol and stays at the MKA.
     caller_driven_over_triage_share: Share
+    repeat_contact: RepeatContact
 
 
 class Provenance(_Frozen):
