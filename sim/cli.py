@@ -199,6 +199,11 @@ def _add_validate(sub: Any) -> None:
     val.add_argument(
         "--markdown", action="store_true", help="print Markdown tables (as in docs/VALIDATION.md)"
     )
+    val.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when a figure falls outside its source band (for CI and scripts)",
+    )
 
 
 def _add_sweep(sub: Any) -> None:
@@ -453,11 +458,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"\n{len(rows) - len(outside)} of {len(rows)} figures inside their source band"
         + ("; see docs/VALIDATION.md for the others" if outside else "")
     )
+    failed = bool(outside)
     if args.theory:
         theory = theory_checks(args.replications, max(2, args.weeks // 2), workers=args.workers)
         print("\nReductions to queueing theory (99.9 % intervals)")
         print(format_theory(theory, markdown=args.markdown))
-    return EXIT_OK
+        failed = failed or not all(row.agrees for row in theory)
+    return EXIT_FAILED if args.strict and failed else EXIT_OK
 
 
 def cmd_schema(_args: argparse.Namespace) -> int:

@@ -431,7 +431,9 @@ def test_consulting_the_gp_post_in_the_room_saves_gp_type_rides_and_costs_triagi
     never = run_replication(_groningen("colocated", f"{consult}=0"), 0)
     always = run_replication(_groningen("colocated", f"{consult}=1"), 0)
     rides = "ambulance.rides_gp_type.per_week"
-    assert always.kpis[rides] < never.kpis[rides] - 10
+    # only A2 decisions are talked over (nobody delays an A1 ambulance for a consultation);
+    # most of today's over-triage goes as A1, so the saving is modest
+    assert always.kpis[rides] < never.kpis[rides] - 4
     consults = always.records.calls["kind"] == CALL_ROOM_CONSULT
     assert consults.sum() > 50 and not (never.records.calls["kind"] == CALL_ROOM_CONSULT).any()
     busy = "utilisation.gp_post_triagists"

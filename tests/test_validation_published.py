@@ -21,3 +21,14 @@ def test_every_published_figure_is_measured_and_volumes_are_in_band() -> None:
     markdown = format_table(rows, markdown=True)
     for t in TARGETS:
         assert t.label in text and t.source in markdown
+
+
+def test_strict_validation_exits_1_when_a_figure_leaves_its_band(capsys) -> None:
+    from sim.cli import EXIT_FAILED, EXIT_OK, main
+
+    fast = ["validate", "--replications", "2", "--weeks", "1", "--workers", "2"]
+    # half the population: every per-1,000 figure doubles, far outside its band
+    broken = [*fast, "--set", "region.population=295000"]
+    assert main([*broken, "--strict"]) == EXIT_FAILED
+    assert "NO" in capsys.readouterr().out
+    assert main(broken) == EXIT_OK  # without --strict the table is only reported

@@ -49,6 +49,7 @@ class Request:
         "care_min",
         "care_service",
         "n_ambulance_rides",
+        "n_visits",
         "ed_arrival_min",
         "outcome",
         "end_min",
@@ -93,6 +94,7 @@ class Request:
         self.care_min = NAN  # an acceptable professional reached the patient
         self.care_service = -1  # the service that gave that care (index in scenario services)
         self.n_ambulance_rides = 0
+        self.n_visits = 0  # GP home visits and team visits sent
         self.ed_arrival_min = NAN
         self.outcome = OUTCOME_IN_SYSTEM
         self.end_min = NAN
@@ -235,6 +237,7 @@ REQUEST_COLUMNS: tuple[tuple[str, str, type], ...] = (
     ("care_min", "care_min", float),
     ("care_service", "care_service", np.int64),
     ("n_ambulance_rides", "n_ambulance_rides", np.int64),
+    ("n_visits", "n_visits", np.int64),
     ("ed_arrival_min", "ed_arrival_min", float),
     ("outcome", "outcome", np.int64),
     ("end_min", "end_min", float),

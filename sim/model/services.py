@@ -183,6 +183,7 @@ def home_visit(
     patient, travel back."""
     env = world.env
     draws = request.draws
+    request.n_visits += 1
     if delay > 0:
         yield env.timeout(delay)
     pool = world.service_pools[service]

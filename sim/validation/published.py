@@ -217,12 +217,61 @@ TARGETS: tuple[Target, ...] = (
         "39 % out of office hours (Smits et al., NTvG 2014)",
         "baseline misrouting",
     ),
+    Target(
+        "a1_share_112_rides",
+        "112-triggered rides sent as A1 (the rest A2)",
+        0.70,
+        0.80,
+        "share",
+        "74.1 % A1, 25.9 % A2 of 598 112-triggered rides, all hours (Smits et al., NTvG 2014); "
+        "ProQA regions send more A1 (SiRM 2019)",
+        "MKA over-triage split A1/A2",
+    ),
+    Target(
+        "hap_u1_ambulance_only",
+        "GP-post U1 cases: ambulance only",
+        0.45,
+        0.61,
+        "share",
+        "53 % (Plat et al., Fam Pract 2017); band ±8 points for the replication noise of a few "
+        "hundred U1 cases",
+        "the U1 rule (an input: true by construction)",
+    ),
+    Target(
+        "hap_u1_gp_only",
+        "GP-post U1 cases: GP visit only",
+        0.29,
+        0.45,
+        "share",
+        "37 % (Plat et al., Fam Pract 2017); band ±8 points for replication noise",
+        "the U1 rule (an input: true by construction)",
+    ),
+    Target(
+        "hap_u1_both",
+        "GP-post U1 cases: ambulance and GP",
+        0.03,
+        0.17,
+        "share",
+        "10 % (Plat et al., Fam Pract 2017); band ±7 points for replication noise",
+        "the U1 rule (an input: true by construction)",
+    ),
+    Target(
+        "visit_u1_within_15_share",
+        "GP visits reaching a U1 patient within 15 min of the call being answered",
+        0.167,
+        0.688,
+        "share",
+        "68.8 % nationally, falling from 86.5 % under 2.5 km to 16.7 % over 20 km (Giesen et "
+        "al., Huisarts Wet 2007): a rural province lies between the farthest stratum and the "
+        "national figure",
+        "GP-car dispatch at the decision, travel",
+    ),
 )
 
 
 def measure(result: ReplicationResult) -> dict[str, float]:
     """The model's counterpart of every target, for one replication."""
-    return _gp_post_figures(result) | _ambulance_figures(result)
+    return _gp_post_figures(result) | _ambulance_figures(result) | _u1_figures(result)
 
 
 def _gp_post_figures(result: ReplicationResult) -> dict[str, float]:
@@ -252,7 +301,8 @@ def _gp_post_figures(result: ReplicationResult) -> dict[str, float]:
     out["hap_consult_share"] = float(np.sum(service == "gp_consult")) / n_gp
     out["hap_visit_share"] = float(np.sum(np.isin(service, ("gp_visit", *sc.teams)))) / n_gp
     out["hap_ambulance_share"] = float(np.sum(service == "ambulance")) / n
-    out["hap_u1_share"] = float(np.sum(np.isin(urgency, ("A1", "A2")))) / n
+    # U1: triaged as an ambulance case or as a U1 GP visit (both are NTS U1 at the post)
+    out["hap_u1_share"] = float(np.sum(np.isin(urgency, ("A1", "A2", "U1")))) / n
     out["hap_u2_share"] = float(np.sum(urgency == "U2")) / n
     out["hap_u3u4_share"] = float(np.sum(np.isin(urgency, ("U3", "U4")))) / n
     out["hap_u5_share"] = float(np.sum(urgency == "U5")) / n
@@ -306,6 +356,34 @@ def _ambulance_figures(result: ReplicationResult) -> dict[str, float]:
     out["gp_type_112_rides_share"] = (
         float(np.mean(gp_type[ride_112])) if ride_112.any() else math.nan
     )
+    a1_112 = rides["priority"][ride_112] == AMBULANCE_A1
+    out["a1_share_112_rides"] = float(np.mean(a1_112)) if ride_112.any() else math.nan
+    return out
+
+
+def _u1_figures(result: ReplicationResult) -> dict[str, float]:
+    """What GP posts do with U1: the dispositions of requests the GP post triaged as U1, and
+    how soon a GP visit reaches a U1 patient."""
+    sc = result.simulated.scenario
+    ctx = result.context
+    r = ctx.rec.requests
+    urgency = np.array([n.urgency for n in sc.needs.values()], dtype=object)
+    first = np.maximum(r["first_assigned"], 0)
+    u1_at_post = ctx.reported & (r["first_desk"] == DESK_GP_POST) & (r["first_assigned"] >= 0)
+    u1_at_post &= urgency[first] == "U1"
+    ambulance = r["n_ambulance_rides"] > 0
+    gp_sent = r["n_visits"] > 0
+    n = max(1, int(u1_at_post.sum()))
+    out = {
+        "hap_u1_ambulance_only": float((u1_at_post & ambulance & ~gp_sent).sum()) / n,
+        "hap_u1_gp_only": float((u1_at_post & gp_sent & ~ambulance).sum()) / n,
+        "hap_u1_both": float((u1_at_post & ambulance & gp_sent).sum()) / n,
+    }
+    visit_index = result.simulated.service_index["gp_visit"]
+    visited = ~np.isnan(r["care_min"]) & (r["care_service"] == visit_index)
+    true_u1 = ctx.reported & (urgency[r["need"]] == "U1") & visited
+    wait = (r["care_min"] - r["first_answer_min"])[true_u1]
+    out["visit_u1_within_15_share"] = float(np.mean(wait <= 15.0)) if wait.size else math.nan
     return out
 
 
