@@ -149,6 +149,13 @@ def _add_compare(sub: Any) -> None:
     compare.add_argument(
         "--save-requests", action="store_true", help="also write the records of every replication"
     )
+    compare.add_argument(
+        "--explain",
+        action="store_true",
+        help="also run each form with its structure only (today's triage, call durations and "
+        "patience), then its own assumptions one at a time, and show where each headline "
+        "difference comes from (explain.csv and a table in the report)",
+    )
 
 
 def _add_check(sub: Any) -> None:
@@ -264,8 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run_sim.py",
         description="After-hours acute care simulator: compare separate front doors (112 and the "
-        "GP post) with a single coordination desk. Without a command, runs the default "
-        "comparison of the three Groningen forms and writes its report.",
+        "GP post) with forms of coordination. Without a command, runs the default comparison "
+        "of the four Groningen forms (with --explain) and writes its report.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_run(sub)
@@ -327,6 +334,7 @@ def _run_study(args: argparse.Namespace, plan: Any, command: str) -> Path | None
 
 
 def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requests: bool) -> int:
+    from sim.experiments.explain import explain_plan
     from sim.experiments.study import StudyPlan
 
     plan = None
@@ -340,16 +348,28 @@ def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requ
         if len(set(names)) != len(names):
             print(f"run_sim.py {kind}: scenarios need distinct names, got {names}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        explain = None
+        sources = [str(p) for p in paths]
+        if getattr(args, "explain", False):
+            if len(scenarios) < 2:
+                print(
+                    "run_sim.py compare --explain: give today's form and at least one other",
+                    file=sys.stderr,
+                )
+                return EXIT_BAD_INPUT
+            scenarios, explain = explain_plan(scenarios)
+            sources += ["(variant made by --explain)"] * (len(scenarios) - len(sources))
         plan = StudyPlan(
-            name=scenarios[0].name if len(scenarios) == 1 else "compare_" + "_vs_".join(names),
+            name=names[0] if len(names) == 1 else "compare_" + "_vs_".join(names),
             scenarios=scenarios,
-            sources=[str(p) for p in paths],
+            sources=sources,
             base_seed=scenarios[0].run.seed,
             replications=args.replications,
             precision=args.precision,
             max_replications=max(args.max_replications, args.replications),
             save_requests=save_requests,
             kind=kind,
+            explain=explain,
         )
     folder = _run_study(args, plan, kind)
     if folder is None:
@@ -361,26 +381,36 @@ def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requ
 def _print_summary(folder: Path) -> None:
     from sim.experiments.runfiles import number_or_nan, relative
     from sim.report.formatting import in_system_warnings
-    from sim.report.text import text_summary
+    from sim.report.text import explain_text, text_summary
 
     data = json.loads((folder / "summary.json").read_text())
     meta = data["meta"]
 
+    explain = meta.get("explain")
+    shown = None if not explain else {explain["baseline"], *explain["forms"]}
     rows = [
         {**r, **{k: number_or_nan(r[k]) for k in ("mean", "ci_low", "ci_high")}}
         for r in data["summary"]
+        if shown is None or r["scenario"] in shown
     ]
-    comparison = [{**c, "difference": number_or_nan(c["difference"])} for c in data["comparison"]]
+    comparison = [
+        {**c, "difference": number_or_nan(c["difference"])}
+        for c in data["comparison"]
+        if shown is None or c["scenario"] in shown
+    ]
+    scenario_names = [s["name"] for s in meta["scenarios"] if shown is None or s["name"] in shown]
     reps = meta["replications_run"]
     title = (
-        f"{' vs '.join(s['name'] for s in meta['scenarios'])}: "
+        f"{' vs '.join(scenario_names)}: "
         f"{reps} replication{'s' if reps != 1 else ''}, seed {meta['seed']}; mean [95 % CI]"
     )
-    if len(meta["scenarios"]) > 1:
+    if len(scenario_names) > 1:
         title += "; other scenarios: mean (paired difference to the first)"
     print(text_summary(rows, comparison, title))
     for warning in in_system_warnings(rows):
         print(f"\n{warning}")
+    if explain and (folder / "explain.csv").exists():
+        print("\n" + explain_text(folder / "explain.csv"))
     print(f"\nResults and report: {relative(folder)}{os.sep}report.html")
 
 
@@ -503,8 +533,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
-        # no command: the default comparison of the three Groningen forms
-        argv = ["compare", *argv]
+        # no command: the default comparison of the four Groningen forms, explained
+        argv = ["compare", "--explain", *argv]
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -234,3 +234,33 @@ def test_a_folder_being_worked_on_is_not_resumed_twice(tmp_path: Path) -> None:
     (partial / "running.pid").write_text("999999999")  # a process that no longer exists
     final = resume(partial, LocalExecutor(1), progress=False)
     assert final.exists() and not (final / "running.pid").exists()
+
+
+def test_explain_splits_each_difference_into_steps_that_add_up(tmp_path: Path) -> None:
+    from sim.experiments.explain import STEP_NAMES, explain_plan
+
+    today, central = _small("separate", name="today"), _small("central", name="one_desk")
+    scenarios, info = explain_plan([today, central])
+    assert [s.name for s in scenarios[:2]] == ["today", "one_desk"] and len(scenarios) == 6
+    # structure only: the one desk triages each need as its home desk does today
+    structure = scenarios[2]
+    for need, row in today.mka.triage.confusion.items():
+        if today.needs[need].home_door == "mka":
+            assert structure.coordination.triage.confusion[need] == row
+    assert structure.coordination.triage.patience == today.gp_post.triage.patience
+    plan = StudyPlan(
+        name="x", scenarios=scenarios, sources=["t"] * 6, base_seed=11, replications=3, explain=info
+    )
+    folder = start(plan, tmp_path, LocalExecutor(2), False, write_study_outputs)
+    rows = _rows(folder, "explain.csv")
+    assert {r["step"] for r in rows} == set(STEP_NAMES)
+    by_kpi: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        by_kpi.setdefault(r["kpi"], []).append(r)
+    assert "misrouted.share" in by_kpi and "answer.all.mean_min" in by_kpi
+    for steps in by_kpi.values():
+        total = float(steps[0]["total"])
+        assert abs(sum(float(s["difference"]) for s in steps) - total) < 1e-9 * max(1, abs(total))
+    report = (folder / "report.html").read_text()
+    assert "Where the differences come from" in report
+    assert "one_desk [structure]" not in report.split("Every figure per scenario")[1]

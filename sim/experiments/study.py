@@ -21,6 +21,7 @@ from typing import Any
 
 from sim.experiments.comparison import Experiment, ScenarioResults
 from sim.experiments.executors import Executor
+from sim.experiments.explain import explain_rows
 from sim.experiments.replicate import replicate
 from sim.experiments.runfiles import (
     RunFolder,
@@ -71,6 +72,7 @@ class StudyPlan:
     save_requests: bool = False
     kind: str = "compare"
     sweep: dict[str, Any] | None = None  # sweep points (kind "sweep")
+    explain: dict[str, Any] | None = None  # the chains of an explained comparison
 
 
 def _rep_file(folder: Path, s: int, r: int) -> Path:
@@ -115,6 +117,7 @@ def start(
         "max_replications": plan.max_replications,
         "save_requests": plan.save_requests,
         "sweep": plan.sweep,
+        "explain": plan.explain,
         "scenarios": scenarios,
         **code_metadata(),
     }
@@ -151,6 +154,7 @@ def resume(
         save_requests=meta["save_requests"],
         kind=meta["kind"],
         sweep=meta.get("sweep"),
+        explain=meta.get("explain"),
     )
     final = partial.parent / meta["final_name"]
     n = 1
@@ -300,6 +304,18 @@ def _run_missing(
 # --------------------------------------------------------------------------- the tables
 
 
+EXPLAIN_FIELDS = (
+    "kpi",
+    "label",
+    "unit",
+    "form",
+    "step",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "total",
+)
+
 COMPARISON_FIELDS = (
     "kpi", "label", "unit", "baseline", "scenario", "baseline_mean", "scenario_mean",
     "difference", "diff_ci_low", "diff_ci_high", "p_value", "n_pairs",
@@ -349,6 +365,8 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
     )
     if plan.kind == "sweep" and plan.sweep is not None:
         write_sweep_tables(folder, plan.sweep, exp)
+    if plan.explain is not None:
+        write_csv(folder / "explain.csv", explain_rows(exp, plan.explain), EXPLAIN_FIELDS)
     return meta
 
 

@@ -7,14 +7,19 @@ from pathlib import Path
 from typing import Any
 
 from sim.experiments.comparison import Experiment
+from sim.experiments.explain import explain_rows, full_forms
 from sim.report.html import write_report
 from sim.report.sweep_figures import write_sweep_figures
 
 
 def write_study_outputs(folder: Path, exp: Experiment, meta: dict[str, Any]) -> None:
-    """The outputs of a finished study: a sweep's figures, or the report of a comparison."""
+    """The outputs of a finished study: a sweep's figures, or the report of a comparison
+    (of the whole forms, with the explanation table when the comparison was explained)."""
     if meta.get("kind") == "sweep" and meta.get("sweep") is not None:
         write_sweep_figures(folder, meta["sweep"], exp)
+    elif meta.get("explain"):
+        info = meta["explain"]
+        write_report(folder, full_forms(exp, info), meta, explain_rows(exp, info))
     else:
         write_report(folder, exp, meta)
 

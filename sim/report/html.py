@@ -40,8 +40,14 @@ def _e(text: Any) -> str:
     return html.escape(str(text))
 
 
-def write_report(folder: Path, exp: Experiment, meta: dict[str, Any]) -> Path:
-    """Write ``report.html`` and the figures (PNG and SVG) of a finished study."""
+def write_report(
+    folder: Path,
+    exp: Experiment,
+    meta: dict[str, Any],
+    explain: list[dict[str, Any]] | None = None,
+) -> Path:
+    """Write ``report.html`` and the figures (PNG and SVG) of a finished study; with
+    ``explain``, the table of where each headline difference comes from."""
     names = [s.scenario.name for s in exp.scenarios]
     parts: list[str] = [
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(meta['name'])}: "
@@ -55,6 +61,8 @@ def write_report(folder: Path, exp: Experiment, meta: dict[str, Any]) -> Path:
     ]
     if meta.get("precision") is not None:
         parts.append(_precision_note(exp, meta))
+    if explain:
+        parts.append(explain_table(explain))
     parts.append("<h2>Figures</h2>")
     for spec in FIGURES:
         data = save_figure(spec.draw(exp), folder, spec.name)
@@ -127,6 +135,42 @@ def _headlines(exp: Experiment) -> list[str]:
                 f" (95 % CI{p_text}): {verdict}."
             )
     return out
+
+
+EXPLAIN_INTRO = (
+    "<p class='small'>Each form was also run with its structure only (its desks, numbers, "
+    "transfers and pooling, but today's triage accuracy, call durations and caller patience), "
+    "and then with its own assumptions put back one at a time, in this order. Each cell is "
+    "the paired difference one step adds, with its 95 % interval; the steps add up to the "
+    "total. What the structure column holds comes from the form's mechanisms; the other "
+    "columns are set by the inputs named, which are assumptions to vary, not findings. The "
+    "attribution is sequential: another order would share interactions differently.</p>"
+)
+
+
+def explain_table(rows: list[dict[str, Any]]) -> str:
+    """Where each headline difference comes from: structure, or a changed assumption."""
+    steps = list(dict.fromkeys(r["step"] for r in rows))
+    out = ["<h2>Where the differences come from</h2>", EXPLAIN_INTRO, "<table><tr>"]
+    out.append("<th class='l'>figure</th><th class='l'>form</th><th>total difference</th>")
+    out.append("".join(f"<th>{_e(s)}</th>" for s in steps) + "</tr>")
+    groups: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["kpi"], r["form"]), {})[r["step"]] = r
+    for (_, form), by_step in groups.items():
+        first = next(iter(by_step.values()))
+        unit = first["unit"]
+        total = format_difference(first["total"], math.nan, math.nan, unit)
+        cells = [
+            f"<td>{_e(format_difference(r['difference'], r['ci_low'], r['ci_high'], unit))}</td>"
+            for r in (by_step[s] for s in steps)
+        ]
+        out.append(
+            f"<tr><td class='l'>{_e(first['label'])}</td><td class='l'>{_e(form)}</td>"
+            f"<td>{_e(total)}</td>" + "".join(cells) + "</tr>"
+        )
+    out.append("</table>")
+    return "\n".join(out)
 
 
 def _kpi_table(exp: Experiment) -> str:

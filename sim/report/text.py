@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import math
+from pathlib import Path
 from typing import Any
 
-from sim.report.formatting import SECTION_ORDER, format_terse, section_of, unit_label
+from sim.report.formatting import (
+    SECTION_ORDER,
+    format_difference,
+    format_terse,
+    section_of,
+    unit_label,
+)
 
 CELL_WIDTH = 24
 LABEL_WIDTH = 70
@@ -55,3 +63,30 @@ def _cell(
         sign = "+" if diff["difference"] >= 0 else "-"
         cell += f" ({sign}{format_terse(abs(diff['difference']), unit)})"
     return f"{cell:>{CELL_WIDTH}}"
+
+
+def explain_text(path: Path) -> str:
+    """The explanation table (``explain.csv``) for the terminal: per headline figure and
+    form, the total difference to today and what structure and each assumption add."""
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    steps = list(dict.fromkeys(r["step"] for r in rows))
+    lines = [
+        "Where the differences come from (paired mean difference to today; structure = the "
+        "form with today's triage, call durations and patience)",
+        f"  {'figure':<44}{'form':<32}{'total':>12}" + "".join(f"{s:>18}" for s in steps),
+    ]
+    groups: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
+    for r in rows:
+        groups.setdefault((r["label"], r["form"]), {})[r["step"]] = r
+    for (label, form), by_step in groups.items():
+        unit = next(iter(by_step.values()))["unit"]
+        total = _signed(next(iter(by_step.values()))["total"], unit)
+        cells = "".join(f"{_signed(by_step[s]['difference'], unit):>18}" for s in steps)
+        lines.append(f"  {label[:43]:<44}{form[:31]:<32}{total:>12}" + cells)
+    return "\n".join(lines)
+
+
+def _signed(text: str, unit: str) -> str:
+    value = float(text) if text else math.nan
+    return format_difference(value, math.nan, math.nan, unit)
