@@ -207,11 +207,15 @@ def public_contact(
         yield env.timeout(desk.redial_delay(draws, pos))
 
 
-def professional_call(world: World, request: Request, door: str, kind: int) -> Process:
-    """A call on the professional line (handover, warm transfer, GP or hospital request):
-    it goes first in the queue and is not abandoned."""
+def professional_call(
+    world: World, request: Request, door: str, kind: int, settle: bool = True
+) -> Process:
+    """A call on the professional line (handover, warm transfer, GP or hospital request,
+    consultation): it goes first in the queue and is not abandoned. ``settle``: a call the
+    request depends on; if it cannot be made, the request ends (otherwise it goes on)."""
     if request.n_calls >= world.max_calls:
-        services.finish(world, request, OUTCOME_ABANDONED)
+        if settle:
+            services.finish(world, request, OUTCOME_ABANDONED)
         return None
     call_no = request.n_calls
     request.n_calls += 1
@@ -221,7 +225,8 @@ def professional_call(world: World, request: Request, door: str, kind: int) -> P
     state = claim.state or (yield claim.event)
     if state != CLAIM_SERVED:
         world.calls.add(request.id, desk.index, kind, True, placed, NAN, world.env.now)
-        services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
+        if settle:
+            services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
         return None
     return AnsweredCall(door, call_no, kind, True, placed, world.env.now, claim)
 
@@ -243,26 +248,13 @@ def _end_call(world: World, request: Request, call: AnsweredCall) -> None:
 def _warm_confirmation(world: World, request: Request, door: str) -> Process:
     """Co-located: an MKA call-taker listens in and confirms the ambulance (a short call on
     the professional line while the ambulance is already on its way)."""
-    if request.n_calls >= world.max_calls:
+    call = yield from professional_call(world, request, door, CALL_WARM_TRANSFER, settle=False)
+    if call is None:
         return
-    call_no = request.n_calls
-    request.n_calls += 1
-    placed = world.env.now
     desk = world.desks[door]
-    claim = desk.pool.claim(QUEUE_PROFESSIONAL)
-    state = claim.state or (yield claim.event)
-    if state != CLAIM_SERVED:
-        world.calls.add(
-            request.id, desk.index, CALL_WARM_TRANSFER, True, placed, NAN, world.env.now
-        )
-        return
-    answered = world.env.now
-    pos = _call_draw(world, request, call_no, CALL_SLOT_HANDLE)
+    pos = _call_draw(world, request, call.call_no, CALL_SLOT_HANDLE)
     yield world.env.timeout(desk.warm_time(request.draws, pos))
-    world.calls.add(
-        request.id, desk.index, CALL_WARM_TRANSFER, True, placed, answered, world.env.now
-    )
-    desk.pool.release(claim)
+    _end_call(world, request, call)
 
 
 # --------------------------------------------------------------------------- triage
@@ -385,23 +377,14 @@ def _room_consult(world: World, request: Request, assigned: int) -> Process:
     """The MKA nurse and a GP-post triagist talk the case over (both are held for the
     consultation; the caller stays on the line). If the GP-post triagist would give GP
     care, that becomes the disposition; otherwise the ambulance stands."""
-    gp_post = world.desks["gp_post"]
-    call_no = request.n_calls
-    request.n_calls += 1
-    placed = world.env.now
-    claim = gp_post.pool.claim(QUEUE_PROFESSIONAL)
-    state = claim.state or (yield claim.event)
-    if state != CLAIM_SERVED:
+    call = yield from professional_call(world, request, "gp_post", CALL_ROOM_CONSULT, settle=False)
+    if call is None:
         return assigned
-    answered = world.env.now
-    pos = _call_draw(world, request, call_no, CALL_SLOT_HANDLE)
+    pos = _call_draw(world, request, call.call_no, CALL_SLOT_HANDLE)
     yield world.env.timeout(world.room_consult_time(request.draws, pos))
-    world.calls.add(
-        request.id, gp_post.index, CALL_ROOM_CONSULT, True, placed, answered, world.env.now
-    )
-    gp_post.pool.release(claim)
-    pos = _call_draw(world, request, call_no, CALL_SLOT_TRIAGE)
-    view = _assess(world, request, gp_post, request.draws[pos])
+    _end_call(world, request, call)
+    pos = _call_draw(world, request, call.call_no, CALL_SLOT_TRIAGE)
+    view = _assess(world, request, world.desks["gp_post"], request.draws[pos])
     return assigned if world.need_service[view] == "ambulance" else view
 
 
