@@ -4,20 +4,22 @@ the coordination desk, and what each organisational form does with a call.
 A caller dials a number (after the national 112 desk for 112 calls), waits in the desk's
 queue with a finite patience (urgent line and professional calls first), and either hangs
 up — then redials the same number, switches to the other number, or gives up — or is
-answered. The person who answers triages the request with the desk's confusion matrix
-(true need -> assigned need) and keeps the call for a duration that depends on the
-disposition. Then:
+answered. The person who answers triages the request (a caller whose presentation drives
+over-triage gets an ambulance at any desk; otherwise the desk's confusion matrix, true need
+-> assigned need), and keeps the call for a duration that depends on the disposition. A
+disposition sends its need's service, or for U1 what the U1 rule says. Then:
 
-* the desk sends the assigned service itself when it may (its ``dispatches``), or gives
-  telephone advice — after which a caller whose need was more may call again;
-* otherwise the request belongs at the other door, and the form decides:
-  ``separate`` — the MKA refers the caller to the GP post (they must phone and queue again,
-  some do not), and the GP post hands ambulance cases to the MKA by a second call that the
-  MKA triages again; ``colocated`` — transfers are warm (no new queue, a short call, no
-  second full triage) and an ambulance leaves while the GP-post triagist is still on the
-  line; ``central`` — one pooled desk takes every call and sends every service, so a wrong
-  door cannot happen, and it may send an acceptable alternative when the first choice is
-  saturated.
+* the desk sends what it may send itself (its ``dispatches``): an ambulance, a GP car or a
+  team during the call, a consultation or advice when it ends — after advice below need a
+  caller may call again, and after care some call again about the same problem;
+* the rest belongs to the other desk, and the form decides: ``separate`` — the MKA refers
+  the caller to the GP post (they must phone and queue again, some do not) and the GP post
+  hands ambulance cases to the MKA by a second call, which the MKA accepts;
+  ``colocated`` and ``coordination_centre`` — cases pass warm both ways (no new queue, the
+  disposition as it stands) and an ambulance leaves during the call; co-located, the MKA
+  nurse may first talk an A2 case over with a GP-post triagist; ``central`` — one pooled
+  desk takes every call and sends every service, and may send an acceptable alternative
+  when the first choice is saturated.
 
 Default figures: see docs/PARAMETERS.md (call durations, answering norms, patience and
 redial behaviour, the national 112 desk, staffing, triage accuracy).
