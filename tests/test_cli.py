@@ -247,3 +247,27 @@ def test_main_in_process_runs_a_scenario_and_prints_the_summary(
     assert (folder / "report.html").exists() and not (folder / "requests.csv.gz").exists()
     assert main(["validate-scenario", scenario]) == 0
     assert main(["run", str(tmp_path / "missing.yaml"), "--out", str(tmp_path)]) == 2
+
+
+@pytest.mark.slow
+def test_two_runs_into_one_folder_started_together_both_finish(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    args = ["run", "scenarios/groningen_separate.yaml", "--weeks", "1", "--workers", "1"]
+    args += ["--no-progress", "--no-records", "--out", str(tmp_path)]
+    for _ in range(3):
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "run_sim.py", *args],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for _ in range(2)
+        ]
+        for proc in procs:
+            _, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, err[-2000:]
+    finished = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert len(finished) == 6 and all((p / "report.html").exists() for p in finished)

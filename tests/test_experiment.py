@@ -223,17 +223,79 @@ def test_precision_rule_adds_replications(tmp_path: Path) -> None:
 def test_a_folder_being_worked_on_is_not_resumed_twice(tmp_path: Path) -> None:
     import os
 
+    from sim.experiments.study import Lock
+
     scs = [_small("separate")]
     with pytest.raises(StudyInterrupted) as info:
         start(_plan(scs, 3, "l"), tmp_path, _Interrupting(after=1), progress=False)
     partial = info.value.folder
     assert not (partial / "running.pid").exists()  # released on interrupt
-    (partial / "running.pid").write_text(str(os.getppid()))  # a live process holds it
-    with pytest.raises(ValueError, match="still being worked on"):
+    # another process holds the lock: resume refuses and names it
+    ready_r, ready_w = os.pipe()
+    done_r, done_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the other process
+        Lock(partial)
+        os.write(ready_w, b"x")
+        os.read(done_r, 1)
+        os._exit(0)
+    os.read(ready_r, 1)
+    with pytest.raises(ValueError, match=f"still being worked on by process {pid}"):
         resume(partial, LocalExecutor(1), progress=False)
-    (partial / "running.pid").write_text("999999999")  # a process that no longer exists
+    os.write(done_w, b"x")
+    os.waitpid(pid, 0)
+    # a lock file left by a process that ended (here naming a live, unrelated process) does
+    # not block: the operating system's lock died with its holder
+    (partial / "running.pid").write_text(str(os.getppid()))
     final = resume(partial, LocalExecutor(1), progress=False)
     assert final.exists() and not (final / "running.pid").exists()
+
+
+@pytest.mark.slow
+def test_two_processes_never_hold_the_lock_at_once(tmp_path: Path) -> None:
+    """1,000 pairs of forked contenders for one folder's lock: a holder marks the folder
+    with an exclusive file while it holds the lock; a second holder at the same time
+    would find the mark."""
+    import os
+    import time
+
+    from sim.experiments.study import Lock
+
+    overlaps = 0
+    for trial in range(1000):
+        folder = tmp_path / f"f{trial}"
+        folder.mkdir()
+        pids = []
+        for _ in range(2):
+            pid = os.fork()
+            if pid == 0:
+                code = 0
+                try:
+                    lock = Lock(folder)
+                except ValueError:
+                    os._exit(0)
+                try:
+                    fd = os.open(folder / "holder", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                    os.close(fd)
+                    time.sleep(0.001)  # hold it a moment, so that an overlap would show
+                    os.unlink(folder / "holder")
+                except FileExistsError:
+                    code = 3
+                lock.release()
+                os._exit(code)
+            pids.append(pid)
+        for pid in pids:
+            _, status = os.waitpid(pid, 0)
+            overlaps += os.waitstatus_to_exitcode(status) == 3
+    assert overlaps == 0
+
+
+def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path: Path) -> None:
+    from sim.experiments.runfiles import RunFolder
+
+    folders = [RunFolder(tmp_path, "same") for _ in range(3)]
+    assert len({f.tmp for f in folders}) == 3 and all(f.tmp.is_dir() for f in folders)
+    assert len({f.final for f in folders}) == 3
 
 
 def test_explain_splits_each_difference_into_steps_that_add_up(tmp_path: Path) -> None:

@@ -43,18 +43,29 @@ def slug(text: str) -> str:
 
 
 class RunFolder:
-    """A results folder written under a temporary name and renamed into place when done."""
+    """A results folder written under a temporary name and renamed into place when done.
+
+    The unfinished folder is created at once and atomically: two runs that start in the
+    same second into the same parent get different names (``-2``, ``-3``, ...)."""
 
     def __init__(self, parent: Path, name: str):
         parent.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        final = parent / f"{stamp}_{slug(name)}"
         n = 1
-        while final.exists():
+        while True:
+            suffix = "" if n == 1 else f"-{n}"
+            final = parent / f"{stamp}_{slug(name)}{suffix}"
+            tmp = parent / f".{final.name}.partial"
+            if not final.exists():
+                try:
+                    tmp.mkdir()
+                except FileExistsError:
+                    pass
+                else:
+                    break
             n += 1
-            final = parent / f"{stamp}_{slug(name)}-{n}"
         self.final = final
-        self.tmp = parent / f".{final.name}.partial"
+        self.tmp = tmp
 
 
 def git_commit() -> str | None:

@@ -10,6 +10,7 @@ and the folder renamed into place. A Ctrl-C keeps every finished replication;
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
@@ -97,7 +98,7 @@ def start(
     """Run a new study into a new folder under ``out_dir``; return the finished folder."""
     folder = RunFolder(out_dir, plan.name)
     tmp = folder.tmp
-    (tmp / REPS_DIR).mkdir(parents=True)
+    (tmp / REPS_DIR).mkdir()
     scenarios = [
         {
             "name": sc.name,
@@ -180,29 +181,46 @@ def _complete(results: list[ScenarioResults], reps: list[int]) -> bool:
 # --------------------------------------------------------------------------- the lock
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+class Lock:
+    """One process at a time works on an unfinished run folder.
 
+    The lock is an operating-system lock (``flock``) on ``running.pid``, held while the
+    process works and released by the system when it ends, however it ends: a dead
+    process, or a reused process number, never blocks a later run. The file names the
+    holder's process number for the message a second process gets."""
 
-def _take_lock(tmp: Path) -> None:
-    """One process at a time works on an unfinished run folder."""
-    lock = tmp / LOCK
-    if lock.exists():
-        try:
-            pid = int(lock.read_text().strip() or "0")
-        except ValueError:
-            pid = 0
-        if pid and pid != os.getpid() and _pid_alive(pid):
-            raise ValueError(
-                f"{tmp} is still being worked on by process {pid}; wait for it or stop it first"
-            )
-    lock.write_text(str(os.getpid()))
+    def __init__(self, folder: Path):
+        self.path = folder / LOCK
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode(errors="replace").strip() or "another process"
+                os.close(fd)
+                raise ValueError(
+                    f"{folder} is still being worked on by process {holder}; "
+                    "wait for it or stop it first"
+                ) from None
+            # the file may have been removed by a holder that just finished: then this
+            # lock is on a file nobody else sees, and it is taken again
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self.fd = fd
+
+    def release(self, moved_to: Path | None = None) -> None:
+        """Remove the lock file (from the folder's final place if it moved) and unlock."""
+        path = self.path if moved_to is None else moved_to / LOCK
+        path.unlink(missing_ok=True)
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
 
 
 # --------------------------------------------------------------------------- the run
@@ -216,12 +234,11 @@ def _run(
     progress: bool | None,
     write_outputs: OutputWriter | None,
 ) -> Path:
-    _take_lock(tmp)
+    lock = Lock(tmp)
     try:
         return _run_locked(plan, tmp, final, executor, progress, write_outputs)
     finally:
-        (tmp / LOCK).unlink(missing_ok=True)
-        (final / LOCK).unlink(missing_ok=True)
+        lock.release(final if final.exists() and not tmp.exists() else None)
 
 
 def _run_locked(
