@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,17 +23,48 @@ EXIT_INTERRUPTED = 130
 
 DEFAULT_SCENARIOS = tuple(str(groningen(form)) for form in FORMS)
 DEFAULT_REPLICATIONS_COMPARE = 20
+DEFAULT_MAX_REPLICATIONS = 200
+DEFAULT_OUT = Path("results")
+#: Bounds of counted options (a larger value is a typing error, not a study).
+MAX_REPLICATIONS = 10_000
+MAX_WORKERS = 1024
+MAX_WEEKS = 520
+MAX_SEED = 2**63 - 1
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
+def _count(limit: int) -> Any:
+    """An argparse type: a whole number from 1 to ``limit``."""
+
+    def count(text: str) -> int:
+        try:
+            value = int(text.strip(), 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"must be from 1 to {limit:,}, not {text}")
+        return value
+
+    return count
+
+
+_positive = _count(MAX_REPLICATIONS)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text.strip(), 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2**63 - 1, not {text}")
     return value
 
 
 def _share(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError("must be between 0 and 1, e.g. 0.05 for 5 %")
     return value
@@ -41,17 +74,16 @@ def _study_options(p: argparse.ArgumentParser, default_reps: int) -> None:
     """The options of every command that runs a study (run, compare, sweep)."""
     p.add_argument(
         "--weeks",
-        type=_positive,
+        type=_count(MAX_WEEKS),
         metavar="N",
         help="reporting weeks after the warm-up (overrides run.weeks)",
     )
     p.add_argument(
-        "--seed", type=int, metavar="S", help="base seed (overrides run.seed of every scenario)"
+        "--seed", type=_seed, metavar="S", help="base seed (overrides run.seed of every scenario)"
     )
     p.add_argument(
         "--out",
         type=Path,
-        default=Path("results"),
         metavar="DIR",
         help="folder under which a new run folder <date-time>_<name> is created (default: results)",
     )
@@ -83,10 +115,10 @@ def _replication_options(p: argparse.ArgumentParser, default_reps: int) -> None:
     p.add_argument(
         "--replications",
         type=_positive,
-        default=default_reps,
         metavar="N",
         help=reps_help + "; with --precision, the starting number",
     )
+    p.set_defaults(default_replications=default_reps)
     p.add_argument(
         "--precision",
         type=_share,
@@ -97,13 +129,12 @@ def _replication_options(p: argparse.ArgumentParser, default_reps: int) -> None:
     p.add_argument(
         "--max-replications",
         type=_positive,
-        default=200,
         metavar="N",
-        help="cap for --precision (default 200)",
+        help=f"cap for --precision (default {DEFAULT_MAX_REPLICATIONS})",
     )
     p.add_argument(
         "--workers",
-        type=_positive,
+        type=_count(MAX_WORKERS),
         default=os.cpu_count() or 1,
         metavar="N",
         help="processes running replications in parallel (default: all cores); results do not "
@@ -191,7 +222,7 @@ def _add_validate(sub: Any) -> None:
     )
     val.add_argument(
         "--weeks",
-        type=_positive,
+        type=_count(MAX_WEEKS),
         default=4,
         metavar="N",
         help="reporting weeks per replication (default 4)",
@@ -227,7 +258,6 @@ def _add_sweep(sub: Any) -> None:
         "sweep_file", type=Path, nargs="?", help="sweep YAML file (see scenarios/sweeps/)"
     )
     _study_options(sweep, 0)
-    sweep.set_defaults(replications=None)
 
 
 def _add_scenario_tools(sub: Any) -> None:
@@ -259,7 +289,7 @@ def _set_option(p: argparse.ArgumentParser, help_text: str) -> None:
 def _workers_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--workers",
-        type=_positive,
+        type=_count(MAX_WORKERS),
         default=os.cpu_count() or 1,
         metavar="N",
         help="parallel processes (default: all cores)",
@@ -309,28 +339,78 @@ def _load_all(paths: Sequence[Path], args: argparse.Namespace) -> list[Scenario]
     return out
 
 
-def _run_study(args: argparse.Namespace, plan: Any, command: str) -> Path | None:
+def _run_study(args: argparse.Namespace, plan: Any, command: str) -> Path | int:
     """Start the plan (or resume ``--resume``) on the chosen executor, writing the report or
-    the sweep's figures at the end; None when interrupted (the message is printed)."""
+    the sweep's figures at the end; the finished folder, or an exit code when the study
+    stopped early (the message, with what is kept and how to finish, is printed)."""
     from sim.experiments.executors import make_executor
-    from sim.experiments.study import StudyInterrupted, resume, start
+    from sim.experiments.study import StudyStopped, resume, start
     from sim.report import write_study_outputs
 
     progress = False if args.no_progress else None
     executor = make_executor(args.scheduler, args.workers)
     try:
         if plan is None:
-            return resume(args.resume, executor, progress, write_study_outputs)
-        return start(plan, args.out, executor, progress, write_study_outputs)
-    except StudyInterrupted as exc:
-        message = str(exc)
-        if command == "sweep":
-            message = message.replace("compare --resume", "sweep --resume")
-            message = message.replace(" (or sweep --resume)", "")
-        print(f"\n{message}", file=sys.stderr)
-        return None
+            return resume(args.resume, executor, progress, write_study_outputs, kind=command)
+        return start(plan, args.out or DEFAULT_OUT, executor, progress, write_study_outputs)
+    except StudyStopped as exc:
+        print(f"\nrun_sim.py {command}: {exc}", file=sys.stderr)
+        return exc.exit_code
     finally:
         executor.close()
+
+
+#: Options a resumed study takes from its folder: given with --resume, they are refused.
+RESUME_TAKES_FROM_FOLDER = (
+    ("overrides", "--set"),
+    ("weeks", "--weeks"),
+    ("seed", "--seed"),
+    ("replications", "--replications"),
+    ("precision", "--precision"),
+    ("max_replications", "--max-replications"),
+    ("out", "--out"),
+    ("explain", "--explain"),
+    ("save_requests", "--save-requests"),
+    ("no_records", "--no-records"),
+)
+
+
+def _resume_problem(args: argparse.Namespace, files_given: bool) -> str | None:
+    """Why ``--resume`` cannot be combined with the other arguments given, if it cannot."""
+    given = ["scenario files"] if files_given else []
+    given += [
+        flag
+        for attr, flag in RESUME_TAKES_FROM_FOLDER
+        if getattr(args, attr, None) not in (None, False, [])
+    ]
+    if not given:
+        return None
+    return (
+        f"--resume {args.resume} finishes the study with the scenarios and options stored in "
+        f"its folder; remove {', '.join(given)}"
+    )
+
+
+def _out_problem(out: Path) -> str | None:
+    """Why a new run folder cannot be made under ``out``, if it cannot (nothing is written)."""
+    text = str(out)
+    if len(os.fsencode(text)) >= 4000:
+        return f"--out: the path is too long ({len(text)} characters)"
+    for part in out.parts:
+        if len(os.fsencode(part)) > 200:
+            return f"--out {text}: the name '{part[:40]}...' is too long for a folder name"
+    probe = out
+    while not probe.exists():
+        if probe.is_symlink():
+            return f"--out {text}: {probe} is a broken symbolic link"
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"--out {text}: {probe} is a file, not a folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"--out {text}: cannot write in {probe} (no permission, or a read-only disk)"
+    return None
 
 
 def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requests: bool) -> int:
@@ -338,44 +418,57 @@ def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requ
     from sim.experiments.study import StudyPlan
 
     plan = None
-    if args.resume is None:
-        # every scenario is loaded and validated before any worker starts
+    if args.resume is not None:
+        problem = _resume_problem(args, bool(paths))
+        if problem:
+            return _bad(kind, problem)
+    else:
+        # every check and every scenario comes before any folder is made or worker started
+        paths = list(paths) or [Path(p) for p in DEFAULT_SCENARIOS if kind == "compare"]
         if not paths:
-            print(f"run_sim.py {kind}: give a scenario file", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return _bad(kind, "give a scenario file (or --resume FOLDER)")
+        problem = _out_problem(args.out or DEFAULT_OUT)
+        if problem:
+            return _bad(kind, problem)
         scenarios = _load_all(paths, args)
         names = [sc.name for sc in scenarios]
         if len(set(names)) != len(names):
-            print(f"run_sim.py {kind}: scenarios need distinct names, got {names}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return _bad(kind, f"scenarios need distinct names, got {names}")
         explain = None
         sources = [str(p) for p in paths]
         if getattr(args, "explain", False):
             if len(scenarios) < 2:
-                print(
-                    "run_sim.py compare --explain: give today's form and at least one other",
-                    file=sys.stderr,
-                )
-                return EXIT_BAD_INPUT
+                return _bad("compare --explain", "give today's form and at least one other")
             scenarios, explain = explain_plan(scenarios)
             sources += ["(variant made by --explain)"] * (len(scenarios) - len(sources))
+        replications = args.replications or args.default_replications
         plan = StudyPlan(
             name=names[0] if len(names) == 1 else "compare_" + "_vs_".join(names),
             scenarios=scenarios,
             sources=sources,
             base_seed=scenarios[0].run.seed,
-            replications=args.replications,
+            replications=replications,
             precision=args.precision,
-            max_replications=max(args.max_replications, args.replications),
+            max_replications=max(args.max_replications or DEFAULT_MAX_REPLICATIONS, replications),
             save_requests=save_requests,
             kind=kind,
             explain=explain,
         )
     folder = _run_study(args, plan, kind)
-    if folder is None:
+    if isinstance(folder, int):
+        return folder
+    try:
+        _print_summary(folder)
+    except KeyboardInterrupt:
+        print(f"interrupted; the finished results are in {folder}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    _print_summary(folder)
     return EXIT_OK
+
+
+def _bad(command: str, message: str) -> int:
+    """Print a message about the command's arguments; the exit code of bad input."""
+    print(f"run_sim.py {command}: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def _print_summary(folder: Path) -> None:
@@ -422,8 +515,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``compare`` (and no command): scenarios on paired replications."""
-    paths = list(args.scenarios) or [Path(p) for p in DEFAULT_SCENARIOS]
-    return _study(args, paths, "compare", save_requests=args.save_requests)
+    return _study(args, list(args.scenarios), "compare", save_requests=args.save_requests)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -432,15 +524,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiments.study import StudyPlan
     from sim.experiments.sweep import load_sweep, point_table, sweep_meta
 
-    if args.resume is None and args.sweep_file is None:
-        print("run_sim.py sweep: give a sweep file (or --resume FOLDER)", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.overrides:
-        message = "--set is not taken here; put fixed changes in the base scenario"
-        print(f"run_sim.py sweep: {message}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     plan = None
-    if args.resume is None:
+    if args.resume is not None:
+        problem = _resume_problem(args, args.sweep_file is not None)
+        if problem:
+            return _bad("sweep", problem)
+    else:
+        if args.sweep_file is None:
+            return _bad("sweep", "give a sweep file (or --resume FOLDER)")
+        if args.overrides:
+            return _bad("sweep", "--set is not taken here; put fixed changes in the base scenario")
+        problem = _out_problem(args.out or DEFAULT_OUT)
+        if problem:
+            return _bad("sweep", problem)
         sw = load_sweep(args.sweep_file, args.weeks, args.seed)
         print(
             f"sweep {sw.spec.name}: {len(sw.points)} points ({sw.spec.design})\n{point_table(sw)}"
@@ -452,13 +548,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             base_seed=sw.scenarios[0].run.seed,
             replications=args.replications or sw.spec.replications,
             precision=args.precision,
-            max_replications=args.max_replications,
+            max_replications=args.max_replications or DEFAULT_MAX_REPLICATIONS,
             kind="sweep",
             sweep=sweep_meta(sw),
         )
     folder = _run_study(args, plan, "sweep")
-    if folder is None:
-        return EXIT_INTERRUPTED
+    if isinstance(folder, int):
+        return folder
     print(f"\nSweep results: {relative(folder)} (sweep_tidy.csv, sweep_summary.csv, figures/)")
     return EXIT_OK
 
@@ -528,10 +624,33 @@ HANDLERS = {
 }
 
 
+def _terminate(_signum: int, _frame: Any) -> None:
+    from sim.experiments.study import Terminated
+
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (2 for bad input, 130 for Ctrl-C)."""
+    """Run the command line; return the exit code (2 for bad input, 130 for Ctrl-C, 143 for
+    SIGTERM). SIGTERM takes the same path as Ctrl-C: what finished is kept."""
+    in_process = argv is not None
+    handlers = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    finally:
+        if in_process:  # a caller in Python gets its own signal handling back
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(signal.SIGINT, handlers[0])
+                signal.signal(signal.SIGTERM, handlers[1])
+
+
+def _main(argv: list[str]) -> int:
+    from sim.experiments.runfiles import WriteFailed
+    from sim.experiments.study import Terminated
+
     parser = build_parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         # no command: the default comparison of the four Groningen forms, explained
         argv = ["compare", "--explain", *argv]
@@ -543,14 +662,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return HANDLERS[args.command](args)
     except ScenarioError as exc:
         print(exc, file=sys.stderr)
-        print(
-            f"{len(exc.problems)} problem(s) in the scenario; nothing was simulated or written.",
-            file=sys.stderr,
-        )
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted before any replication finished; nothing was written", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+    except KeyboardInterrupt as exc:
+        print("interrupted before any replication finished; nothing was kept", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    except WriteFailed as exc:
+        print(f"run_sim.py: {exc}; nothing was kept", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (OSError, ValueError, RuntimeError) as exc:
         print(f"run_sim.py: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

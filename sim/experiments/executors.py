@@ -7,8 +7,11 @@ only on its arguments, so the results do not depend on the executor either.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
@@ -55,7 +58,7 @@ class LocalExecutor:
                     i = pending.pop(fut)
                     yield i, fut.result()
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_pool(pool)
             raise
         pool.shutdown(wait=True)
 
@@ -78,19 +81,28 @@ class DaskExecutor:
                 "--scheduler needs the optional extra: pip install -e '.[dask]'"
             ) from exc
         self._cluster = None
+        try:
+            self._connect(Client, LocalCluster, address, workers)
+        except (OSError, TimeoutError) as exc:
+            raise RuntimeError(
+                f"--scheduler {address}: cannot reach the dask scheduler ({exc}); "
+                "nothing was run or written"
+            ) from None
+        self.workers = max(1, len(self._client.scheduler_info().get("workers", {})) or 1)
+
+    def _connect(self, client: Any, local_cluster: Any, address: str, workers: int | None) -> None:
         if address == "local":
             n = max(1, workers if workers is not None else (os.cpu_count() or 1))
-            self._cluster = LocalCluster(
+            self._cluster = local_cluster(
                 n_workers=n,
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
             )
-            self._client = Client(self._cluster)
+            self._client = client(self._cluster)
         else:
-            self._client = Client(address)
-        self.workers = max(1, len(self._client.scheduler_info().get("workers", {})) or 1)
+            self._client = client(address, timeout=CONNECT_TIMEOUT_S)
 
     def run(self, fn: JobFunction, jobs: Sequence[tuple[Any, ...]]) -> Iterator[tuple[int, Any]]:
         """Yield (job index, result) as the cluster finishes jobs."""
@@ -117,11 +129,60 @@ def make_executor(scheduler: str | None, workers: int | None) -> LocalExecutor |
     return LocalExecutor(workers) if scheduler is None else DaskExecutor(scheduler, workers)
 
 
-def _ignore_sigint() -> None:
+#: Seconds to wait for a dask scheduler before giving up with a message.
+CONNECT_TIMEOUT_S = 10
+
+#: Descriptors the main process holds that a forked worker must not keep open (the run
+#: folder's lock: a worker holding a copy would keep the folder locked after its parent died).
+_CLOSE_IN_WORKERS: set[int] = set()
+
+_PR_SET_PDEATHSIG = 1
+
+
+def close_in_workers(fd: int, close: bool = True) -> None:
+    """Have pool workers started from now on close ``fd`` (or stop doing so)."""
+    if close:
+        _CLOSE_IN_WORKERS.add(fd)
+    else:
+        _CLOSE_IN_WORKERS.discard(fd)
+
+
+def _init_worker(parent: int, inherited: tuple[int, ...]) -> None:
+    """Set up a pool worker: Ctrl-C is for the main process, which decides what to keep;
+    the worker ends when its parent ends, however the parent ends (on Linux, the kernel
+    sends it SIGTERM); descriptors that belong to the parent alone are closed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for fd in inherited:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent ended before the line above took effect
+        os._exit(1)
 
 
 def make_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool whose workers ignore Ctrl-C: the main process decides what to keep
-    and stops them."""
-    return ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    """A process pool whose workers ignore Ctrl-C and die with the main process."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        initializer=_init_worker,
+        initargs=(os.getpid(), tuple(sorted(_CLOSE_IN_WORKERS))),
+    )
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: end its workers (a replication in hand is lost, finished ones are
+    kept by the caller) and cancel what has not started."""
+    # the standard library offers no public way to end running workers before Python 3.14
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        proc.join(timeout=5)

@@ -17,10 +17,11 @@ import platform
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -125,9 +126,44 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write data as indented JSON (non-finite numbers become null)."""
-    path.write_text(json.dumps(json_safe(data), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+class WriteFailed(Exception):
+    """A file of a run could not be written (disk full, no permission, read-only): the
+    path and the system's reason. Nothing half-written is left under the file's name."""
+
+    def __init__(self, path: str | Path, reason: str):
+        super().__init__(str(path), reason)
+        self.path = str(path)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path}: {self.reason}"
+
+
+@contextmanager
+def atomic_open(path: Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
+    """Open ``path`` for writing so that it appears whole or not at all: the data go to a
+    temporary file next to it, which is flushed to disk and then renamed over ``path``.
+    A failure (disk full, no permission) removes the temporary file and raises WriteFailed."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WriteFailed(path, exc.strerror or str(exc)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any, indent: int | None = 2) -> None:
+    """Write data as JSON, atomically (non-finite numbers become null)."""
+    text = json.dumps(json_safe(data), indent=indent, sort_keys=False) + "\n"
+    with atomic_open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def number_or_nan(value: Any) -> float:
@@ -141,8 +177,9 @@ def csv_cell(value: Any) -> Any:
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]], fields: Sequence[str] | None = None) -> None:
-    """Write rows (dicts) as a CSV table; ``fields`` names the columns of an empty table."""
-    with path.open("w", newline="", encoding="utf-8") as fh:
+    """Write rows (dicts) as a CSV table, atomically; ``fields`` names the columns of an
+    empty table."""
+    with atomic_open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else list(fields or ()))
         writer.writeheader()
         for row in rows:
@@ -152,7 +189,10 @@ def write_csv(path: Path, rows: list[dict[str, Any]], fields: Sequence[str] | No
 def _write_csv_gz(path: Path, columns: dict[str, np.ndarray | list[Any]]) -> None:
     names = list(columns)
     n = len(next(iter(columns.values()))) if columns else 0
-    with gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=6) as fh:
+    with (
+        atomic_open(path, "wb") as raw,
+        gzip.open(raw, "wt", encoding="utf-8", newline="", compresslevel=6) as fh,
+    ):
         writer = csv.writer(fh)
         writer.writerow(names)
         cols = [np.asarray(columns[k]).tolist() for k in names]

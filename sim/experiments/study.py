@@ -14,20 +14,26 @@ import fcntl
 import json
 import math
 import os
+import re
+import shutil
+import signal
 import sys
 from collections.abc import Callable
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.experiments.comparison import Experiment, ScenarioResults
-from sim.experiments.executors import Executor
+from sim.experiments.executors import Executor, close_in_workers
 from sim.experiments.explain import explain_rows
 from sim.experiments.replicate import replicate
 from sim.experiments.runfiles import (
     RunFolder,
+    WriteFailed,
     code_metadata,
-    json_safe,
     number_or_nan,
     slug,
     write_csv,
@@ -35,28 +41,73 @@ from sim.experiments.runfiles import (
 )
 from sim.experiments.sweep import write_sweep_tables
 from sim.scenario.loader import validate_data
+from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import Scenario
 
 META = "meta.json"
 REPS_DIR = "replications"
 LOCK = "running.pid"
+#: The most replications a study may ask for (per scenario).
+MAX_REPLICATIONS = 10_000
+#: What every replication result holds.
+REPLICATION_KEYS = frozenset({"kpis", "n_events", "profiles"})
 
 #: Writes what a finished study shows its reader (report, figures) into its folder:
 #: (folder, experiment, meta) -> None. Supplied by the caller (the report layer).
 OutputWriter = Callable[[Path, Experiment, dict[str, Any]], None]
 
 
-class StudyInterrupted(Exception):
-    """Raised on Ctrl-C: says how many replications were kept and how to finish."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an interrupt so that it takes the same path as Ctrl-C."""
 
-    def __init__(self, folder: Path, done: int, total: int):
+
+class StudyStopped(Exception):
+    """A study stopped before its end. Says why, how many replications are kept on disk
+    and the command that finishes the study from its folder."""
+
+    exit_code = 1
+
+    def __init__(self, why: str, folder: Path, kind: str, done: int, total: int):
+        self.why = why
         self.folder = folder
+        self.kind = kind
         self.done = done
         self.total = total
-        super().__init__(
-            f"interrupted: {done} of {total} replications finished and are kept in {folder}; "
-            f"finish with: python run_sim.py compare --resume {folder} (or sweep --resume)"
+        super().__init__(why, folder, kind, done, total)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.why}: {self.done} of {self.total} replications finished and are kept in "
+            f"{self.folder}; finish with: python run_sim.py {self.kind} --resume {self.folder}"
         )
+
+
+class StudyInterrupted(StudyStopped):
+    """Ctrl-C or SIGTERM: the finished replications are kept."""
+
+    exit_code = 130
+
+
+class StudyTerminated(StudyInterrupted):
+    """SIGTERM: the finished replications are kept."""
+
+    exit_code = 143
+
+
+class StudyBroken(StudyStopped):
+    """A worker process ended unexpectedly (killed, out of memory)."""
+
+    exit_code = 1
+
+
+class StudyWriteFailed(StudyStopped):
+    """A file could not be written (disk full, no permission)."""
+
+    exit_code = 2
+
+
+class ResumeRefused(ValueError):
+    """A folder that cannot be resumed, or a ``--resume`` with options it would ignore."""
 
 
 @dataclass
@@ -95,10 +146,40 @@ def start(
     progress: bool | None = None,
     write_outputs: OutputWriter | None = None,
 ) -> Path:
-    """Run a new study into a new folder under ``out_dir``; return the finished folder."""
-    folder = RunFolder(out_dir, plan.name)
-    tmp = folder.tmp
-    (tmp / REPS_DIR).mkdir()
+    """Run a new study into a new folder under ``out_dir``; return the finished folder.
+
+    Until ``meta.json`` is on disk the study cannot be resumed, so a write failure before
+    then removes the new folder again; Ctrl-C and SIGTERM wait (for milliseconds) until
+    the folder can be resumed: either nothing is left behind or a resumable folder is."""
+    _hold_stop_signals(True)
+    try:
+        folder = RunFolder(out_dir, plan.name)
+        tmp = folder.tmp
+        lock = Lock(tmp)
+    except BaseException:
+        _hold_stop_signals(False)
+        raise
+    try:
+        (tmp / REPS_DIR).mkdir()
+        write_json(tmp / META, _new_meta(plan, folder.final.name))
+    except BaseException:
+        lock.release()
+        shutil.rmtree(tmp, ignore_errors=True)
+        _hold_stop_signals(False)
+        raise
+    return _run(plan, tmp, folder.final, executor, progress, write_outputs, lock)
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _hold_stop_signals(hold: bool) -> None:
+    """Hold back Ctrl-C and SIGTERM (they arrive when released) while a folder's state
+    changes between 'not there' and 'resumable', so that an interrupt never lands between."""
+    signal.pthread_sigmask(signal.SIG_BLOCK if hold else signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+def _new_meta(plan: StudyPlan, final_name: str) -> dict[str, Any]:
     scenarios = [
         {
             "name": sc.name,
@@ -108,10 +189,10 @@ def start(
         }
         for sc, src in zip(plan.scenarios, plan.sources, strict=True)
     ]
-    meta = {
+    return {
         "kind": plan.kind,
         "name": plan.name,
-        "final_name": folder.final.name,
+        "final_name": final_name,
         "seed": plan.base_seed,
         "replications_requested": plan.replications,
         "precision": plan.precision,
@@ -122,8 +203,6 @@ def start(
         "scenarios": scenarios,
         **code_metadata(),
     }
-    write_json(tmp / META, meta)
-    return _run(plan, tmp, folder.final, executor, progress, write_outputs)
 
 
 def resume(
@@ -131,38 +210,153 @@ def resume(
     executor: Executor,
     progress: bool | None = None,
     write_outputs: OutputWriter | None = None,
+    kind: str | None = None,
 ) -> Path:
-    """Finish an interrupted study from its unfinished folder; return the finished folder."""
-    meta_path = partial / META
-    if not meta_path.exists():
-        raise FileNotFoundError(f"{partial} is not an unfinished run folder (no {META})")
-    meta = json.loads(meta_path.read_text())
+    """Finish an interrupted study from its unfinished folder; return the finished folder.
+
+    ``kind`` (the command resuming it) must match the study's kind when given. Every file
+    is checked before anything runs; a problem raises ResumeRefused naming the file."""
+    meta = read_meta(partial)
+    if kind is not None and meta.kind != kind:
+        raise ResumeRefused(
+            f"--resume {partial}: this folder holds a '{meta.kind}' study; finish it with: "
+            f"python run_sim.py {meta.kind} --resume {partial}"
+        )
     scenarios = []
-    for entry in meta["scenarios"]:
-        sc = validate_data(entry["content"])
-        if sc.content_hash() != entry["hash"]:
-            message = f"scenario {entry['name']} in {partial} does not match its recorded hash"
-            raise ValueError(message)
+    for i, entry in enumerate(meta.scenarios):
+        try:
+            sc = validate_data(entry.content)
+        except ScenarioError as exc:
+            raise ResumeRefused(
+                f"{partial / META}: scenarios[{i}].content is not a valid scenario: "
+                f"{exc.problems[0].path}: {exc.problems[0].message}"
+            ) from None
+        if sc.content_hash() != entry.hash:
+            raise ResumeRefused(
+                f"{partial / META}: scenarios[{i}] ({entry.name}) does not match its recorded hash"
+            )
         scenarios.append(sc)
     plan = StudyPlan(
-        name=meta["name"],
+        name=meta.name,
         scenarios=scenarios,
-        sources=[e["file"] for e in meta["scenarios"]],
-        base_seed=meta["seed"],
-        replications=meta["replications_requested"],
-        precision=meta["precision"],
-        max_replications=meta["max_replications"],
-        save_requests=meta["save_requests"],
-        kind=meta["kind"],
-        sweep=meta.get("sweep"),
-        explain=meta.get("explain"),
+        sources=[e.file for e in meta.scenarios],
+        base_seed=meta.seed,
+        replications=meta.replications_requested,
+        precision=meta.precision,
+        max_replications=meta.max_replications,
+        save_requests=meta.save_requests,
+        kind=meta.kind,
+        sweep=meta.sweep,
+        explain=meta.explain,
     )
-    final = partial.parent / meta["final_name"]
+    check_replication_files(plan, partial)
+    final = partial.parent / meta.final_name
     n = 1
     while final.exists():
         n += 1
-        final = partial.parent / f"{meta['final_name']}-{n}"
-    return _run(plan, partial, final, executor, progress, write_outputs)
+        final = partial.parent / f"{meta.final_name}-{n}"
+    _hold_stop_signals(True)
+    try:
+        lock = Lock(partial)
+    except BaseException:
+        _hold_stop_signals(False)
+        raise
+    return _run(plan, partial, final, executor, progress, write_outputs, lock)
+
+
+# --------------------------------------------------------------------------- checking a folder
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    file: str
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    content: dict[str, Any]
+
+
+class _Meta(BaseModel):
+    """What ``resume`` needs of ``meta.json`` (other keys describe the run for readers)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["run", "compare", "sweep"]
+    name: str
+    final_name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=200)
+    seed: int = Field(ge=0, strict=True)
+    replications_requested: int = Field(ge=1, le=MAX_REPLICATIONS, strict=True)
+    precision: float | None = Field(default=None, gt=0, lt=1)
+    max_replications: int = Field(ge=1, le=MAX_REPLICATIONS, strict=True)
+    save_requests: bool
+    sweep: dict[str, Any] | None = None
+    explain: dict[str, Any] | None = None
+    scenarios: list[_Entry] = Field(min_length=1)
+
+
+def read_meta(partial: Path) -> _Meta:
+    """The checked ``meta.json`` of an unfinished run folder (ResumeRefused otherwise)."""
+    if not partial.is_dir():
+        raise ResumeRefused(f"--resume {partial}: no such folder")
+    path = partial / META
+    if not (partial.name.startswith(".") and partial.name.endswith(".partial")):
+        if (partial / "summary.json").exists():
+            raise ResumeRefused(
+                f"--resume {partial}: this run is finished; nothing to resume (start a new run)"
+            )
+        raise ResumeRefused(
+            f"--resume {partial}: not an unfinished run folder (those are named .<name>.partial)"
+        )
+    if not path.is_file():
+        raise ResumeRefused(f"{path}: missing; this folder cannot be resumed, run the study again")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ResumeRefused(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise ResumeRefused(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except OSError as exc:
+        raise ResumeRefused(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return _Meta.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"{path}: {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in exc.errors(include_url=False)[:10]
+        ]
+        raise ResumeRefused("\n".join(lines)) from None
+
+
+_REP_NAME = re.compile(r"^s(\d{1,6})_r(\d{1,6})\.json$")
+
+
+def check_replication_files(plan: StudyPlan, partial: Path) -> None:
+    """Every file in ``replications/`` is a replication result of this study (leftover
+    temporary files of an interrupted write are removed)."""
+    folder = partial / REPS_DIR
+    if not folder.is_dir():
+        raise ResumeRefused(f"{folder}: missing; this folder cannot be resumed")
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") and path.name.endswith(".tmp") or path.suffix == ".part":
+            path.unlink(missing_ok=True)
+            continue
+        match = _REP_NAME.match(path.name)
+        if not match or not path.is_file():
+            raise ResumeRefused(f"{path}: not a replication file of this study; move it away")
+        s, r = int(match[1]), int(match[2])
+        if s >= len(plan.scenarios) or r >= max(plan.max_replications, plan.replications):
+            raise ResumeRefused(f"{path}: no such scenario or replication in this study")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, OSError) as exc:
+            raise ResumeRefused(
+                f"{path}: not a readable replication result ({exc}); delete it to run it again"
+            ) from None
+        if not isinstance(data, dict) or not set(data) >= REPLICATION_KEYS:
+            raise ResumeRefused(
+                f"{path}: not a replication result (needs {', '.join(sorted(REPLICATION_KEYS))});"
+                " delete it to run it again"
+            )
 
 
 def _load_done(plan: StudyPlan, tmp: Path) -> list[ScenarioResults]:
@@ -172,6 +366,14 @@ def _load_done(plan: StudyPlan, tmp: Path) -> list[ScenarioResults]:
         s_txt, r_txt = path.stem[1:].split("_r")
         results[int(s_txt)].replications[int(r_txt)] = json.loads(path.read_text())
     return results
+
+
+def on_disk(tmp: Path) -> int:
+    """How many replication results an unfinished folder holds."""
+    folder = tmp / REPS_DIR
+    if not folder.is_dir():
+        return 0
+    return sum(1 for p in folder.iterdir() if _REP_NAME.match(p.name))
 
 
 def _complete(results: list[ScenarioResults], reps: list[int]) -> bool:
@@ -214,11 +416,13 @@ class Lock:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self.fd = fd
+        close_in_workers(fd)  # a pool worker must not keep the folder locked
 
     def release(self, moved_to: Path | None = None) -> None:
         """Remove the lock file (from the folder's final place if it moved) and unlock."""
         path = self.path if moved_to is None else moved_to / LOCK
         path.unlink(missing_ok=True)
+        close_in_workers(self.fd, close=False)
         fcntl.flock(self.fd, fcntl.LOCK_UN)
         os.close(self.fd)
 
@@ -233,12 +437,61 @@ def _run(
     executor: Executor,
     progress: bool | None,
     write_outputs: OutputWriter | None,
+    lock: Lock,
 ) -> Path:
-    lock = Lock(tmp)
+    """Run the missing replications and finish the study, holding the folder's lock.
+
+    Every way a study can stop early ends here in one StudyStopped with the count of
+    replications on disk: Ctrl-C or SIGTERM anywhere (replications or finishing), a
+    worker that died, a file that could not be written. The caller holds back Ctrl-C and
+    SIGTERM until this function is ready for them."""
     try:
+        _hold_stop_signals(False)
         return _run_locked(plan, tmp, final, executor, progress, write_outputs)
+    except KeyboardInterrupt as exc:
+        exit_at_next_interrupt()
+        if isinstance(exc, Terminated):
+            raise StudyTerminated(
+                "terminated (SIGTERM)", tmp, plan.kind, on_disk(tmp), _total(plan, tmp)
+            ) from None
+        raise StudyInterrupted(
+            "interrupted", tmp, plan.kind, on_disk(tmp), _total(plan, tmp)
+        ) from None
+    except BrokenExecutor:
+        why = "a worker process ended unexpectedly (killed, or out of memory)"
+        raise StudyBroken(why, tmp, plan.kind, on_disk(tmp), _total(plan, tmp)) from None
+    except WriteFailed as exc:
+        why = f"{exc}; free space or fix the permission, then resume"
+        raise StudyWriteFailed(why, tmp, plan.kind, on_disk(tmp), _total(plan, tmp)) from None
+    except OSError as exc:
+        why = f"cannot write {exc.filename or tmp}: {exc.strerror or exc}"
+        raise StudyWriteFailed(why, tmp, plan.kind, on_disk(tmp), _total(plan, tmp)) from None
+    except Exception as exc:
+        if type(exc).__name__ != "KilledWorker":  # dask gave up on a worker
+            raise
+        why = f"a dask worker died running a replication ({exc})"
+        raise StudyBroken(why, tmp, plan.kind, on_disk(tmp), _total(plan, tmp)) from None
     finally:
         lock.release(final if final.exists() and not tmp.exists() else None)
+
+
+def _total(plan: StudyPlan, tmp: Path) -> int:
+    """Replications the study needs (at least: a precision study may need more)."""
+    return max(plan.replications * len(plan.scenarios), on_disk(tmp))
+
+
+def exit_at_next_interrupt() -> None:
+    """After a first Ctrl-C, a second one (or SIGTERM) ends the process at once."""
+
+    def now(signum: int, _frame: Any) -> None:
+        os.write(2, b"\nstopped at once\n")
+        os._exit(128 + signum)
+
+    try:
+        signal.signal(signal.SIGINT, now)
+        signal.signal(signal.SIGTERM, now)
+    except ValueError:  # not the main thread: the caller handles interrupts
+        pass
 
 
 def _run_locked(
@@ -273,11 +526,8 @@ def _run_locked(
             if gap <= plan.precision or n_reps >= plan.max_replications:
                 break
             n_reps = min(plan.max_replications, n_reps + max(2, executor.workers))
-    except KeyboardInterrupt:
+    finally:
         bar.close()
-        done = sum(len(s.replications) for s in results)
-        raise StudyInterrupted(tmp, done, n_reps * len(results)) from None
-    bar.close()
     reps = list(range(n_reps))
     assert _complete(results, reps)
     exp = Experiment(results, plan.base_seed, reps)
@@ -311,9 +561,7 @@ def _run_missing(
     for i, result in executor.run(replicate, args):
         s, r = jobs[i]
         path = _rep_file(tmp, s, r)
-        part = path.with_suffix(".part")
-        part.write_text(json.dumps(json_safe(result)))
-        os.replace(part, path)
+        write_json(path, result, indent=None)
         results[s].replications[r] = json.loads(path.read_text())
         bar.update(1)
 

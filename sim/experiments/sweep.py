@@ -26,7 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.experiments.comparison import Experiment
-from sim.experiments.runfiles import write_csv
+from sim.experiments.runfiles import atomic_open, write_csv
 from sim.experiments.statistics import t_interval
 from sim.scenario.loader import load_scenario
 from sim.scenario.problems import Problem, ScenarioError, pydantic_problems
@@ -252,7 +252,7 @@ def write_sweep_tables(folder: Path, info: dict[str, Any], exp: Experiment) -> N
     ``sweep_summary.csv`` (per point and KPI, with intervals)."""
     kpis = exp.kpis()
     fields = info["fields"]
-    with (folder / "sweep_tidy.csv").open("w", newline="", encoding="utf-8") as fh:
+    with atomic_open(folder / "sweep_tidy.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["point", *fields, "replication", "kpi", "value"])
         for point, res in zip(info["points"], exp.scenarios, strict=True):

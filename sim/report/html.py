@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.experiments.comparison import Experiment
+from sim.experiments.runfiles import atomic_open
 from sim.experiments.statistics import paired_difference, t_interval
 from sim.report.figures import FIGURES, save_figure
 from sim.report.formatting import (
@@ -75,7 +76,8 @@ def write_report(
     parts.append(_model_description(exp, meta))
     parts.append("</body></html>")
     path = folder / "report.html"
-    path.write_text("\n".join(parts), encoding="utf-8")
+    with atomic_open(path, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(parts))
     return path
 
 

@@ -1,0 +1,214 @@
+"""Interrupts of a real run: Ctrl-C at every replication count and while the study is being
+finished, a second Ctrl-C, SIGTERM, SIGKILL of the main process and a killed worker. Each
+ends with the count of replications on disk and the resume command (or, for SIGKILL, with
+no process left), and resuming gives the same tables as an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT
+
+pytestmark = pytest.mark.slow
+
+# a small region, so that a replication takes a fraction of a second
+STUDY = [
+    "compare",
+    "scenarios/groningen_separate.yaml",
+    "scenarios/groningen_central.yaml",
+    "--weeks",
+    "1",
+    "--replications",
+    "3",
+    "--set",
+    "region.population=80000",
+    "--no-progress",
+]
+TABLES = ("kpis_by_replication.csv", "summary.csv", "comparison.csv")
+TOTAL = 6
+
+
+def _start(out: Path, workers: int = 2) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen(
+        [sys.executable, "run_sim.py", *STUDY, "--workers", str(workers), "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _partial(out: Path) -> Path | None:
+    found = list(out.glob(".*.partial")) if out.exists() else []
+    return found[0] if found else None
+
+
+def _on_disk(out: Path) -> int:
+    partial = _partial(out)
+    if partial is None or not (partial / "replications").exists():
+        return 0
+    return sum(1 for p in (partial / "replications").iterdir() if p.suffix == ".json")
+
+
+def _wait_for(condition, proc: subprocess.Popen[str], timeout: float = 120) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.005)
+    raise AssertionError("the condition never came true")
+
+
+def _resume(partial: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "run_sim.py", "compare", "--resume", str(partial), "--no-progress"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    out = tmp_path_factory.mktemp("reference")
+    proc = _start(out)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    (folder,) = [p for p in out.iterdir() if not p.name.startswith(".")]
+    return {name: (folder / name).read_text() for name in TABLES}
+
+
+def _message_count(err: str, partial: Path) -> int:
+    match = re.search(r"(\d+) of (\d+) replications finished and are kept in (\S+);", err)
+    assert match, err
+    assert Path(match[3]) == partial
+    assert f"python run_sim.py compare --resume {partial}" in err
+    return int(match[1])
+
+
+def _resumes_to_reference(partial: Path, out: Path, reference: dict[str, str]) -> None:
+    resumed = _resume(partial)
+    assert resumed.returncode == 0, resumed.stderr
+    (folder,) = [p for p in out.iterdir() if not p.name.startswith(".")]
+    for name in TABLES:
+        assert (folder / name).read_text() == reference[name], name
+
+
+@pytest.mark.parametrize("count", [*range(TOTAL), "finishing"])
+def test_ctrl_c_at_each_count_keeps_what_is_on_disk_and_resumes_identically(
+    count: int | str, tmp_path: Path, reference: dict[str, str]
+) -> None:
+    out = tmp_path / "out"
+    proc = _start(out)
+    if count == "finishing":
+        reached = _wait_for(lambda: (p := _partial(out)) and (p / "summary.csv").exists(), proc)
+    else:
+        reached = _wait_for(
+            lambda: (p := _partial(out)) and (p / "meta.json").exists() and _on_disk(out) >= count,
+            proc,
+        )
+    if not reached:
+        pytest.skip("the run ended before the interrupt")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the interrupt arrived")
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    partial = _partial(out)
+    assert partial is not None
+    kept = _on_disk(out)
+    assert _message_count(err, partial) == kept
+    if count == "finishing":
+        assert kept == TOTAL
+    else:
+        assert kept >= count
+    _resumes_to_reference(partial, out, reference)
+
+
+def test_a_second_ctrl_c_exits_at_once(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = _start(out)
+    if not _wait_for(lambda: _on_disk(out) >= 1, proc):
+        pytest.skip("the run ended before the interrupt")
+    proc.send_signal(signal.SIGINT)
+    first = time.monotonic()
+    time.sleep(0.05)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    assert time.monotonic() - first < 5
+    # 130 from the study's message or from the at-once handler; -SIGINT when the second
+    # Ctrl-C arrives while Python is shutting down (it has restored the default action)
+    assert proc.returncode in (130, -signal.SIGINT)
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(x) for x in out.stdout.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (ended, not yet reaped by its new parent) counts as gone
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux's PDEATHSIG")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_no_worker_outlives_the_main_process(sig: int, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = _start(out)
+    if not _wait_for(lambda: len(_children(proc.pid)) >= 2 and _on_disk(out) >= 1, proc):
+        pytest.skip("the run ended before the signal")
+    workers = _children(proc.pid)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    deadline = time.monotonic() + 5
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers)
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 143, err
+        partial = _partial(out)
+        assert partial is not None and _message_count(err, partial) == _on_disk(out)
+    else:  # nothing can run after SIGKILL, but the folder is resumable: its lock died too
+        partial = _partial(out)
+        assert partial is not None
+        resumed = _resume(partial)
+        assert resumed.returncode == 0, resumed.stderr
+
+
+def test_a_killed_worker_gives_the_resume_message(tmp_path: Path, reference) -> None:
+    out = tmp_path / "out"
+    proc = _start(out)
+    if not _wait_for(lambda: len(_children(proc.pid)) >= 2 and _on_disk(out) >= 1, proc):
+        pytest.skip("the run ended before the signal")
+    os.kill(_children(proc.pid)[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the worker was killed")
+    assert proc.returncode == 1, err
+    assert "a worker process ended unexpectedly" in err and "Traceback" not in err
+    partial = _partial(out)
+    assert partial is not None and _message_count(err, partial) == _on_disk(out)
+    _resumes_to_reference(partial, out, reference)
