@@ -414,9 +414,6 @@ def _out_problem(out: Path) -> str | None:
 
 
 def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requests: bool) -> int:
-    from sim.experiments.explain import explain_plan
-    from sim.experiments.study import StudyPlan
-
     plan = None
     if args.resume is not None:
         problem = _resume_problem(args, bool(paths))
@@ -431,6 +428,10 @@ def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requ
         if problem:
             return _bad(kind, problem)
         scenarios = _load_all(paths, args)
+        # the study machinery (and scipy) is imported only once the input is known good
+        from sim.experiments.explain import explain_plan
+        from sim.experiments.study import StudyPlan
+
         names = [sc.name for sc in scenarios]
         if len(set(names)) != len(names):
             return _bad(kind, f"scenarios need distinct names, got {names}")
@@ -625,7 +626,7 @@ HANDLERS = {
 
 
 def _terminate(_signum: int, _frame: Any) -> None:
-    from sim.experiments.study import Terminated
+    from sim.experiments.runfiles import Terminated
 
     raise Terminated
 
@@ -647,8 +648,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    from sim.experiments.runfiles import WriteFailed
-    from sim.experiments.study import Terminated
+    from sim.experiments.runfiles import Terminated, WriteFailed
 
     parser = build_parser()
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):

@@ -126,6 +126,10 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an interrupt so that it takes the same path as Ctrl-C."""
+
+
 class WriteFailed(Exception):
     """A file of a run could not be written (disk full, no permission, read-only): the
     path and the system's reason. Nothing half-written is left under the file's name."""

@@ -32,6 +32,7 @@ from sim.experiments.explain import explain_rows
 from sim.experiments.replicate import replicate
 from sim.experiments.runfiles import (
     RunFolder,
+    Terminated,
     WriteFailed,
     code_metadata,
     number_or_nan,
@@ -55,10 +56,6 @@ REPLICATION_KEYS = frozenset({"kpis", "n_events", "profiles"})
 #: Writes what a finished study shows its reader (report, figures) into its folder:
 #: (folder, experiment, meta) -> None. Supplied by the caller (the report layer).
 OutputWriter = Callable[[Path, Experiment, dict[str, Any]], None]
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, turned into an interrupt so that it takes the same path as Ctrl-C."""
 
 
 class StudyStopped(Exception):

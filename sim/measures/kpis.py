@@ -670,6 +670,22 @@ def pool_names(sc: Scenario) -> list[str]:
     return names
 
 
+class KpiOutOfRange(RuntimeError):
+    """A KPI outside the values it can take: a defect of the model, never of the input."""
+
+
 def compute_kpis(ctx: KpiContext) -> dict[str, float]:
-    """Every KPI of the scenario for one replication."""
-    return {k.name: k.formula(ctx) for k in registry(ctx.sc)}
+    """Every KPI of the scenario for one replication. A guard checks that every share lies
+    in [0, 1] (or is undefined) and no KPI is infinite, so that a defect cannot reach a
+    report as a number."""
+    values = {}
+    for k in registry(ctx.sc):
+        value = k.formula(ctx)
+        share = k.unit == "share" and not math.isnan(value)
+        if math.isinf(value) or (share and not -1e-9 <= value <= 1 + 1e-9):
+            raise KpiOutOfRange(
+                f"internal check failed: KPI {k.name} = {value!r} in scenario "
+                f"'{ctx.sc.name}' lies outside its range; please report this with the scenario"
+            )
+        values[k.name] = value
+    return values

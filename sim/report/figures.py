@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from sim.experiments.comparison import Experiment, ScenarioResults
+from sim.experiments.runfiles import atomic_open
 from sim.experiments.statistics import Interval, t_interval
 from sim.measures.aggregates import A1_EDGES, ANSWER_EDGES, CARE_RATIO_EDGES
 from sim.measures.kpis import desk_pool_names
@@ -322,14 +323,17 @@ FIGURES: tuple[FigureSpec, ...] = (
 
 
 def save_figure(fig: Any, folder: Path, name: str) -> str:
-    """Save a figure as PNG and SVG under ``folder/figures``; return the PNG as base64."""
+    """Save a figure as PNG and SVG under ``folder/figures``; return the PNG as base64
+    (the PNG is drawn once: the file and the report hold the same bytes)."""
     plt = pyplot()
     out = folder / "figures"
     out.mkdir(exist_ok=True)
     fig.tight_layout()
-    fig.savefig(out / f"{name}.png", dpi=110)
-    fig.savefig(out / f"{name}.svg")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
+    with atomic_open(out / f"{name}.png", "wb") as fh:
+        fh.write(buf.getvalue())
+    with atomic_open(out / f"{name}.svg", "w", encoding="utf-8") as fh:
+        fig.savefig(fh, format="svg")
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")

@@ -14,6 +14,9 @@ from sim.scenario.problems import PathT, Positions, Problem, did_you_mean, dotte
 from sim.scenario.schema import BUILTIN_SERVICES, Scenario
 from sim.scenario.source import has_field
 
+#: The most requests one replication may simulate (about 20 years of Groningen).
+MAX_REQUESTS_PER_REPLICATION = 5_000_000
+
 
 class _Checker:
     """Collects located problems for one validated scenario."""
@@ -133,6 +136,26 @@ class _Checker:
                         f"or give '{true_need}' a confusion row that avoids it)",
                     )
 
+    def size(self) -> None:
+        """A replication must fit in a machine: the expected number of requests (every
+        group at its yearly rate over the whole run, an upper bound) is capped."""
+        sc = self.sc
+        per_year = (
+            sc.region.population
+            / 1000
+            * sum(g.requests_per_1000_per_year * g.volume_factor for g in sc.demand.groups.values())
+        )
+        per_year *= 1 + sc.demand.induced_share
+        days = sc.run.weeks * 7 + sc.run.warmup_days + sc.run.drain_hours / 24
+        expected = per_year * days / 365
+        if expected > MAX_REQUESTS_PER_REPLICATION:
+            self.problem(
+                ("region", "population"),
+                f"a replication would simulate about {expected:,.0f} requests; at most "
+                f"{MAX_REQUESTS_PER_REPLICATION:,} fit (fewer weeks, a smaller region or "
+                "lower volumes)",
+            )
+
     def provenance(self) -> None:
         data = self.sc.model_dump(mode="json")
         for key in self.sc.provenance:
@@ -151,4 +174,5 @@ def cross_reference_problems(sc: Scenario, positions: Positions) -> list[Problem
     checker.alternative_services()
     checker.reachable_dispositions()
     checker.provenance()
+    checker.size()
     return checker.problems

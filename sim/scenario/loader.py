@@ -38,7 +38,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         try:
             key, value = parse_override(text)
         except ValueError as exc:
-            problems.append(Problem(loc, "", str(exc)))
+            problems.append(Problem(loc, text.partition("=")[0].strip(), str(exc)))
             continue
         error = apply_override(data, key, value)
         if error:

@@ -32,10 +32,25 @@ FORM_DESKS: dict[str, tuple[str, ...]] = {
 }
 SUM_TOLERANCE = 1e-6
 
+# Bounds that no real region reaches: a value beyond one is a typing error, and would
+# otherwise run for days, exhaust memory or overflow (checked before anything runs).
+MAX_MINUTES = 10_080.0  # a duration or target: one week
+MAX_CV = 10.0  # coefficient of variation of a lognormal duration
+MAX_STAFF = 1_000  # people or vehicles of one kind on duty in one day part
+MAX_POPULATION = 50_000_000
+MAX_RATE = 100_000.0  # requests per 1,000 inhabitants per year (100 per person)
+MAX_FACTOR = 100.0  # multipliers and relative profile weights
+MAX_SEED = 2**63 - 1
+
+# Numbers are strict: a count must be a whole number, and no number may be given as a
+# bool or a string; every number must be finite and within its bounds.
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Staffing = dict[str, Annotated[int, Field(ge=0)]]
+Share = Annotated[float, Field(ge=0.0, le=1.0, strict=True, allow_inf_nan=False)]
+Minutes = Annotated[float, Field(ge=0.0, le=MAX_MINUTES, strict=True, allow_inf_nan=False)]
+Factor = Annotated[float, Field(ge=0.0, le=MAX_FACTOR, strict=True, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, le=MAX_STAFF, strict=True)]
+Hour = Annotated[int, Field(ge=0, le=23, strict=True)]
+Staffing = dict[str, Count]
 
 _STD_NORMAL = NormalDist()
 
@@ -63,10 +78,10 @@ class Duration(_Frozen):
     """
 
     dist: Literal["fixed", "exponential", "lognormal", "uniform"]
-    mean_min: NonNegative | None = None
-    cv: NonNegative | None = None
-    low_min: NonNegative | None = None
-    high_min: NonNegative | None = None
+    mean_min: Minutes | None = None
+    cv: Annotated[float, Field(ge=0.0, le=MAX_CV, strict=True, allow_inf_nan=False)] | None = None
+    low_min: Minutes | None = None
+    high_min: Minutes | None = None
 
     @model_validator(mode="after")
     def _fields_for_dist(self) -> Duration:
@@ -129,8 +144,8 @@ class DayPart(_Frozen):
     """A block of hours on the listed days; when end_hour <= start_hour it runs past midnight."""
 
     days: tuple[Day, ...] = Field(min_length=1)
-    start_hour: int = Field(ge=0, le=23)
-    end_hour: int = Field(ge=0, le=24)
+    start_hour: Hour
+    end_hour: int = Field(ge=0, le=24, strict=True)
 
     def hours_of_week(self) -> list[int]:
         """The hours of the week (Monday 00:00 = 0) this day part covers."""
@@ -145,8 +160,8 @@ class DayPart(_Frozen):
 class AfterHours(_Frozen):
     """The GP out-of-hours window: weekdays from start to end hour, all weekend and holidays."""
 
-    weekday_start_hour: int = Field(ge=0, le=23)
-    weekday_end_hour: int = Field(ge=0, le=23)
+    weekday_start_hour: Hour
+    weekday_end_hour: Hour
 
 
 class Calendar(_Frozen):
@@ -217,17 +232,17 @@ def _hour_ranges(hours: Sequence[int]) -> str:
 class Run(_Frozen):
     """Length of a replication: reporting weeks after a warm-up, then a drain; base seed."""
 
-    weeks: int = Field(ge=1, le=520)
-    warmup_days: NonNegative = 7.0
-    drain_hours: NonNegative = 24.0
-    seed: int = Field(ge=0)
+    weeks: int = Field(ge=1, le=520, strict=True)
+    warmup_days: float = Field(default=7.0, ge=0.0, le=365.0, strict=True, allow_inf_nan=False)
+    drain_hours: float = Field(default=24.0, ge=0.0, le=720.0, strict=True, allow_inf_nan=False)
+    seed: int = Field(ge=0, le=MAX_SEED, strict=True)
 
 
 class Region(_Frozen):
     """The region whose inhabitants make the requests."""
 
     name: str
-    population: int = Field(ge=0)
+    population: int = Field(ge=0, le=MAX_POPULATION, strict=True)
 
 
 # --------------------------------------------------------------------------- needs and demand
@@ -257,8 +272,8 @@ class Need(_Frozen):
     service: str
     acceptable_services: tuple[str, ...] = ()
     ambulance_priority: Literal["A1", "A2", "B"] | None = None
-    target_min: float = Field(gt=0)
-    acuity: int = Field(ge=0)
+    target_min: float = Field(gt=0, le=MAX_MINUTES, strict=True, allow_inf_nan=False)
+    acuity: int = Field(ge=0, le=100, strict=True)
     home_door: Literal["mka", "gp_post"]
     channel: ChannelChoice
     urgent_line_share: Share = 0.0
@@ -270,9 +285,9 @@ class Need(_Frozen):
 class Profile(_Frozen):
     """Relative arrival rate per clock hour (00-01 is the first value)."""
 
-    weekday: tuple[NonNegative, ...] = Field(min_length=24, max_length=24)
-    saturday: tuple[NonNegative, ...] = Field(min_length=24, max_length=24)
-    sunday: tuple[NonNegative, ...] = Field(min_length=24, max_length=24)
+    weekday: tuple[Factor, ...] = Field(min_length=24, max_length=24)
+    saturday: tuple[Factor, ...] = Field(min_length=24, max_length=24)
+    sunday: tuple[Factor, ...] = Field(min_length=24, max_length=24)
 
     @model_validator(mode="after")
     def _not_all_zero(self) -> Profile:
@@ -289,9 +304,9 @@ class DemandGroup(_Frozen):
     """A stream of requests with its own volume, time profile, need mix and channel."""
 
     label: str
-    requests_per_1000_per_year: NonNegative
-    volume_factor: NonNegative = 1.0
-    after_hours_only: bool
+    requests_per_1000_per_year: float = Field(ge=0.0, le=MAX_RATE, strict=True, allow_inf_nan=False)
+    volume_factor: Factor = 1.0
+    after_hours_only: bool = Field(strict=True)
     profile: str
     channel: Literal["public", "professional"] = "public"
     need_mix: dict[str, Share] = Field(min_length=1)
@@ -313,11 +328,11 @@ class Demand(_Frozen):
     groups: dict[str, DemandGroup] = Field(min_length=1)
     # sensitivity knob: multiplies the share of people with a GP-type need who dial 112
     # (the GP-post share absorbs the difference; the walk-in share stays; capped at 1)
-    gp_type_dial_112_factor: NonNegative = 1.0
+    gp_type_dial_112_factor: Factor = 1.0
     # extra after-hours-only (GP-type) requests because a form's entry is easier, as a share
     # of those groups' volume; drawn from streams of their own so that everyone else is the
     # same person in every form
-    induced_share: NonNegative = 0.0
+    induced_share: Factor = 0.0
 
 
 # --------------------------------------------------------------------------- desks
@@ -344,8 +359,8 @@ class AnswerNorm(_Frozen):
     """A desk's answering norm: minutes within which an urgent or regular call counts as
     answered in time."""
 
-    urgent_min: NonNegative
-    regular_min: NonNegative
+    urgent_min: Minutes
+    regular_min: Minutes
 
 
 class Triage(_Frozen):
@@ -426,7 +441,7 @@ class Coordination(_Frozen):
     triage: Triage
     # when the assigned service already has this many waiting, send an acceptable
     # alternative from ``alternative_services`` that has someone free (None: never)
-    alternatives_when_queue_at_least: int | None = Field(default=None, ge=1)
+    alternatives_when_queue_at_least: int | None = Field(default=None, ge=1, le=10_000, strict=True)
     alternative_services: tuple[str, ...] = ()
 
 
@@ -483,7 +498,7 @@ class RepeatContact(_Frozen):
 class Behaviour(_Frozen):
     """Rules every form shares: call limits, shift changes, recontact and escalation delays."""
 
-    max_calls_per_request: int = Field(ge=1, le=50)
+    max_calls_per_request: int = Field(ge=1, le=50, strict=True)
     # What happens at a day-part boundary. ``level``: the staffing number is a level; when it
     # falls, idle staff leave at once and busy ones finish the call in hand, then leave;
     # when it rises, the extra staff start at once. ``handover``: every boundary is a shift

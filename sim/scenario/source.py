@@ -10,37 +10,174 @@ base value whole. Command-line overrides (``--set a.b.c=value``) are merged last
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from sim.paths import SCENARIOS_DIR
 from sim.scenario.problems import Location, PathT, Positions, Problem, ScenarioError, dotted
 
+#: Limits of a scenario file: far above any real scenario (a few hundred lines, a few
+#: levels deep), far below what would exhaust memory or time.
+MAX_FILE_BYTES = 2_000_000
+MAX_DEPTH = 50
+MAX_NODES = 200_000  # values in the file, counting every alias as the values it repeats
 
-def compose_file(path: Path, problems: list[Problem]) -> tuple[Any, Positions]:
-    """The plain data of one YAML file and the position of each field (no ``extends``)."""
-    positions = Positions()
+_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+_FLOAT = re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$")
+_EXPONENT = re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
+#: libyaml's parser when PyYAML was built with it (ten times faster), else PyYAML's own
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _at(name: str, line: int = 1, col: int = 1) -> Location:
+    return Location(name, line, col)
+
+
+def read_text(path: Path, problems: list[Problem]) -> str | None:
+    """The text of a scenario file, or None with a located problem: only regular files,
+    at most MAX_FILE_BYTES, UTF-8 (a BOM is allowed)."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a pipe, device or socket"
+            problems.append(Problem(_at(name), "", f"not a regular file ({kind})"))
+            return None
+        if info.st_size > MAX_FILE_BYTES:
+            message = (
+                f"the file is {info.st_size:,} bytes; a scenario has at most {MAX_FILE_BYTES:,}"
+            )
+            problems.append(Problem(_at(name), "", message))
+            return None
+        # non-blocking: a file swapped for a pipe since the check above cannot hang the read
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                problems.append(Problem(_at(name), "", "not a regular file"))
+                return None
+            data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        problems.append(Problem(Location(name, 0, 0), "", f"cannot read file: {exc.strerror}"))
+        problems.append(Problem(_at(name), "", f"cannot read file: {exc.strerror or exc}"))
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        message = f"the file is over {MAX_FILE_BYTES:,} bytes, the most a scenario may have"
+        problems.append(Problem(_at(name), "", message))
+        return None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
+        message = "the file is UTF-16 or UTF-32 encoded; save it as UTF-8"
+        problems.append(Problem(_at(name), "", message))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        message = f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded; save as UTF-8"
+        problems.append(Problem(_at(name, line, col), "", message))
+        return None
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _yaml_problem(name: str, text: str, exc: yaml.YAMLError) -> Problem:
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        loc = _at(name, mark.line + 1, mark.column + 1)
+    elif isinstance(exc, yaml.reader.ReaderError):
+        loc = _at(name, *_position(text, exc.position))
+        return Problem(loc, "", f"not valid YAML: character {exc.character!r} is not allowed")
+    else:
+        loc = _at(name)
+    return Problem(loc, "", f"not valid YAML: {getattr(exc, 'problem', None) or exc}")
+
+
+def check_structure(text: str, name: str) -> Problem | None:
+    """The first problem with the shape of a YAML text, found from its event stream before
+    anything is built: nesting deeper than MAX_DEPTH, an alias inside the value it names
+    (a loop), or more than MAX_NODES values once aliases are expanded."""
+    total = 0
+    frames: list[list[Any]] = []  # per open collection: [anchor, values so far]
+    sizes: dict[str, int] = {}
+    try:
+        for event in yaml.parse(text, Loader=_LOADER):
+            size = 0
+            if isinstance(event, yaml.CollectionStartEvent):
+                if len(frames) >= MAX_DEPTH:
+                    return _shape_problem(name, event, f"nested deeper than {MAX_DEPTH} levels")
+                frames.append([event.anchor, 1])
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                anchor, size = frames.pop()
+                if anchor is not None:
+                    sizes[anchor] = size
+            elif isinstance(event, yaml.AliasEvent):
+                if event.anchor not in sizes:
+                    if any(f[0] == event.anchor for f in frames):
+                        message = f"alias *{event.anchor} is inside the value it names (a loop)"
+                        return _shape_problem(name, event, message)
+                    return _shape_problem(name, event, f"alias *{event.anchor} is not defined")
+                size = sizes[event.anchor]
+            elif isinstance(event, yaml.ScalarEvent):
+                size = 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
+            else:
+                continue
+            if frames:
+                frames[-1][1] += size
+            else:
+                total += size
+            if total + sum(f[1] for f in frames) > MAX_NODES:
+                message = f"more than {MAX_NODES:,} values once aliases are expanded"
+                return _shape_problem(name, event, message)
+    except yaml.YAMLError as exc:
+        return _yaml_problem(name, text, exc)
+    return None
+
+
+def _shape_problem(name: str, event: yaml.Event, message: str) -> Problem:
+    mark = event.start_mark
+    return Problem(_at(name, mark.line + 1, mark.column + 1), "", f"not allowed: {message}")
+
+
+def compose_text(text: str, name: str, problems: list[Problem]) -> tuple[Any, Positions]:
+    """The plain data of a YAML text and the position of each field (no ``extends``)."""
+    positions = Positions()
+    shape = check_structure(text, name)
+    if shape is not None:
+        problems.append(shape)
         return None, positions
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        loc = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name, 0, 0)
-        problems.append(Problem(loc, "", f"not valid YAML: {getattr(exc, 'problem', exc)}"))
+        problems.append(_yaml_problem(name, text, exc))
         return None, positions
     if node is None:
-        problems.append(Problem(Location(name, 1, 1), "", "the file is empty"))
+        problems.append(Problem(_at(name), "", "the file is empty"))
         return None, positions
     reader = _NodeReader(name, positions, problems)
     positions.set((), reader.location(node))
     return reader.construct(node, ()), positions
+
+
+def compose_file(path: Path, problems: list[Problem]) -> tuple[Any, Positions]:
+    """The plain data of one YAML file and the position of each field (no ``extends``)."""
+    text = read_text(path, problems)
+    if text is None:
+        return None, Positions()
+    return compose_text(text, str(path), problems)
 
 
 class _NodeReader:
@@ -71,12 +208,38 @@ class _NodeReader:
                 self.positions.set(path + (i,), self.location(item))
                 items.append(self.construct(item, path + (i,)))
             return items
+        if isinstance(node, yaml.ScalarNode):
+            number = self._number(node, path)
+            if number is not _NOT_A_NUMBER:
+                return number
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             message = f"value not allowed: {exc}"
             self.problems.append(Problem(self.location(node), dotted(path), message))
             return None
+
+    def _number(self, node: yaml.ScalarNode, path: PathT) -> Any:
+        """Numbers are written in plain decimal: YAML 1.1's other forms (``1:30`` read as
+        90, ``0x1A``, ``017`` read as octal, ``1_000``, ``.inf``, ``.nan``) are refused,
+        and an unquoted ``1e-3`` (a string in YAML 1.1) is read as the number it looks like."""
+        text = node.value.strip()
+        if node.tag == _STR_TAG and node.style is None and _EXPONENT.match(text):
+            return float(text)
+        if node.tag not in (_INT_TAG, _FLOAT_TAG):
+            return _NOT_A_NUMBER
+        if node.tag == _INT_TAG and _INT.match(text):
+            return int(text)
+        if _FLOAT.match(text) or _INT.match(text):
+            return float(text)
+        if text.lower().lstrip("+-") in (".inf", ".nan"):
+            message = f"value not allowed: '{text}' is not a finite number"
+        else:
+            message = (
+                f"value not allowed: write numbers in plain decimal (like 90 or 1.5), not '{text}'"
+            )
+        self.problems.append(Problem(self.location(node), dotted(path), message))
+        return None
 
     def _mapping(self, node: yaml.MappingNode, path: PathT) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -93,6 +256,9 @@ class _NodeReader:
             self.positions.set(path + (key,), loc)
             out[key] = self.construct(value_node, path + (key,))
         return out
+
+
+_NOT_A_NUMBER: Any = object()
 
 
 def _merges(over: Any) -> bool:
@@ -128,8 +294,11 @@ def _merge_positions(base: Positions, over: Positions, over_data: Any, path: Pat
 def read_with_extends(
     path: Path, problems: list[Problem], seen: tuple[Path, ...] = ()
 ) -> tuple[Any, Positions]:
-    """A scenario file's data with its chain of ``extends:`` bases merged in, and positions."""
-    path = path.resolve() if path.is_absolute() else path
+    """A scenario file's data with its chain of ``extends:`` bases merged in, and positions.
+
+    A base must be a ``.yaml`` file in the folder of the scenario named first (or below
+    it) or in the project's ``scenarios`` folder: nothing outside is read, so no key of an
+    unrelated file is ever shown in a message."""
     data, positions = compose_file(path, problems)
     if not isinstance(data, dict):
         if data is not None:
@@ -139,23 +308,44 @@ def read_with_extends(
     if base_name is None:
         return data, positions
     loc = positions.find(("extends",))
-    if not isinstance(base_name, str):
+    if not isinstance(base_name, str) or not base_name.strip():
         problems.append(Problem(loc, "extends", "must be a file name"))
         return None, positions
     base_path = path.parent / base_name
-    if base_path.resolve() in [p.resolve() for p in seen + (path,)]:
-        problems.append(Problem(loc, "extends", f"'{base_name}' extends itself (a cycle)"))
+    chain = seen + (path,)
+    problem = _base_problem(base_name, base_path, chain)
+    if problem:
+        problems.append(Problem(loc, "extends", problem))
         return None, positions
-    if not base_path.exists():
-        problems.append(Problem(loc, "extends", f"base file '{base_name}' does not exist"))
-        return None, positions
-    base_data, base_positions = read_with_extends(base_path, problems, seen + (path,))
+    base_data, base_positions = read_with_extends(base_path, problems, chain)
     if base_data is None:
         return None, positions
     merged = deep_merge(base_data, data)
     _merge_positions(base_positions, positions, data)
     base_positions.set((), positions.find(()))
     return merged, base_positions
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def _base_problem(base_name: str, base_path: Path, chain: tuple[Path, ...]) -> str | None:
+    """Why ``extends: base_name`` cannot be read, if it cannot."""
+    real = _real(base_path)
+    roots = (_real(chain[0]).parent, _real(SCENARIOS_DIR))
+    if base_path.suffix not in (".yaml", ".yml"):
+        return f"base file '{base_name}' must be a scenario file ending in .yaml"
+    if not any(real.is_relative_to(root) for root in roots):
+        return (
+            f"base file '{base_name}' lies outside this scenario's folder; a base must be in "
+            "the folder of the scenario (or below it) or in the project's scenarios folder"
+        )
+    if real in [_real(p) for p in chain]:
+        return f"'{base_name}' extends itself (a cycle)"
+    if not os.path.lexists(base_path):
+        return f"base file '{base_name}' does not exist"
+    return None
 
 
 def load_raw(path: str | Path) -> dict[str, Any]:
@@ -168,17 +358,20 @@ def load_raw(path: str | Path) -> dict[str, Any]:
 
 
 def parse_override(text: str) -> tuple[PathT, Any]:
-    """Parse ``a.b.c=value``; the value is read as a YAML scalar or flow collection."""
+    """Parse ``a.b.c=value``; the value is read like a value in a scenario file (a YAML
+    scalar or flow collection, numbers in plain decimal)."""
     if "=" not in text:
-        raise ValueError(f"--set needs the form field.path=value, got '{text}'")
+        raise ValueError("needs the form field.path=value")
     key, _, raw = text.partition("=")
-    parts = tuple(p for p in key.strip().split("."))
+    parts = tuple(p.strip() for p in key.strip().split("."))
     if not all(parts):
-        raise ValueError(f"--set has an empty field name in '{key}'")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as exc:
-        raise ValueError(f"--set {key}: value is not valid YAML: {exc}") from exc
+        raise ValueError(f"an empty field name in '{key}'")
+    if not raw.strip():
+        return parts, ""
+    problems: list[Problem] = []
+    value, _ = compose_text(raw, f"--set {text}", problems)
+    if problems:
+        raise ValueError(problems[0].message)
     return parts, value
 
 
