@@ -3,7 +3,9 @@
 
 import sys
 
-from sim.cli import main
-
 if __name__ == "__main__":
+    try:
+        from sim.cli import main
+    except KeyboardInterrupt:  # Ctrl-C while Python loads the package: nothing has started
+        sys.exit(130)
     sys.exit(main())

@@ -640,6 +640,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminate)
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # before a study began (a study reports its own interrupts)
+        print("interrupted; nothing was kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         if in_process:  # a caller in Python gets its own signal handling back
             with contextlib.suppress(ValueError, TypeError):

@@ -253,8 +253,9 @@ def test_main_in_process_runs_a_scenario_and_prints_the_summary(
 def test_two_runs_into_one_folder_started_together_both_finish(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     args = ["run", "scenarios/groningen_separate.yaml", "--weeks", "1", "--workers", "1"]
+    args += ["--set", "region.population=20000"]  # a small region: the race is in the folders
     args += ["--no-progress", "--no-records", "--out", str(tmp_path)]
-    for _ in range(3):
+    for _ in range(10):
         procs = [
             subprocess.Popen(
                 [sys.executable, "run_sim.py", *args],
@@ -270,4 +271,5 @@ def test_two_runs_into_one_folder_started_together_both_finish(tmp_path: Path) -
             _, err = proc.communicate(timeout=300)
             assert proc.returncode == 0, err[-2000:]
     finished = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
-    assert len(finished) == 6 and all((p / "report.html").exists() for p in finished)
+    assert len(finished) == 20 and all((p / "report.html").exists() for p in finished)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -109,36 +111,67 @@ def _resumes_to_reference(partial: Path, out: Path, reference: dict[str, str]) -
         assert (folder / name).read_text() == reference[name], name
 
 
-@pytest.mark.parametrize("count", [*range(TOTAL), "finishing"])
-def test_ctrl_c_at_each_count_keeps_what_is_on_disk_and_resumes_identically(
-    count: int | str, tmp_path: Path, reference: dict[str, str]
+def _holds_lock(out: Path, proc: subprocess.Popen[str]) -> bool:
+    """Whether ``proc`` has taken its folder's lock (it is working on the study)."""
+    partial = _partial(out)
+    try:
+        return partial is not None and (partial / "running.pid").read_text() == str(proc.pid)
+    except OSError:
+        return False
+
+
+def test_ctrl_c_at_every_count_and_while_finishing_then_resume_is_identical(
+    tmp_path: Path, reference: dict[str, str]
 ) -> None:
+    """One study interrupted at every replication count in turn (the first run at 0
+    finished, each resumed run at the next count) and at last while its tables and report
+    are written. Each time the message gives the count on disk and the resume command; the
+    final resume gives the same tables as an uninterrupted run."""
     out = tmp_path / "out"
     proc = _start(out)
-    if count == "finishing":
-        reached = _wait_for(lambda: (p := _partial(out)) and (p / "summary.csv").exists(), proc)
-    else:
-        reached = _wait_for(
-            lambda: (p := _partial(out)) and (p / "meta.json").exists() and _on_disk(out) >= count,
-            proc,
-        )
-    if not reached:
-        pytest.skip("the run ended before the interrupt")
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:
-        pytest.skip("the run finished before the interrupt arrived")
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    interrupted = []
+    for count in [*range(TOTAL), "finishing"]:
+        if interrupted:
+            partial = _partial(out)
+            proc = subprocess.Popen(
+                [sys.executable, "run_sim.py", "compare", "--resume", str(partial)]
+                + ["--no-progress", "--workers", "2"],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+        if count == "finishing":
+            reached = _wait_for(lambda: (p := _partial(out)) and (p / "summary.csv").exists(), proc)
+        else:
+            reached = _wait_for(
+                lambda proc=proc, count=count: _holds_lock(out, proc) and _on_disk(out) >= count,
+                proc,
+            )
+        if not reached:
+            break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        if proc.returncode == 0:
+            break
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err
+        partial = _partial(out)
+        assert partial is not None
+        kept = _on_disk(out)
+        assert _message_count(err, partial) == kept
+        assert kept == TOTAL if count == "finishing" else kept >= count
+        interrupted.append(count)
+    assert len(interrupted) >= 4, interrupted  # most points were reached before the end
     partial = _partial(out)
-    assert partial is not None
-    kept = _on_disk(out)
-    assert _message_count(err, partial) == kept
-    if count == "finishing":
-        assert kept == TOTAL
-    else:
-        assert kept >= count
-    _resumes_to_reference(partial, out, reference)
+    if partial is not None:
+        _resumes_to_reference(partial, out, reference)
+    else:  # the last resumed run finished on its own
+        (folder,) = [p for p in out.iterdir() if not p.name.startswith(".")]
+        for name in TABLES:
+            assert (folder / name).read_text() == reference[name], name
 
 
 def test_a_second_ctrl_c_exits_at_once(tmp_path: Path) -> None:
@@ -198,7 +231,7 @@ def test_no_worker_outlives_the_main_process(sig: int, tmp_path: Path) -> None:
         assert resumed.returncode == 0, resumed.stderr
 
 
-def test_a_killed_worker_gives_the_resume_message(tmp_path: Path, reference) -> None:
+def test_a_killed_worker_gives_the_resume_message(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = _start(out)
     if not _wait_for(lambda: len(_children(proc.pid)) >= 2 and _on_disk(out) >= 1, proc):
@@ -211,4 +244,65 @@ def test_a_killed_worker_gives_the_resume_message(tmp_path: Path, reference) -> 
     assert "a worker process ended unexpectedly" in err and "Traceback" not in err
     partial = _partial(out)
     assert partial is not None and _message_count(err, partial) == _on_disk(out)
-    _resumes_to_reference(partial, out, reference)
+
+
+# ----------------------------------------------------------------------- a full disk
+
+FULL_DISK = """\
+set -u
+mount -t tmpfs -o size=16m tmpfs {mnt} || exit 97
+# leave {free_kb} KB free
+dd if=/dev/zero of={mnt}/filler bs=1024 count=$((16384 - {free_kb})) 2>/dev/null
+mkdir {mnt}/out
+cd {root}
+{python} run_sim.py {study} --save-requests --workers 2 --out {mnt}/out 2> {host}/err1.txt
+echo $? > {host}/rc1
+ls -A {mnt}/out > {host}/left.txt 2>/dev/null
+rm {mnt}/filler
+partial=$(ls -d {mnt}/out/.*.partial 2>/dev/null | head -1)
+if [ -n "$partial" ]; then
+  {python} run_sim.py compare --resume "$partial" --no-progress 2> {host}/err2.txt
+  echo $? > {host}/rc2
+  cp {mnt}/out/2*/*.csv {host}/
+fi
+"""
+
+
+def _unshare_available() -> bool:
+    if shutil.which("unshare") is None or not sys.platform.startswith("linux"):
+        return False
+    probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.parametrize("free_kb", [64, 300, 2048])
+def test_a_full_disk_stops_with_a_message_and_the_folder_resumes(
+    free_kb: int, tmp_path: Path, reference: dict[str, str]
+) -> None:
+    if not _unshare_available():
+        pytest.skip("needs 'unshare -rm' (a private mount namespace) to mount a small disk")
+    mnt, host = tmp_path / "mnt", tmp_path / "host"
+    mnt.mkdir()
+    host.mkdir()
+    script = FULL_DISK.format(
+        free_kb=free_kb,
+        mnt=mnt,
+        root=ROOT,
+        host=host,
+        python=sys.executable,
+        study=" ".join(shlex.quote(a) for a in STUDY),
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], env=env, timeout=300)
+    if done.returncode == 97:
+        pytest.skip("cannot mount a small tmpfs here")
+    err = (host / "err1.txt").read_text()
+    assert (host / "rc1").read_text().strip() == "2", err
+    assert "Traceback" not in err and "No space left on device" in err, err
+    if not (host / "rc2").exists():  # nothing could be kept: the message says so
+        assert "nothing was kept" in err and (host / "left.txt").read_text().strip() == "", err
+        return
+    assert re.search(r"(\d+) of (\d+) replications finished and are kept in", err), err
+    assert (host / "rc2").read_text().strip() == "0", (host / "err2.txt").read_text()
+    for name in TABLES:
+        assert (host / name).read_text() == reference[name], name

@@ -10,7 +10,6 @@ and the folder renamed into place. A Ctrl-C keeps every finished replication;
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
 import os
@@ -27,8 +26,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.experiments.comparison import Experiment, ScenarioResults
-from sim.experiments.executors import Executor, close_in_workers
+from sim.experiments.executors import Executor
 from sim.experiments.explain import explain_rows
+from sim.experiments.lock import Lock
 from sim.experiments.replicate import replicate
 from sim.experiments.runfiles import (
     RunFolder,
@@ -47,7 +47,6 @@ from sim.scenario.schema import Scenario
 
 META = "meta.json"
 REPS_DIR = "replications"
-LOCK = "running.pid"
 #: The most replications a study may ask for (per scenario).
 MAX_REPLICATIONS = 10_000
 #: What every replication result holds.
@@ -167,13 +166,34 @@ def start(
     return _run(plan, tmp, folder.final, executor, progress, write_outputs, lock)
 
 
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_held: dict[str, Any] = {"previous": {}, "caught": None}
 
 
 def _hold_stop_signals(hold: bool) -> None:
-    """Hold back Ctrl-C and SIGTERM (they arrive when released) while a folder's state
-    changes between 'not there' and 'resumable', so that an interrupt never lands between."""
-    signal.pthread_sigmask(signal.SIG_BLOCK if hold else signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    """Hold back Ctrl-C and SIGTERM while a folder's state changes between 'not there' and
+    'resumable', so that an interrupt never lands between: while held, a signal is only
+    noted; on release the usual handler gets it. (Blocking the signal in this thread would
+    not do: the system may hand it to another thread, e.g. one of numpy's.)"""
+    try:
+        if hold:
+            _held["caught"] = None
+            for sig in _STOP_SIGNALS:
+                _held["previous"][sig] = signal.signal(sig, _note_signal)
+            return
+        previous = _held["previous"]
+        if not previous:
+            return
+        for sig in _STOP_SIGNALS:
+            signal.signal(sig, previous.pop(sig))
+    except ValueError:  # not the main thread: its caller handles interrupts
+        return
+    if _held["caught"] is not None:
+        signal.raise_signal(_held["caught"])
+
+
+def _note_signal(signum: int, _frame: Any) -> None:
+    _held["caught"] = signum
 
 
 def _new_meta(plan: StudyPlan, final_name: str) -> dict[str, Any]:
@@ -378,50 +398,6 @@ def _complete(results: list[ScenarioResults], reps: list[int]) -> bool:
 
 
 # --------------------------------------------------------------------------- the lock
-
-
-class Lock:
-    """One process at a time works on an unfinished run folder.
-
-    The lock is an operating-system lock (``flock``) on ``running.pid``, held while the
-    process works and released by the system when it ends, however it ends: a dead
-    process, or a reused process number, never blocks a later run. The file names the
-    holder's process number for the message a second process gets."""
-
-    def __init__(self, folder: Path):
-        self.path = folder / LOCK
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.read(fd, 32).decode(errors="replace").strip() or "another process"
-                os.close(fd)
-                raise ValueError(
-                    f"{folder} is still being worked on by process {holder}; "
-                    "wait for it or stop it first"
-                ) from None
-            # the file may have been removed by a holder that just finished: then this
-            # lock is on a file nobody else sees, and it is taken again
-            try:
-                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
-                break
-            os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self.fd = fd
-        close_in_workers(fd)  # a pool worker must not keep the folder locked
-
-    def release(self, moved_to: Path | None = None) -> None:
-        """Remove the lock file (from the folder's final place if it moved) and unlock."""
-        path = self.path if moved_to is None else moved_to / LOCK
-        path.unlink(missing_ok=True)
-        close_in_workers(self.fd, close=False)
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-        os.close(self.fd)
 
 
 # --------------------------------------------------------------------------- the run

@@ -31,7 +31,7 @@ from sim.experiments.statistics import t_interval
 from sim.scenario.loader import load_scenario
 from sim.scenario.problems import Problem, ScenarioError, pydantic_problems
 from sim.scenario.schema import Scenario
-from sim.scenario.source import compose_file, field_value
+from sim.scenario.source import base_problem, compose_file, field_value
 
 
 class Range(BaseModel):
@@ -161,14 +161,9 @@ def load_sweep(path: str | Path, weeks: int | None = None, seed: int | None = No
     except ValidationError as exc:
         raise ScenarioError(pydantic_problems(exc, positions, SweepFile)) from None
     base_path = path.parent / spec.base
-    if not base_path.exists():
-        raise ScenarioError(
-            [
-                Problem(
-                    positions.find(("base",)), "base", f"base scenario '{spec.base}' does not exist"
-                )
-            ]
-        )
+    problem = base_problem(spec.base, base_path, (path,))
+    if problem:
+        raise ScenarioError([Problem(positions.find(("base",)), "base", problem)])
     run_overrides = []
     weeks = weeks if weeks is not None else spec.weeks
     seed = seed if seed is not None else spec.seed

@@ -42,7 +42,13 @@ def _pyplot() -> Any:
     """pyplot in the report's style: small type and a light grid."""
     plt = pyplot()
     plt.rcParams.update(
-        {"font.size": 9, "axes.grid": True, "grid.color": "#dddddd", "figure.dpi": 100}
+        {
+            "font.size": 9,
+            "axes.grid": True,
+            "grid.color": "#dddddd",
+            "figure.dpi": 100,
+            "svg.fonttype": "none",
+        }
     )
     return plt
 

@@ -313,7 +313,7 @@ def read_with_extends(
         return None, positions
     base_path = path.parent / base_name
     chain = seen + (path,)
-    problem = _base_problem(base_name, base_path, chain)
+    problem = base_problem(base_name, base_path, chain)
     if problem:
         problems.append(Problem(loc, "extends", problem))
         return None, positions
@@ -330,8 +330,10 @@ def _real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def _base_problem(base_name: str, base_path: Path, chain: tuple[Path, ...]) -> str | None:
-    """Why ``extends: base_name`` cannot be read, if it cannot."""
+def base_problem(base_name: str, base_path: Path, chain: tuple[Path, ...]) -> str | None:
+    """Why the base file ``base_name`` (at ``base_path``) named by the last file of
+    ``chain`` cannot be read, if it cannot (``extends:`` of a scenario, ``base:`` of a
+    sweep)."""
     real = _real(base_path)
     roots = (_real(chain[0]).parent, _real(SCENARIOS_DIR))
     if base_path.suffix not in (".yaml", ".yml"):
