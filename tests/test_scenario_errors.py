@@ -221,3 +221,40 @@ def test_shipped_scenarios_load() -> None:
         sc = load_scenario(SCENARIOS / f"groningen_{name}.yaml")
         assert sc.organisation == name
         assert sc.region.population == 590000
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "fragment"),
+    [
+        ("mka.call_takers.weekday_evening", "true", "valid integer"),
+        ("mka.triage.patience.mean_min", "1:30", "plain decimal"),
+        ("mka.triage.patience.mean_min", "0x1A", "plain decimal"),
+        ("mka.triage.patience.mean_min", ".inf", "not a finite number"),
+        ("mka.triage.patience.mean_min", "'5'", "valid number"),
+        ("run.warmup_days", "1e6", "less than or equal to 365"),
+        ("ambulances.on_duty.weekday_evening", "9223372036854775808", "less than or equal"),
+        ("region.population", "2.5", "valid integer"),
+    ],
+)
+def test_numbers_are_strict_in_files_and_in_set(
+    tmp_path: Path, field: str, raw: str, fragment: str
+) -> None:
+    """A count is a whole number and never a bool; a duration is never a string, a
+    sexagesimal or hexadecimal number or infinite; every number has finite bounds. The
+    same holds for a --set value."""
+    *parents, leaf = field.split(".")
+    text = f"extends: {BASE}\nname: strict\n"
+    indent = ""
+    for part in parents:
+        text += f"{indent}{part}:\n"
+        indent += "  "
+    if field == "mka.triage.patience.mean_min":
+        text += f"{indent}dist: fixed\n"
+    text += f"{indent}{leaf}: {raw}\n"
+    (line,) = problems_of(write(tmp_path, text))
+    assert LOCATED.match(line) and field in line and fragment in line, line
+    if field != "mka.triage.patience.mean_min":
+        (line,) = problems_of(
+            write(tmp_path, f"extends: {BASE}\nname: strict\n", "ok.yaml"), (f"{field}={raw}",)
+        )
+        assert line.startswith(f"--set {field}={raw}: {field}: ") and fragment in line, line

@@ -46,7 +46,7 @@ def _pyplot() -> Any:
             "font.size": 9,
             "axes.grid": True,
             "grid.color": "#dddddd",
-            "figure.dpi": 100,
+            "figure.dpi": 110,  # the PNG's: text measured for the layout is reused
             "svg.fonttype": "none",
         }
     )
