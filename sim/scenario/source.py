@@ -224,7 +224,8 @@ class _NodeReader:
         90, ``0x1A``, ``017`` read as octal, ``1_000``, ``.inf``, ``.nan``) are refused,
         and an unquoted ``1e-3`` (a string in YAML 1.1) is read as the number it looks like."""
         text = node.value.strip()
-        if node.tag == _STR_TAG and node.style is None and _EXPONENT.match(text):
+        plain = node.style in (None, "")  # (libyaml marks a plain scalar with "")
+        if node.tag == _STR_TAG and plain and _EXPONENT.match(text):
             return float(text)
         if node.tag not in (_INT_TAG, _FLOAT_TAG):
             return _NOT_A_NUMBER
