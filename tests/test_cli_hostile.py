@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from helpers import SCENARIOS
 from sim.cli import main
@@ -266,3 +268,46 @@ def test_the_refusals_say_why(sandbox: Path) -> None:
     assert "finishes the study with the scenarios and options stored in its folder" in err
     _, err = _call(["compare", "--resume", str(sandbox / ".meta_dotdot.partial")])
     assert "meta.json: final_name: String should match pattern" in err
+
+
+OPTIONS = [
+    "--weeks", "--seed", "--replications", "--precision", "--max-replications", "--workers",
+    "--set", "--out", "--resume", "--scheduler",
+]  # fmt: skip
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    command=st.sampled_from(["run", "compare", "sweep"]),
+    option=st.sampled_from(OPTIONS),
+    value=st.one_of(
+        st.text(max_size=40),
+        st.integers().map(str),
+        st.floats(allow_nan=True, allow_infinity=True).map(repr),
+        st.sampled_from(["", " ", "-1", "0", "1e400", "٣", "１２", "0x10", "nan", "=", "a=b"]),
+    ),
+)
+def test_fuzzed_option_values_never_escape_as_an_error(
+    tmp_path: Path, command: str, option: str, value: str
+) -> None:
+    """Any text as the value of any option of a study command, next to a scenario file
+    that does not exist: the command stops with exit code 2 and a message, writes nothing
+    and never lets an exception escape."""
+    if "\x00" in value:  # an argument list cannot hold NUL
+        value = value.replace("\x00", "")
+    out = tmp_path / "fuzz_out"
+    args = [command, str(tmp_path / "missing.yaml"), option, value]
+    if option != "--out":
+        args += ["--out", str(out)]
+    before = _tree(tmp_path)
+    with contextlib.chdir(tmp_path):  # a relative --out would land here
+        code, err = _call(args)
+    assert code == 2, (args, err)
+    assert err.strip() and "Traceback" not in err
+    assert _tree(tmp_path) == before
