@@ -267,8 +267,10 @@ KINDS = [
 
 def _check_rejected(path: Path, extra: list[str], out: Path) -> None:
     err = io.StringIO()
+    start = time.monotonic()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         code = main(["run", str(path), "--out", str(out), "--workers", "1", *extra])
+    assert time.monotonic() - start < 10
     text = err.getvalue()
     assert code == 2, (path.read_bytes()[:300], extra, text)
     lines = [line for line in text.splitlines() if line]
