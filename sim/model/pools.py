@@ -74,11 +74,12 @@ class StaffedPool:
         # Little's law bookkeeping: claims made, and minutes waited by claims that left the queue
         self.n_claims = 0
         self.total_wait = 0.0
-        # step-function log of (time, busy, on duty, waiting) at every change, as compact arrays
+        # step-function log of (time, busy, on duty, waiting) at every change, as compact
+        # arrays (20 bytes a change: counts as 32-bit integers)
         self.log_t = array("d", [0.0])
-        self.log_busy = array("l", [0])
-        self.log_present = array("l", [0])
-        self.log_waiting = array("l", [0])
+        self.log_busy = array("i", [0])
+        self.log_present = array("i", [0])
+        self.log_waiting = array("i", [0])
         first = capacity_changes[0]
         if first[0] == 0.0:
             self._set_capacity(int(first[1]))
@@ -209,6 +210,13 @@ class StaffedPool:
             self.log_busy.append(self.busy)
             self.log_present.append(self.present)
             self.log_waiting.append(self.n_waiting)
+
+    def release_log(self) -> None:
+        """Drop the change log (once it has been copied out at the end of a run)."""
+        self.log_t = array("d")
+        self.log_busy = array("i")
+        self.log_present = array("i")
+        self.log_waiting = array("i")
 
     def waiting_now(self) -> list[Claim]:
         """The claims still waiting in the queue."""

@@ -244,7 +244,11 @@ REQUEST_COLUMNS: tuple[tuple[str, str, type], ...] = (
 )
 
 
-_ARRAY_CODE: dict[Any, str] = {np.int64: "q", bool: "b", float: "d"}
+#: How a column is stored during the run: codes and counts as 32-bit integers (a run is
+#: capped far below 2**31 requests), flags as bytes, times as doubles; ``table`` widens
+#: them to the columns' own dtypes.
+_ARRAY_CODE: dict[Any, str] = {np.int64: "i", bool: "b", float: "d"}
+_STORED: dict[str, Any] = {"i": np.int32, "b": np.int8, "d": np.float64}
 
 
 class RequestColumns:
@@ -273,14 +277,20 @@ class RequestColumns:
             self._pending = []
 
     def table(self) -> dict[str, np.ndarray]:
-        """The requests as numpy columns, in request-number order."""
+        """The requests as numpy columns, in request-number order. Each stored column is
+        released as soon as it is converted, so the run never holds both whole."""
         self._flush()
-        out: dict[str, np.ndarray] = {
-            name: np.array(column, dtype=dtype)
-            for (name, _, dtype), column in zip(REQUEST_COLUMNS, self._columns, strict=True)
-        }
-        order = np.argsort(out["id"], kind="stable")
-        return {name: values[order] for name, values in out.items()}
+        ids = np.frombuffer(self._columns[0], dtype=_STORED[self._columns[0].typecode])
+        order = np.argsort(ids, kind="stable")
+        del ids
+        out: dict[str, np.ndarray] = {}
+        for i, (name, _, dtype) in enumerate(REQUEST_COLUMNS):
+            column = self._columns[i]
+            stored = np.frombuffer(column, dtype=_STORED[column.typecode])
+            out[name] = stored[order].astype(dtype, copy=False)
+            del stored
+            self._columns[i] = array(column.typecode)
+        return out
 
 
 @dataclass

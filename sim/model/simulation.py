@@ -97,15 +97,16 @@ def _collect(world: World) -> ReplicationRecords:
     monitors = {}
     end = world.timeline.end_min
     for name, p in world.pools.items():
-        t = np.append(np.array(p.log_t, dtype=float), end)
+        t = np.append(np.frombuffer(p.log_t, dtype=float), end)
         busy, present, waiting = (
-            np.append(np.array(col, dtype=np.int64), col[-1])
+            np.append(np.frombuffer(col, dtype=np.int32).astype(np.int64), col[-1])
             for col in (p.log_busy, p.log_present, p.log_waiting)
         )
         still = sum(end - c.joined for c in p.waiting_now())
         monitors[name] = MonitorTable(
             name, t, busy, present, waiting, p.n_claims, p.total_wait + still
         )
+        p.release_log()  # the numpy copy above is the log from now on
     n_events = _events_scheduled(world.env)
     for rid in sorted(world.requests_in_progress):
         world.columns.add(world.requests_in_progress[rid])
