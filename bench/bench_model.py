@@ -5,7 +5,11 @@ and a bare SimPy M/M/c queue (Resource, exponential arrivals and services) in th
 process, and prints medians of:
 
 * simulated requests per CPU-second and SimPy events per CPU-second;
-* CPU microseconds per SimPy event for both, and their ratio (the headline figure);
+* customers per CPU-second of the lean loop, and the **per-request ratio**: the model's
+  requests per CPU-second over the loop's customers per CPU-second, paired by repeat (the
+  headline figure: 1.0 would make a simulated request as cheap as one bare customer);
+* SimPy events per request and per customer;
+* CPU microseconds per SimPy event for both, and their ratio;
 * peak memory: the process's peak resident size, and the peak of Python allocations
   during one replication (tracemalloc, measured in a separate untimed run).
 
@@ -89,6 +93,8 @@ def main() -> int:
     n_customers = 200_000
     bare = [bare_mmc(n_customers, seed=rep + 1) for rep in range(args.repeats)]
     per_event_bare = [c / e for c, e in bare]
+    customers_per_cpu = [n_customers / c for c, _ in bare]
+    per_request_ratio = [m / b for m, b in zip(req_per_cpu, customers_per_cpu, strict=True)]
 
     tracemalloc.start()
     run_replication(sc, 0)
@@ -106,11 +112,18 @@ def main() -> int:
     print(f"  CPU seconds per replication          {med(c for c, _, _ in model_cpu):>12.3f}")
     print(f"  requests per CPU-second              {med(req_per_cpu):>12,.0f}")
     print(f"  SimPy events per CPU-second          {med(ev_per_cpu):>12,.0f}")
+    print(f"  SimPy events per request             {model_events / requests:>12.2f}")
     print(f"  CPU microseconds per event, model    {1e6 * med(per_event_model):>12.3f}")
     print(f"bare SimPy M/M/c loop (Resource, {n_customers:,d} customers, rho 0.8)")
+    print(f"  customers per CPU-second             {med(customers_per_cpu):>12,.0f}")
+    print(f"  SimPy events per customer            {bare[0][1] / n_customers:>12.2f}")
     print(f"  SimPy events per CPU-second          {med(e / c for c, e in bare):>12,.0f}")
     print(f"  CPU microseconds per event, bare     {1e6 * med(per_event_bare):>12.3f}")
     ratio = med(m / b for m, b in zip(per_event_model, per_event_bare, strict=True))
+    print(
+        f"per-request ratio, model requests / bare customers per CPU-second "
+        f"{med(per_request_ratio):.2f}"
+    )
     print(f"cost per event, model / bare loop      {ratio:>12.2f}x")
     print(f"peak Python allocations, one replication {traced_peak / 2**20:>10.1f} MB")
     print(f"peak resident memory of this process     {peak_rss_mb:>10.1f} MB")
