@@ -42,7 +42,15 @@ CASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 
 def _digest(values: Any) -> str:
-    array = np.ascontiguousarray(np.asarray(values))
+    """A hash of the values of a column: integers are hashed as 64-bit and reals as 64-bit
+    floats whatever width the model stores them in, so that storing a column more compactly
+    (a refactoring) keeps its hash while any change of a value does not."""
+    array = np.asarray(values)
+    if array.dtype.kind in "iu":
+        array = array.astype(np.int64)
+    elif array.dtype.kind == "f":
+        array = array.astype(np.float64)
+    array = np.ascontiguousarray(array)
     h = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
     h.update(array.tobytes())
     return h.hexdigest()[:20]
