@@ -13,10 +13,14 @@ from sim.model.records import MonitorTable
 
 
 def step_integral(t: np.ndarray, v: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Integral of the right-continuous step function (t, v) over consecutive edges."""
-    v = v.astype(float)
-    seg = np.diff(t) * v[:-1]
-    cum = np.concatenate(([0.0], np.cumsum(seg)))
+    """Integral of the right-continuous step function (t, v) over consecutive edges
+    (with two temporary arrays the length of the log: a year's log is large)."""
+    seg = np.diff(t)
+    seg *= v[:-1]
+    cum = np.empty(len(t))
+    cum[0] = 0.0
+    np.cumsum(seg, out=cum[1:])
+    del seg
     idx = np.searchsorted(t, edges, side="right") - 1
     idx = np.clip(idx, 0, len(t) - 1)
     at_edges = cum[idx] + v[idx] * (edges - t[idx])

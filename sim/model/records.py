@@ -110,7 +110,7 @@ class CallLog:
     __slots__ = ("request", "desk", "kind", "urgent", "placed", "answered", "ended", "abandoned")
 
     def __init__(self) -> None:
-        self.request = array("q")
+        self.request = array("i")
         self.desk = array("b")
         self.kind = array("b")
         self.urgent = array("b")
@@ -143,9 +143,9 @@ class CallLog:
     def table(self) -> dict[str, np.ndarray]:
         """The calls as numpy columns."""
         return {
-            "request": np.array(self.request, dtype=np.int64),
-            "desk": np.array(self.desk, dtype=np.int64),
-            "kind": np.array(self.kind, dtype=np.int64),
+            "request": np.array(self.request, dtype=np.int32),
+            "desk": np.array(self.desk, dtype=np.int32),
+            "kind": np.array(self.kind, dtype=np.int32),
             "urgent": np.array(self.urgent, dtype=bool),
             "placed_min": np.array(self.placed, dtype=float),
             "answered_min": np.array(self.answered, dtype=float),
@@ -169,7 +169,7 @@ class RideLog:
     )
 
     def __init__(self) -> None:
-        self.request = array("q")
+        self.request = array("i")
         self.priority = array("b")
         self.call_taken = array("d")
         self.requested = array("d")
@@ -202,8 +202,8 @@ class RideLog:
     def table(self) -> dict[str, np.ndarray]:
         """The rides as numpy columns."""
         return {
-            "request": np.array(self.request, dtype=np.int64),
-            "priority": np.array(self.priority, dtype=np.int64),
+            "request": np.array(self.request, dtype=np.int32),
+            "priority": np.array(self.priority, dtype=np.int32),
             "call_taken_min": np.array(self.call_taken, dtype=float),
             "requested_min": np.array(self.requested, dtype=float),
             "assigned_min": np.array(self.assigned, dtype=float),
@@ -215,31 +215,31 @@ class RideLog:
 
 REQUEST_COLUMNS: tuple[tuple[str, str, type], ...] = (
     # (column, attribute, dtype)
-    ("id", "id", np.int64),
-    ("group", "group", np.int64),
-    ("need", "need", np.int64),
-    ("channel", "channel", np.int64),
+    ("id", "id", np.int32),
+    ("group", "group", np.int32),
+    ("need", "need", np.int32),
+    ("channel", "channel", np.int32),
     ("urgent_line", "urgent_line", bool),
     ("arrival_min", "arrival_min", float),
-    ("n_calls", "n_calls", np.int64),
-    ("n_redials", "n_redials", np.int64),
-    ("n_switches", "n_switches", np.int64),
-    ("n_abandoned", "n_abandoned", np.int64),
-    ("n_transfers", "n_transfers", np.int64),
-    ("n_triages", "n_triages", np.int64),
-    ("n_escalations", "n_escalations", np.int64),
-    ("first_desk", "first_desk", np.int64),
+    ("n_calls", "n_calls", np.int32),
+    ("n_redials", "n_redials", np.int32),
+    ("n_switches", "n_switches", np.int32),
+    ("n_abandoned", "n_abandoned", np.int32),
+    ("n_transfers", "n_transfers", np.int32),
+    ("n_triages", "n_triages", np.int32),
+    ("n_escalations", "n_escalations", np.int32),
+    ("first_desk", "first_desk", np.int32),
     ("first_answer_min", "first_answer_min", float),
     ("wrong_door", "wrong_door", bool),
-    ("first_assigned", "first_assigned", np.int64),
-    ("mistriage", "mistriage", np.int64),
-    ("misrouted_triage", "misrouted_triage", np.int64),
+    ("first_assigned", "first_assigned", np.int32),
+    ("mistriage", "mistriage", np.int32),
+    ("misrouted_triage", "misrouted_triage", np.int32),
     ("care_min", "care_min", float),
-    ("care_service", "care_service", np.int64),
-    ("n_ambulance_rides", "n_ambulance_rides", np.int64),
-    ("n_visits", "n_visits", np.int64),
+    ("care_service", "care_service", np.int32),
+    ("n_ambulance_rides", "n_ambulance_rides", np.int32),
+    ("n_visits", "n_visits", np.int32),
     ("ed_arrival_min", "ed_arrival_min", float),
-    ("outcome", "outcome", np.int64),
+    ("outcome", "outcome", np.int32),
     ("end_min", "end_min", float),
 )
 
@@ -247,7 +247,7 @@ REQUEST_COLUMNS: tuple[tuple[str, str, type], ...] = (
 #: How a column is stored during the run: codes and counts as 32-bit integers (a run is
 #: capped far below 2**31 requests), flags as bytes, times as doubles; ``table`` widens
 #: them to the columns' own dtypes.
-_ARRAY_CODE: dict[Any, str] = {np.int64: "i", bool: "b", float: "d"}
+_ARRAY_CODE: dict[Any, str] = {np.int32: "i", bool: "b", float: "d"}
 _STORED: dict[str, Any] = {"i": np.int32, "b": np.int8, "d": np.float64}
 
 

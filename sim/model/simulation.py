@@ -99,7 +99,7 @@ def _collect(world: World) -> ReplicationRecords:
     for name, p in world.pools.items():
         t = np.append(np.frombuffer(p.log_t, dtype=float), end)
         busy, present, waiting = (
-            np.append(np.frombuffer(col, dtype=np.int32).astype(np.int64), col[-1])
+            np.append(np.frombuffer(col, dtype=np.int32), np.int32(col[-1]))
             for col in (p.log_busy, p.log_present, p.log_waiting)
         )
         still = sum(end - c.joined for c in p.waiting_now())
