@@ -155,7 +155,40 @@ def main() -> int:
         f"   speed-up {seq_wall / par_wall:.2f}x, "
         f"parallel efficiency {seq_wall / (cores * par_wall):.0%}"
     )
+    dask_scaling(16 if args.quick else 64, cores)
     return 0
+
+
+def dask_scaling(n: int, cores: int) -> None:
+    """Throughput of an n-replication study (2 weeks each) on a loopback dask cluster with
+    one worker and with one worker per core, next to the local process pool."""
+    try:
+        from sim.experiments.executors import DaskExecutor
+    except ImportError:
+        print("\n5. dask: not installed (pip install -e '.[dask]')")
+        return
+    sc = scenario("separate", 2)
+    jobs = [(sc, r, sc.run.seed, None) for r in range(n)]
+    walls = {}
+    for workers in (1, cores):
+        for kind in ("local pool", "dask"):
+            executor = LocalExecutor(workers) if kind == "local pool" else None
+            if executor is None:
+                executor = DaskExecutor("local", workers)
+                list(executor.run(replicate, jobs[:workers]))  # start the workers' imports
+            start = time.perf_counter()
+            for _ in executor.run(replicate, jobs):
+                pass
+            walls[kind, workers] = time.perf_counter() - start
+            executor.close()
+    print(f"\n5. {n} replications of 2 weeks (wall seconds; replications per second)")
+    for (kind, workers), wall in walls.items():
+        print(f"   {kind:<11} {workers} worker(s) {wall:7.1f} s {n / wall:8.2f}/s")
+    print(
+        f"   dask, {cores} workers against 1: {walls['dask', 1] / walls['dask', cores]:.2f}x; "
+        f"dask's overhead against the local pool on {cores} workers: "
+        f"{walls['dask', cores] / walls['local pool', cores] - 1:+.0%}"
+    )
 
 
 if __name__ == "__main__":

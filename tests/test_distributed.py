@@ -3,6 +3,7 @@ The cluster is a LocalCluster on the loopback interface only."""
 
 from __future__ import annotations
 
+import operator
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,19 @@ def test_local_cluster_gives_the_same_numbers_as_the_process_pool(tmp_path: Path
     try:
         assert dask.workers == 2
         remote = start(plan(), tmp_path / "dask", dask, progress=False)
+        # many jobs travel in batches; every job's result still comes back under its index
+        batched = dict(dask.run(operator.mul, [(i, i + 1) for i in range(40)]))
+        assert batched == {i: i * (i + 1) for i in range(40)}
     finally:
         dask.close()
     for name in ("kpis_by_replication.csv", "comparison.csv", "summary.csv"):
         assert (local / name).read_text() == (remote / name).read_text(), name
+
+
+def test_dask_tasks_carry_batches_of_a_few_jobs() -> None:
+    from sim.experiments.executors import MAX_BATCH, batch_size, run_batch
+
+    assert batch_size(6, 2) == 1  # few jobs: one a task, to keep both workers busy
+    assert batch_size(40, 2) == 5  # about four tasks a worker
+    assert batch_size(10_000, 2) == MAX_BATCH  # capped, so that results keep arriving
+    assert run_batch(operator.add, [(1, 2), (3, 4)]) == [3, 7]

@@ -105,13 +105,20 @@ class DaskExecutor:
             self._client = client(address, timeout=CONNECT_TIMEOUT_S)
 
     def run(self, fn: JobFunction, jobs: Sequence[tuple[Any, ...]]) -> Iterator[tuple[int, Any]]:
-        """Yield (job index, result) as the cluster finishes jobs."""
+        """Yield (job index, result) as the cluster finishes jobs. Jobs travel in batches
+        (about four per worker, at most ``MAX_BATCH`` jobs each), so that the cluster's
+        cost per task is spread over several replications."""
         from dask.distributed import as_completed
 
-        futures = {self._client.submit(fn, *args, pure=False): i for i, args in enumerate(jobs)}
+        size = batch_size(len(jobs), self.workers)
+        batches = [list(range(i, min(i + size, len(jobs)))) for i in range(0, len(jobs), size)]
+        futures = {
+            self._client.submit(run_batch, fn, [jobs[i] for i in batch], pure=False): batch
+            for batch in batches
+        }
         try:
             for fut in as_completed(list(futures)):
-                yield futures[fut], fut.result()
+                yield from zip(futures[fut], fut.result(), strict=True)
         except BaseException:
             for fut in futures:
                 fut.cancel()
@@ -122,6 +129,21 @@ class DaskExecutor:
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+#: The most jobs one dask task carries (a task's results reach the study together).
+MAX_BATCH = 8
+
+
+def batch_size(n_jobs: int, workers: int) -> int:
+    """Jobs per dask task: about four tasks per worker, so the load stays balanced, and at
+    most MAX_BATCH jobs in one task, so that results keep arriving."""
+    return max(1, min(MAX_BATCH, n_jobs // (4 * max(1, workers))))
+
+
+def run_batch(fn: JobFunction, jobs: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """Run several jobs in one task, in order."""
+    return [fn(*args) for args in jobs]
 
 
 def make_executor(scheduler: str | None, workers: int | None) -> LocalExecutor | DaskExecutor:
