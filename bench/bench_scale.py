@@ -10,9 +10,15 @@ Prints, for this machine:
 3. CPU cost per simulated request as the horizon grows (4, 13, 52 weeks) and as the
    population grows (0.5x, 1x, 4x Groningen, 13 weeks, staff and vehicles scaled with it):
    flat means linear total cost;
-4. parallel efficiency of replications over all cores: sequential CPU time / (cores x wall).
+4. parallel efficiency of replications over all cores: sequential CPU time / (cores x wall);
+5. a study on a loopback dask cluster (one worker, one per core) next to the local pool;
+6. the end-to-end figure: after-hours requests per CPU-second of the whole process
+   ``run_sim.py compare --replications 8 --weeks 13 --workers 1`` (start-up, the four
+   forms, KPIs, files and report included) over the lean SimPy loop's customers per
+   CPU-second measured in this process.
 
-Usage: python bench/bench_scale.py [--quick]   (--quick: shorter horizons, for a smoke run)
+Usage: python bench/bench_scale.py [--quick] [--only-end-to-end]
+(--quick: shorter horizons, for a smoke run)
 """
 
 from __future__ import annotations
@@ -98,7 +104,11 @@ def peak_rss_mb(weeks: int, save_records: bool) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short horizons (smoke run)")
+    parser.add_argument("--only-end-to-end", action="store_true", help="only section 6")
     args = parser.parse_args()
+    if args.only_end_to_end:
+        end_to_end(args.quick)
+        return 0
     year = 8 if args.quick else 52
     cores = os.cpu_count() or 1
     print(f"machine: {cores} cores, Python {sys.version.split()[0]}")
@@ -156,7 +166,40 @@ def main() -> int:
         f"parallel efficiency {seq_wall / (cores * par_wall):.0%}"
     )
     dask_scaling(16 if args.quick else 64, cores)
+    end_to_end(args.quick)
     return 0
+
+
+def end_to_end(quick: bool) -> None:
+    """After-hours requests per CPU-second of a whole ``compare`` process, over the lean
+    loop's customers per CPU-second (both measured now, on this machine)."""
+    import csv
+    import tempfile
+
+    reps, weeks = (2, 2) if quick else (8, 13)
+    out = Path(tempfile.mkdtemp())
+    command = [sys.executable, str(ROOT / "run_sim.py"), "compare", "--replications", str(reps)]
+    command += ["--weeks", str(weeks), "--workers", "1", "--no-progress", "--out", str(out)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    (folder,) = list(out.iterdir())
+    with (folder / "kpis_by_replication.csv").open() as fh:
+        requests = sum(float(row["requests.per_week"]) * weeks for row in csv.DictReader(fh))
+    bare = [bare_mmc(200_000, seed=s) for s in (1, 2, 3)]
+    customers_per_cpu = statistics.median(200_000 / c for c, _ in bare)
+    ratio = requests / cpu / customers_per_cpu
+    print(
+        f"\n6. end to end: compare of the four forms, {reps} replications of {weeks} weeks, "
+        f"one worker\n"
+        f"   {requests:,.0f} after-hours requests in {cpu:.1f} CPU s ({wall:.1f} s wall): "
+        f"{requests / cpu:,.0f} per CPU-second\n"
+        f"   lean SimPy loop: {customers_per_cpu:,.0f} customers per CPU-second\n"
+        f"   end-to-end ratio {ratio:.2f} (issue 12's target: 0.7)"
+    )
 
 
 def dask_scaling(n: int, cores: int) -> None:
