@@ -32,32 +32,26 @@ MAX_WEEKS = 520
 MAX_SEED = 2**63 - 1
 
 
-def _count(limit: int) -> Any:
-    """An argparse type: a whole number from 1 to ``limit``."""
+def _count(limit: int, low: int = 1, shown: str | None = None) -> Any:
+    """An argparse type: a whole number from ``low`` to ``limit`` (``shown``: how the
+    limit is written in the message)."""
 
     def count(text: str) -> int:
         try:
             value = int(text.strip(), 10)
         except ValueError:
             raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-        if not 1 <= value <= limit:
-            raise argparse.ArgumentTypeError(f"must be from 1 to {limit:,}, not {text}")
+        if not low <= value <= limit:
+            raise argparse.ArgumentTypeError(
+                f"must be from {low} to {shown or f'{limit:,}'}, not {text}"
+            )
         return value
 
     return count
 
 
 _positive = _count(MAX_REPLICATIONS)
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text.strip(), 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 2**63 - 1, not {text}")
-    return value
+_seed = _count(MAX_SEED, low=0, shown="2**63 - 1")
 
 
 def _share(text: str) -> float:
