@@ -65,7 +65,7 @@ def fingerprint_of(records: Any, kpis: dict[str, float]) -> dict[str, str]:
             out[f"{table_name}.{column}"] = _digest(table[column])
     for pool in sorted(records.monitors):
         monitor = records.monitors[pool]
-        for column in ("t", "busy", "present", "waiting"):
+        for column in ("busy_min", "present_min", "waiting_min"):
             out[f"pool.{pool}.{column}"] = _digest(getattr(monitor, column))
         out[f"pool.{pool}.totals"] = _digest(
             np.array([float(monitor.n_claims), float(monitor.total_wait)])

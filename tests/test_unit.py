@@ -1,4 +1,5 @@
-"""Unit tests: staffed pools, samplers, streams, timeline, step-function integration."""
+"""Unit tests: light processes, staffed pools and their hourly areas, samplers, streams,
+timeline."""
 
 from __future__ import annotations
 
@@ -12,67 +13,74 @@ from helpers import scenario
 from sim.codes import CLAIM_ABANDONED as ABANDONED
 from sim.codes import CLAIM_CLOSED as CLOSED
 from sim.codes import CLAIM_SERVED as SERVED
-from sim.measures.monitors import step_integral
 from sim.model.calendar import Timeline
 from sim.model.draws import duration_sampler
+from sim.model.engine import Engine
 from sim.model.pools import StaffedPool
 from sim.model.streams import Streams
 from sim.scenario import Duration
 
 
-def _job(env, pool, log, name, start, duration, priority=1, patience=None):
-    yield env.timeout(start)
+def _job(engine, pool, log, name, start, duration, priority=1, patience=None):
+    env = engine.env
+    yield float(start)
     claim = pool.claim(priority)
     if patience is not None and claim.state == 0:
-        env.timeout(patience).callbacks.append(claim.abandon)
-    state = claim.state or (yield claim.event)
+        pool.give_up_after(claim, float(patience))
+    state = claim.state or (yield claim)
     log.append((name, state, env.now))
     if state == SERVED:
-        yield env.timeout(duration)
+        yield float(duration)
         pool.release(claim)
         log.append((name, "done", env.now))
 
 
+def _engine() -> Engine:
+    return Engine(simpy.Environment())
+
+
 def test_priority_then_fifo() -> None:
-    env = simpy.Environment()
-    pool = StaffedPool(env, "p", [(0.0, 1)])
+    engine = _engine()
+    pool = StaffedPool(engine, "p", [(0.0, 1)])
     log: list = []
-    env.process(_job(env, pool, log, "first", 0, 10))
-    env.process(_job(env, pool, log, "regular", 1, 1, priority=2))
-    env.process(_job(env, pool, log, "urgent_late", 2, 1, priority=1))
-    env.process(_job(env, pool, log, "urgent_later", 3, 1, priority=1))
-    env.run()
+    engine.start(_job(engine, pool, log, "first", 0, 10))
+    engine.start(_job(engine, pool, log, "regular", 1, 1, priority=2))
+    engine.start(_job(engine, pool, log, "urgent_late", 2, 1, priority=1))
+    engine.start(_job(engine, pool, log, "urgent_later", 3, 1, priority=1))
+    engine.env.run()
     starts = [(n, t) for n, s, t in log if s == SERVED]
     assert starts == [("first", 0), ("urgent_late", 10), ("urgent_later", 11), ("regular", 12)]
 
 
 def test_end_of_shift_finishes_call_in_hand() -> None:
-    env = simpy.Environment()
+    engine = _engine()
     # two on duty until t=5, then one
-    pool = StaffedPool(env, "p", [(0.0, 2), (5.0, 1)])
+    pool = StaffedPool(engine, "p", [(0.0, 2), (5.0, 1)])
     log: list = []
-    env.process(_job(env, pool, log, "a", 0, 8))
-    env.process(_job(env, pool, log, "b", 0, 10))
-    env.process(_job(env, pool, log, "c", 6, 1))
-    env.run()
+    engine.start(_job(engine, pool, log, "a", 0, 8))
+    engine.start(_job(engine, pool, log, "b", 0, 10))
+    engine.start(_job(engine, pool, log, "c", 6, 1))
+    engine.env.run()
     # at t=5 both are busy: one of them leaves after finishing (t=8); c waits for the
     # remaining server, which frees at t=10
     started_c = [t for n, s, t in log if n == "c" and s == SERVED]
     assert started_c == [10]
     assert pool.present == 1 and pool.busy == 0
-    # on-duty count stays 2 until the leaver finishes at t=8
-    t, present = list(pool.log_t), list(pool.log_present)
-    assert present[np.searchsorted(t, 7.9, side="right") - 1] == 2
-    assert present[np.searchsorted(t, 8.0, side="right") - 1] == 1
+    # on-duty count stays 2 until the leaver finishes at t=8, then 1 until the end (t=11):
+    # 2*8 + 1*3 on-duty minutes; busy a 0-8, b 0-10, c 10-11
+    busy, present, waiting = pool.areas(11.0, 2)
+    assert list(present) == [19.0, 0.0]
+    assert list(busy) == [19.0, 0.0]
+    assert list(waiting) == [4.0, 0.0]  # c waited from 6 to 10
 
 
 def test_capacity_rise_serves_waiting_and_cancels_departures() -> None:
-    env = simpy.Environment()
-    pool = StaffedPool(env, "p", [(0.0, 1), (2.0, 0), (3.0, 2)])
+    engine = _engine()
+    pool = StaffedPool(engine, "p", [(0.0, 1), (2.0, 0), (3.0, 2)])
     log: list = []
-    env.process(_job(env, pool, log, "a", 0, 5))
-    env.process(_job(env, pool, log, "b", 1, 1))
-    env.run()
+    engine.start(_job(engine, pool, log, "a", 0, 5))
+    engine.start(_job(engine, pool, log, "b", 1, 1))
+    engine.env.run()
     # at t=2 the only server must leave after its job; at t=3 two are wanted again, so the
     # departure is cancelled and one more server starts on b
     assert [(n, t) for n, s, t in log if s == SERVED] == [("a", 0), ("b", 3)]
@@ -80,14 +88,14 @@ def test_capacity_rise_serves_waiting_and_cancels_departures() -> None:
 
 
 def test_abandonment_and_closing() -> None:
-    env = simpy.Environment()
-    pool = StaffedPool(env, "p", [(0.0, 1)], open_changes=[(0.0, True), (20.0, False)])
+    engine = _engine()
+    pool = StaffedPool(engine, "p", [(0.0, 1)], open_changes=[(0.0, True), (20.0, False)])
     log: list = []
-    env.process(_job(env, pool, log, "a", 0, 30))
-    env.process(_job(env, pool, log, "impatient", 1, 1, patience=2))
-    env.process(_job(env, pool, log, "waiting", 1, 1, patience=100))
-    env.process(_job(env, pool, log, "after_close", 25, 1))
-    env.run()
+    engine.start(_job(engine, pool, log, "a", 0, 30))
+    engine.start(_job(engine, pool, log, "impatient", 1, 1, patience=2))
+    engine.start(_job(engine, pool, log, "waiting", 1, 1, patience=100))
+    engine.start(_job(engine, pool, log, "after_close", 25, 1))
+    engine.env.run()
     states = {n: (s, t) for n, s, t in log if s != "done"}
     assert states["impatient"] == (ABANDONED, 3)
     assert states["waiting"] == (CLOSED, 20)
@@ -151,12 +159,21 @@ def test_timeline_after_hours_and_holidays() -> None:
     assert tl.after_hours[5 * 24 + 12]  # Saturday noon
 
 
-def test_step_integration_exact() -> None:
-    t = np.array([0.0, 30.0, 90.0, 200.0])
-    v = np.array([1, 3, 0, 0])
-    edges = np.array([0.0, 60.0, 120.0])
-    # hour 0: 30*1 + 30*3 = 120; hour 1: 30*3 + 30*0 = 90
-    assert np.allclose(step_integral(t, v, edges), [120.0, 90.0])
+def test_hourly_areas_are_exact_across_hour_boundaries() -> None:
+    """One server from t=0; a job from 30 to 150, a second one queued at 40 that is served
+    from 150 to 200 (a roster change at 120 that keeps one on duty): busy, on-duty and
+    waiting minutes per hour, the last hour cut at the end of the run (t=210)."""
+    engine = _engine()
+    pool = StaffedPool(engine, "p", [(0.0, 1), (120.0, 1)], handover=False)
+    log: list = []
+    engine.start(_job(engine, pool, log, "long", 30, 120))
+    engine.start(_job(engine, pool, log, "second", 40, 50))
+    engine.env.run(until=210.0)
+    busy, present, waiting = pool.areas(210.0, 5)
+    assert list(busy) == [30.0, 60.0, 60.0, 20.0, 0.0]
+    assert list(present) == [60.0, 60.0, 60.0, 30.0, 0.0]
+    assert list(waiting) == [20.0, 60.0, 30.0, 0.0, 0.0]
+    assert sum(waiting) == pool.total_wait
 
 
 def test_handover_rule_starts_the_new_shift_on_time() -> None:
@@ -164,12 +181,12 @@ def test_handover_rule_starts_the_new_shift_on_time() -> None:
     under the handover rule the incoming server takes a call at 11, under the level rule
     the caller waits for the same server until 15."""
     for handover, expected in ((True, 11), (False, 15)):
-        env = simpy.Environment()
-        pool = StaffedPool(env, "p", [(0.0, 1), (10.0, 1)], handover=handover)
+        engine = _engine()
+        pool = StaffedPool(engine, "p", [(0.0, 1), (10.0, 1)], handover=handover)
         log: list = []
-        env.process(_job(env, pool, log, "long", 5, 10))
-        env.process(_job(env, pool, log, "next", 11, 1))
-        env.run()
+        engine.start(_job(engine, pool, log, "long", 5, 10))
+        engine.start(_job(engine, pool, log, "next", 11, 1))
+        engine.env.run()
         assert [t for n, s, t in log if n == "next" and s == SERVED] == [expected]
         assert pool.present == 1 and pool.busy == 0
 
@@ -200,7 +217,7 @@ def test_every_code_is_the_position_of_its_name() -> None:
         assert names.index(name) == value, attr
         checked += 1
     assert checked == sum(len(v) for v in groups.values())
-    # a waiting claim must be falsy: callers write `state = claim.state or (yield event)`
+    # a waiting claim must be falsy: callers write `state = claim.state or (yield claim)`
     assert codes.CLAIM_WAITING == 0 and all(codes.CLAIM_STATE_NAMES)
     public = {codes.CALL_KIND_NAMES[k] for k in codes.PUBLIC_CALL_KINDS}
     assert public == {"first", "redial", "switch", "referral", "recontact", "repeat"}

@@ -28,7 +28,7 @@ class ReplicationResult:
 
     @property
     def records(self) -> Any:
-        """The replication's records (requests, calls, rides, pool logs)."""
+        """The replication's records (requests, calls, rides, pool areas)."""
         return self.simulated.records
 
 

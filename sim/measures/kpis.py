@@ -44,7 +44,6 @@ from sim.codes import (
     OUTCOME_REFERRAL_GAVE_UP,
     PUBLIC_CALL_KINDS,
 )
-from sim.measures.monitors import areas_by_hour
 from sim.model.calendar import Timeline
 from sim.model.records import ReplicationRecords
 from sim.scenario.schema import Scenario
@@ -104,7 +103,7 @@ class KpiContext:
         hi = int(math.ceil(tl.arrivals_end_min / 60))
         self.window_hours = (hours >= lo) & (hours < hi) & tl.after_hours
         self.pool_areas = {
-            name: areas_by_hour(mon, tl.n_hours) for name, mon in rec.monitors.items()
+            name: (mon.busy_min, mon.present_min) for name, mon in rec.monitors.items()
         }
 
     def _need_tables(self, sc: Scenario) -> None:

@@ -44,7 +44,6 @@ from sim.codes import (
     CALL_WARM_TRANSFER,
     CHANNEL_112,
     CHANNEL_PROFESSIONAL,
-    CHANNEL_WALK_IN,
     CLAIM_CLOSED,
     CLAIM_SERVED,
     CLAIM_WAITING,
@@ -119,10 +118,8 @@ def _call_draw(world: World, request: Request, call_no: int, slot: int) -> int:
 
 
 def request_process(world: World, request: Request) -> Process:
-    """The life of one request from the moment the person seeks help."""
-    if request.channel == CHANNEL_WALK_IN:
-        services.walk_in(world, request)
-        return
+    """The life of one request from the moment the person seeks help (a walk-in has no
+    process: see ``sim.model.simulation``)."""
     if request.channel == CHANNEL_PROFESSIONAL:
         desk = "coordination" if world.central else "mka"
         answered = yield from professional_call(world, request, desk, CALL_PROFESSIONAL)
@@ -177,14 +174,14 @@ def public_contact(
         request.last_dialled_112 = dialled_112
         if dialled_112:
             pos = _call_draw(world, request, call_no, CALL_SLOT_NATIONAL_DESK)
-            yield env.timeout(world.national_desk_delay(draws, pos))
+            yield world.national_desk_delay(draws, pos)
         desk = world.desks[door]
         urgent = dialled_112 or request.urgent_line
         claim = desk.pool.claim(QUEUE_URGENT if urgent else QUEUE_REGULAR)
         if claim.state == CLAIM_WAITING:
             patience = desk.patience(draws, _call_draw(world, request, call_no, CALL_SLOT_PATIENCE))
-            env.timeout(patience).callbacks.append(claim.abandon)
-        state = claim.state or (yield claim.event)
+            desk.pool.give_up_after(claim, patience)
+        state = claim.state or (yield claim)
         if state == CLAIM_SERVED:
             return AnsweredCall(door, call_no, kind, urgent, placed, env.now, claim)
         world.calls.add(
@@ -206,7 +203,7 @@ def public_contact(
             services.finish(world, request, OUTCOME_ABANDONED)
             return None
         pos = _call_draw(world, request, call_no, CALL_SLOT_REDIAL_DELAY)
-        yield env.timeout(desk.redial_delay(draws, pos))
+        yield desk.redial_delay(draws, pos)
 
 
 def professional_call(
@@ -224,7 +221,7 @@ def professional_call(
     placed = world.env.now
     desk = world.desks[door]
     claim = desk.pool.claim(QUEUE_PROFESSIONAL)
-    state = claim.state or (yield claim.event)
+    state = claim.state or (yield claim)
     if state != CLAIM_SERVED:
         world.calls.add(request.id, desk.index, kind, True, placed, NAN, world.env.now)
         if settle:
@@ -255,7 +252,7 @@ def _warm_confirmation(world: World, request: Request, door: str) -> Process:
         return
     desk = world.desks[door]
     pos = _call_draw(world, request, call.call_no, CALL_SLOT_HANDLE)
-    yield world.env.timeout(desk.warm_time(request.draws, pos))
+    yield desk.warm_time(request.draws, pos)
     _end_call(world, request, call)
 
 
@@ -342,30 +339,22 @@ def _assess(world: World, request: Request, desk: Desk, u: float) -> int:
     return desk.assign(need, u)
 
 
-def _triage(
-    world: World, request: Request, call: AnsweredCall, desk: Desk, trusted: bool
-) -> Process:
+def _triage(world: World, request: Request, call: AnsweredCall, desk: Desk, trusted: bool) -> int:
     """The disposition of an answered call (a professional's request is taken as stated)."""
     if trusted:
-        assigned = request.need
-    else:
-        pos = _call_draw(world, request, call.call_no, CALL_SLOT_TRIAGE)
-        assigned = _assess(world, request, desk, request.draws[pos])
-        if _consults_in_room(world, request, call, desk, assigned):
-            assigned = yield from _room_consult(world, request, assigned)
-    request.n_triages += 1
-    _record_triage(world, request, assigned)
-    return assigned
+        return request.need
+    pos = _call_draw(world, request, call.call_no, CALL_SLOT_TRIAGE)
+    return _assess(world, request, desk, request.draws[pos])
 
 
 def _consults_in_room(
     world: World, request: Request, call: AnsweredCall, desk: Desk, assigned: int
 ) -> bool:
-    """Co-located: an A2 ambulance for a public caller is first discussed with the GP-post
-    triagist in the room, with the scenario's share, when one is free at that moment."""
+    """Co-located (``room_consult_share`` > 0): an A2 ambulance for a public caller is first
+    discussed with the GP-post triagist in the room, with the scenario's share, when one is
+    free at that moment."""
     return (
-        world.room_consult_share > 0.0
-        and desk.name == "mka"
+        desk.name == "mka"
         and call.kind in PUBLIC_CALL_KINDS
         and world.need_service[assigned] == "ambulance"
         and world.need_priority[assigned] == AMBULANCE_A2
@@ -383,7 +372,7 @@ def _room_consult(world: World, request: Request, assigned: int) -> Process:
     if call is None:
         return assigned
     pos = _call_draw(world, request, call.call_no, CALL_SLOT_HANDLE)
-    yield world.env.timeout(world.room_consult_time(request.draws, pos))
+    yield world.room_consult_time(request.draws, pos)
     _end_call(world, request, call)
     pos = _call_draw(world, request, call.call_no, CALL_SLOT_TRIAGE)
     view = _assess(world, request, world.desks["gp_post"], request.draws[pos])
@@ -407,36 +396,69 @@ def handle_call(
     if accepted is not None:
         assigned, plan = accepted.need, accepted.services
     else:
-        assigned = yield from _triage(world, request, call, desk, trusted)
+        assigned = _triage(world, request, call, desk, trusted)
+        if (
+            world.room_consult_share > 0.0
+            and not trusted
+            and _consults_in_room(world, request, call, desk, assigned)
+        ):
+            assigned = yield from _room_consult(world, request, assigned)
+        request.n_triages += 1
+        _record_triage(world, request, assigned)
         plan = _dispatch_plan(world, request, assigned)
     pos = _call_draw(world, request, call.call_no, CALL_SLOT_HANDLE)
     if accepted is not None and not accepted.regrade:
         duration = desk.warm_time(draws, pos)
     else:
         duration = desk.handle_time(plan[0], draws, pos)
-    own = tuple(s for s in plan if s in desk.dispatches)
-    passed = tuple(s for s in plan if s not in desk.dispatches)
+    own, passed = _split_plan(plan, desk.dispatches)
     grade = _mka_grade(world, request, assigned) if accepted and accepted.regrade else None
     after_call = _send_during_call(world, request, call, desk, assigned, own, duration, grade)
     referral_spared = not world.warm_links and call.desk == "mka" and bool(own)
     if passed and not referral_spared:
         request.n_transfers += 1
     if world.warm_links and "ambulance" in passed:
-        # the ambulance leaves while the GP-post triagist is still on the line; an MKA
-        # call-taker listens in, grades it and confirms (a short call on the professional line)
-        delay = min(world.dispatch_delay(draws, SLOT_DISPATCH), duration)
-        grade = _mka_grade(world, request, assigned)
-        services.send(world, request, assigned, "ambulance", delay, grade, call.answered_min)
-        world.spawn(
-            request, _warm_confirmation(world, request, world.desk_for_service["ambulance"])
-        )
+        _warm_ambulance(world, request, call, assigned, duration)
         passed = tuple(s for s in passed if s != "ambulance")
-    yield world.env.timeout(duration)
+    yield duration
     _end_call(world, request, call)
+    # a consultation this process goes on with (nothing else follows a handled call)
+    follow = None
     for service in after_call:
-        _after_call(world, request, assigned, desk, service)
+        body = _after_call(world, request, assigned, desk, service)
+        if body is not None:
+            if follow is not None:
+                world.spawn(request, follow)
+            follow = body
     if passed:
+        if follow is not None:
+            world.spawn(request, follow)
         yield from _pass_on(world, request, call, assigned, passed, bool(own))
+    elif follow is not None:
+        yield from follow
+
+
+def _warm_ambulance(
+    world: World, request: Request, call: AnsweredCall, assigned: int, duration: float
+) -> None:
+    """The ambulance leaves while the GP-post triagist is still on the line; an MKA
+    call-taker listens in, grades it and confirms (a short call on the professional line)."""
+    delay = min(world.dispatch_delay(request.draws, SLOT_DISPATCH), duration)
+    grade = _mka_grade(world, request, assigned)
+    services.send(world, request, assigned, "ambulance", delay, grade, call.answered_min)
+    world.spawn(request, _warm_confirmation(world, request, world.desk_for_service["ambulance"]))
+
+
+def _split_plan(
+    plan: tuple[str, ...], dispatches: frozenset[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The services of a plan the desk sends itself, and those it must pass on."""
+    if len(plan) == 1:
+        return (plan, ()) if plan[0] in dispatches else ((), plan)
+    return (
+        tuple(s for s in plan if s in dispatches),
+        tuple(s for s in plan if s not in dispatches),
+    )
 
 
 def _send_during_call(
@@ -494,7 +516,7 @@ def _pass_on(
         if draws[SLOT_REFERRAL_GIVE_UP] < world.referral_give_up:
             services.finish(world, request, OUTCOME_REFERRAL_GAVE_UP)
             return
-        yield world.env.timeout(world.referral_delay(draws, SLOT_REFERRAL_DELAY))
+        yield world.referral_delay(draws, SLOT_REFERRAL_DELAY)
         request.n_switches += 1
         yield from contact_and_handle(world, request, "gp_post", False, CALL_REFERRAL)
         return
@@ -508,18 +530,22 @@ def _pass_on(
 # --------------------------------------------------------------------------- after a call
 
 
-def _after_call(world: World, request: Request, assigned: int, desk: Desk, service: str) -> None:
-    """Give advice, or start a consultation at the post (the coordination desk may send an
-    acceptable alternative when the first choice is saturated)."""
+def _after_call(
+    world: World, request: Request, assigned: int, desk: Desk, service: str
+) -> Process | None:
+    """Give advice, or send the patient to a consultation at the post (the coordination
+    desk may send an acceptable alternative when the first choice is saturated). Returns
+    the consultation's body, for the caller to run or start (a handled call, which is the
+    last step of its process, goes on with it: no process of its own is needed)."""
     if service == "advice":
         _give_advice(world, request, desk)
-        return
+        return None
     if desk.name == "coordination":
         service = _alternative_if_saturated(world, desk, assigned, service)
     if service == "gp_consult":
-        world.spawn(request, _consultation(world, request, assigned))
-    else:
-        services.send(world, request, assigned, service)
+        return _consultation(world, request, assigned)
+    services.send(world, request, assigned, service)
+    return None
 
 
 def _consultation(world: World, request: Request, assigned: int) -> Process:
@@ -538,7 +564,7 @@ def _maybe_repeat(world: World, request: Request, after: str) -> None:
 
 
 def _repeat_contact(world: World, request: Request) -> Process:
-    yield world.env.timeout(world.repeat_delay(request.draws, SLOT_REPEAT_DELAY))
+    yield world.repeat_delay(request.draws, SLOT_REPEAT_DELAY)
     dialled_112 = request.last_dialled_112
     door = _door(world, dialled_112)
     yield from contact_and_handle(world, request, door, dialled_112, CALL_REPEAT)
@@ -581,5 +607,5 @@ def _give_advice(world: World, request: Request, desk: Desk) -> None:
 
 def _recontact(world: World, request: Request, door: str) -> Process:
     delay = world.recontact_delay(request.draws, SLOT_RECONTACT_DELAY)
-    yield world.env.timeout(delay)
+    yield delay
     yield from contact_and_handle(world, request, door, request.last_dialled_112, CALL_RECONTACT)

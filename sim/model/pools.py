@@ -5,62 +5,75 @@ coordination desk, GPs, visiting cars, ambulances, teams). The end-of-shift rule
 explicit: when the schedule lowers the number on duty, idle servers leave at once and busy
 ones finish the job in hand and then leave (or, with the ``handover`` rule, every boundary
 is a shift change: the incoming shift starts on time and the outgoing staff finish their
-jobs). A waiting claim can be withdrawn (a caller who
-hangs up); a pool with opening hours (the GP post) hands waiting claims back when it closes.
+jobs). A waiting claim can be withdrawn (a caller who hangs up); a pool with opening hours
+(the GP post) hands waiting claims back when it closes.
 
-Every change of the busy or on-duty count is logged, so utilisation is an exact
-time-weighted area rather than a sum of service times.
+A claim decided at once costs no event. A waiting claim is resumed by the pool when it is
+decided (served, abandoned or closed), inside the step that decides it; its patience timer
+is the claim itself, scheduled on the environment (see ``sim.model.engine``).
+
+Busy-, on-duty- and waiting-minutes are integrated exactly as the counts change and kept per
+simulated hour, so utilisation is a time-weighted share rather than a sum of service times,
+and a pool holds a few numbers per hour instead of a log of every change.
 """
 
 from __future__ import annotations
 
 import heapq
 from array import array
-from collections.abc import Sequence
-
-import simpy
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sim.codes import CLAIM_ABANDONED, CLAIM_CLOSED, CLAIM_SERVED, CLAIM_WAITING
+from sim.model.engine import Body, Engine, Proc
+
+MIN_PER_HOUR = 60.0
 
 
 class Claim:
     """A place in a pool's queue: a caller waiting for a desk, a patient for a GP, a ride for
-    a vehicle. A claim decided at once (served, or the pool is closed) has no event and its
-    ``state`` says so; otherwise its event fires with CLAIM_SERVED, CLAIM_ABANDONED or
-    CLAIM_CLOSED. Callers: ``state = claim.state or (yield claim.event)``."""
+    a vehicle. A claim decided at once (served, or the pool is closed) has its ``state`` set
+    when ``claim`` returns; otherwise its owner yields it and receives CLAIM_SERVED,
+    CLAIM_ABANDONED or CLAIM_CLOSED. Callers: ``state = claim.state or (yield claim)``."""
 
-    __slots__ = ("event", "pool", "state", "joined", "shift")
+    __slots__ = ("callbacks", "proc", "pool", "state", "joined", "shift")
+    _ok = True  # read by ``Environment.step`` when the claim is a patience timer
 
-    def __init__(self, event: simpy.Event | None, pool: StaffedPool, joined: float):
-        self.event = event
+    def __init__(self, pool: StaffedPool, joined: float):
+        self.callbacks: list[Callable[[Any], None]] | None = None
+        self.proc: Proc | None = None  # the process waiting for the decision
         self.pool = pool
         self.state = CLAIM_WAITING
         self.joined = joined
         self.shift = 0  # the shift that served it (handover rule)
 
-    def abandon(self, _event: simpy.Event | None = None) -> None:
-        """Withdraw the claim if it is still waiting (used as a patience-timer callback)."""
-        if self.state == CLAIM_WAITING:
-            self.state = CLAIM_ABANDONED
-            pool = self.pool
-            pool.n_waiting -= 1
-            pool.total_wait += pool.env.now - self.joined
-            pool._log()
-            self.event.succeed(CLAIM_ABANDONED)  # type: ignore[union-attr]
+
+def _patience_ends(claim: Claim) -> None:
+    claim.pool.abandon(claim)
+
+
+#: The callbacks of a patience timer (one shared list: the environment only reads it).
+_PATIENCE_ENDS: list[Callable[[Any], None]] = [_patience_ends]
 
 
 class StaffedPool:
-    """Staff or vehicles whose number on duty follows a schedule, with one priority queue."""
+    """Staff or vehicles whose number on duty follows a schedule, with one priority queue.
+
+    Areas: for each count X (busy, on duty, waiting) the pool keeps X and the sum of
+    (change x time) over its changes, so the area of X over [0, T] is X*T minus that sum: a
+    change costs one addition, and an hour is closed (its area stored) at the first change
+    after it ends."""
 
     def __init__(
         self,
-        env: simpy.Environment,
+        engine: Engine,
         name: str,
         capacity_changes: Sequence[tuple[float, float]],
         open_changes: Sequence[tuple[float, bool]] | None = None,
         handover: bool = False,
     ):
-        self.env = env
+        self.engine = engine
+        self.env = engine.env
         self.name = name
         self.handover = handover
         self.shift = 0
@@ -74,149 +87,198 @@ class StaffedPool:
         # Little's law bookkeeping: claims made, and minutes waited by claims that left the queue
         self.n_claims = 0
         self.total_wait = 0.0
-        # step-function log of (time, busy, on duty, waiting) at every change, as compact
-        # arrays (20 bytes a change: counts as 32-bit integers)
-        self.log_t = array("d", [0.0])
-        self.log_busy = array("i", [0])
-        self.log_present = array("i", [0])
-        self.log_waiting = array("i", [0])
+        # sum of (change x time) of each count, the area up to the last closed hour, and
+        # the areas of the closed hours
+        self._busy_t = self._present_t = self._waiting_t = 0.0
+        self._busy_done = self._present_done = self._waiting_done = 0.0
+        self._hour_end = MIN_PER_HOUR
+        self.busy_min = array("d")
+        self.present_min = array("d")
+        self.waiting_min = array("d")
         first = capacity_changes[0]
         if first[0] == 0.0:
             self._set_capacity(int(first[1]))
             capacity_changes = capacity_changes[1:]
         if capacity_changes:
-            env.process(self._roster(list(capacity_changes)))
+            engine.start(self._roster(list(capacity_changes)))
         if open_changes is not None:
             self.is_open = bool(open_changes[0][1])
             if len(open_changes) > 1:
-                env.process(self._opening(list(open_changes[1:])))
+                engine.start(self._opening(list(open_changes[1:])))
 
     # ------------------------------------------------------------------ schedule
-    def _roster(self, changes: list[tuple[float, float]]):
+    def _roster(self, changes: list[tuple[float, float]]) -> Body:
         env = self.env
         for t, n in changes:
-            yield env.timeout(t - env.now)
+            yield float(t - env.now)
             self._set_capacity(int(n))
 
-    def _opening(self, changes: list[tuple[float, bool]]):
+    def _opening(self, changes: list[tuple[float, bool]]) -> Body:
         env = self.env
         for t, is_open in changes:
-            yield env.timeout(t - env.now)
+            yield float(t - env.now)
             self.is_open = is_open
             if not is_open:
                 self._close()
 
     def _set_capacity(self, target: int) -> None:
+        now = self.env.now
+        if now > self._hour_end:
+            self._close_hours(now)
+        before = self.present
         if self.handover:
             # a new shift: everyone busy now is outgoing and finishes the job in hand; the
             # whole incoming shift is on duty at once
             self.shift += 1
             self.leaving = self.busy
             self.present = self.busy + target
-            self._log()
-            self._serve()
-            return
-        staying = self.present - self.leaving
-        if target > staying:
-            cancel = min(self.leaving, target - staying)
-            self.leaving -= cancel
-            self.present += target - staying - cancel
-        elif target < staying:
-            remove = staying - target
-            idle = self.present - self.busy
-            from_idle = min(idle, remove)
-            self.present -= from_idle
-            self.leaving += remove - from_idle
-        self._log()
-        self._serve()
+        else:
+            staying = self.present - self.leaving
+            if target > staying:
+                cancel = min(self.leaving, target - staying)
+                self.leaving -= cancel
+                self.present += target - staying - cancel
+            elif target < staying:
+                remove = staying - target
+                idle = self.present - self.busy
+                from_idle = min(idle, remove)
+                self.present -= from_idle
+                self.leaving += remove - from_idle
+        self._present_t += (self.present - before) * now
+        self._serve(now)
 
     def _close(self) -> None:
-        queue, self._queue = self._queue, []
         now = self.env.now
+        if now > self._hour_end:
+            self._close_hours(now)
+        queue, self._queue = self._queue, []
+        closed = []
         for _, _, claim in queue:
             if claim.state == CLAIM_WAITING:
                 claim.state = CLAIM_CLOSED
                 self.total_wait += now - claim.joined
-                claim.event.succeed(CLAIM_CLOSED)  # type: ignore[union-attr]
+                closed.append(claim)
+        self._waiting_t -= self.n_waiting * now
         self.n_waiting = 0
-        self._log()
+        resume = self.engine.resume
+        for claim in closed:
+            resume(claim.proc, CLAIM_CLOSED)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ claims
     def claim(self, priority: int) -> Claim:
         """Join the queue (lower priority number goes first; FIFO within a priority)."""
         now = self.env.now
         self.n_claims += 1
-        if not self.is_open or (self.busy < self.present and not self._queue):
-            # decided at once: no event, the caller reads ``state`` and goes on
-            claim = Claim(None, self, now)
-            if not self.is_open:
-                claim.state = CLAIM_CLOSED
-                return claim
+        claim = Claim(self, now)
+        if not self.is_open:
+            claim.state = CLAIM_CLOSED
+            return claim
+        if now > self._hour_end:
+            self._close_hours(now)
+        if self.busy < self.present and not self._queue:
+            # served at once: no event, the caller reads ``state`` and goes on
             claim.state = CLAIM_SERVED
             claim.shift = self.shift
             self.busy += 1
-            self._log()
+            self._busy_t += now
             return claim
-        claim = Claim(self.env.event(), self, now)
         self._seq += 1
         heapq.heappush(self._queue, (priority, self._seq, claim))
         self.n_waiting += 1
-        self._serve()
-        if claim.state == CLAIM_WAITING:
-            self._log()
+        self._waiting_t += now
+        self._serve(now)
         return claim
+
+    def give_up_after(self, claim: Claim, minutes: float) -> None:
+        """The waiting ``claim`` is withdrawn after ``minutes`` unless decided before."""
+        self.engine.call_at(claim, _PATIENCE_ENDS, minutes)
+
+    def abandon(self, claim: Claim) -> None:
+        """Withdraw the claim if it is still waiting, and resume its owner."""
+        if claim.state == CLAIM_WAITING:
+            now = self.env.now
+            if now > self._hour_end:
+                self._close_hours(now)
+            claim.state = CLAIM_ABANDONED
+            self.n_waiting -= 1
+            self._waiting_t -= now
+            self.total_wait += now - claim.joined
+            self.engine.resume(claim.proc, CLAIM_ABANDONED)  # type: ignore[arg-type]
 
     def release(self, claim: Claim) -> None:
         """The server that served ``claim`` is done. Under the level rule the first servers
         to finish are the ones who leave; under the handover rule only outgoing staff (who
         started the job before the latest shift change) leave."""
+        now = self.env.now
+        if now > self._hour_end:
+            self._close_hours(now)
         self.busy -= 1
+        self._busy_t -= now
         if self.leaving and (not self.handover or claim.shift < self.shift):
             self.leaving -= 1
             self.present -= 1
-        self._log()
-        self._serve()
+            self._present_t -= now
+        if self._queue:
+            self._serve(now)
 
-    def _serve(self) -> None:
+    def _serve(self, now: float) -> None:
+        """Serve waiting claims while someone is free; their owners resume afterwards, in
+        the order served, once the pool's counts are settled."""
         queue = self._queue
-        changed = False
-        now = self.env.now
+        if not queue or self.busy >= self.present:
+            return
+        served = []
         while queue and self.busy < self.present:
             claim = heapq.heappop(queue)[2]
             if claim.state != CLAIM_WAITING:
                 continue
             claim.state = CLAIM_SERVED
             claim.shift = self.shift
-            self.n_waiting -= 1
             self.total_wait += now - claim.joined
             self.busy += 1
-            changed = True
-            claim.event.succeed(CLAIM_SERVED)  # type: ignore[union-attr]
-        if changed:
-            self._log()
+            served.append(claim)
+        n = len(served)
+        self.n_waiting -= n
+        self._waiting_t -= n * now
+        self._busy_t += n * now
+        resume = self.engine.resume
+        for claim in served:
+            if claim.proc is not None:  # None: the claim just made, read by its caller
+                resume(claim.proc, CLAIM_SERVED)
 
     def idle(self) -> int:
         """Staff on duty and free now."""
         return self.present - self.busy
 
-    def _log(self) -> None:
-        now = self.env.now
-        if self.log_t[-1] == now:
-            self.log_busy[-1] = self.busy
-            self.log_present[-1] = self.present
-            self.log_waiting[-1] = self.n_waiting
-        else:
-            self.log_t.append(now)
-            self.log_busy.append(self.busy)
-            self.log_present.append(self.present)
-            self.log_waiting.append(self.n_waiting)
+    # ------------------------------------------------------------------ areas
+    def _close_hours(self, now: float) -> None:
+        """Store the areas of every hour that ended before ``now`` (no count has changed
+        since the first of them began)."""
+        while self._hour_end < now:
+            self._close_at(self._hour_end)
+            self._hour_end += MIN_PER_HOUR
 
-    def release_log(self) -> None:
-        """Drop the change log (once it has been copied out at the end of a run)."""
-        self.log_t = array("d")
-        self.log_busy = array("i")
-        self.log_present = array("i")
-        self.log_waiting = array("i")
+    def _close_at(self, t: float) -> None:
+        busy = self.busy * t - self._busy_t
+        present = self.present * t - self._present_t
+        waiting = self.n_waiting * t - self._waiting_t
+        self.busy_min.append(busy - self._busy_done)
+        self.present_min.append(present - self._present_done)
+        self.waiting_min.append(waiting - self._waiting_done)
+        self._busy_done, self._present_done, self._waiting_done = busy, present, waiting
+
+    def areas(self, end: float, n_hours: int) -> tuple[array[float], array[float], array[float]]:
+        """Busy-, on-duty- and waiting-minutes in each of ``n_hours`` hours, the run ending
+        at ``end`` (hours after it hold zero; nothing may change in the pool afterwards)."""
+        self._close_hours(end)
+        self._close_at(end)  # the hour that holds ``end``, up to ``end``
+        for column in (self.busy_min, self.present_min, self.waiting_min):
+            column.extend([0.0] * (n_hours - len(column)))
+        return self.busy_min, self.present_min, self.waiting_min
+
+    def release_areas(self) -> None:
+        """Drop the hourly areas (once they have been copied out at the end of a run)."""
+        self.busy_min, self.present_min, self.waiting_min = array("d"), array("d"), array("d")
 
     def waiting_now(self) -> list[Claim]:
         """The claims still waiting in the queue."""

@@ -23,41 +23,35 @@ NAN = math.nan
 
 
 class Request:
-    """One person's acute care need, followed from arrival to its end."""
+    """One person's acute care need, followed from arrival to its end.
 
-    __slots__ = (
-        "id",
-        "group",
-        "need",
-        "channel",
-        "urgent_line",
-        "draws",
-        "arrival_min",
-        "n_calls",
-        "n_redials",
-        "n_switches",
-        "n_abandoned",
-        "n_transfers",
-        "n_triages",
-        "n_escalations",
-        "first_desk",
-        "first_answer_min",
-        "wrong_door",
-        "first_assigned",
-        "mistriage",
-        "misrouted_triage",
-        "care_min",
-        "care_service",
-        "n_ambulance_rides",
-        "n_visits",
-        "ed_arrival_min",
-        "outcome",
-        "end_min",
-        "last_dialled_112",
-        "recontacted",
-        "repeated",
-        "n_live_processes",
-    )
+    The fields every request starts with are class attributes: a new request sets only
+    what differs (seven fields), and a field is copied into the instance when it changes."""
+
+    n_calls = 0
+    n_redials = 0
+    n_switches = 0
+    n_abandoned = 0
+    n_transfers = 0
+    n_triages = 0
+    n_escalations = 0
+    first_desk = -1  # the desk that answered first (sim.codes DESK_*), -1: none
+    first_answer_min = NAN
+    wrong_door = False
+    first_assigned = -1  # the need the first triage assigned, -1: never triaged
+    mistriage = TRIAGE_CORRECT  # direction of the first triage error
+    misrouted_triage = TRIAGE_CORRECT  # ... of the first error to a wrong service before care
+    care_min = NAN  # an acceptable professional reached the patient
+    care_service = -1  # the service that gave that care (index in scenario services)
+    n_ambulance_rides = 0
+    n_visits = 0  # GP home visits and team visits sent
+    ed_arrival_min = NAN
+    outcome = OUTCOME_IN_SYSTEM
+    end_min = NAN
+    last_dialled_112 = False  # the last public number dialled was 112
+    recontacted = False  # already called again after advice
+    repeated = False  # already called again after care (a repeat contact)
+    n_live_processes = 0  # processes of this request still running
 
     def __init__(
         self,
@@ -76,48 +70,30 @@ class Request:
         self.urgent_line = urgent_line  # chose the GP post's urgent line
         self.draws = draws  # the request's random numbers (layout: sim.model.draws)
         self.arrival_min = t
-        self.n_calls = 0
-        self.n_redials = 0
-        self.n_switches = 0
-        self.n_abandoned = 0
-        self.n_transfers = 0
-        self.n_triages = 0
-        self.n_escalations = 0
-        self.first_desk = -1  # the desk that answered first (sim.codes DESK_*), -1: none
-        self.first_answer_min = NAN
-        self.wrong_door = False
-        self.first_assigned = -1  # the need the first triage assigned, -1: never triaged
-        self.mistriage = TRIAGE_CORRECT  # direction of the first triage error
-        self.misrouted_triage = (
-            TRIAGE_CORRECT  # ... of the first error to a wrong service before care
-        )
-        self.care_min = NAN  # an acceptable professional reached the patient
-        self.care_service = -1  # the service that gave that care (index in scenario services)
-        self.n_ambulance_rides = 0
-        self.n_visits = 0  # GP home visits and team visits sent
-        self.ed_arrival_min = NAN
-        self.outcome = OUTCOME_IN_SYSTEM
-        self.end_min = NAN
-        self.last_dialled_112 = False  # the last public number dialled was 112
-        self.recontacted = False  # already called again after advice
-        self.repeated = False  # already called again after care (a repeat contact)
-        self.n_live_processes = 0  # SimPy processes of this request still running
 
 
 class CallLog:
-    """Columns of every call (appended as calls end), kept as compact typed arrays."""
+    """Columns of every call (appended as calls end), kept as compact typed arrays: a call is
+    one tuple on arrival, moved into the columns a chunk at a time."""
 
-    __slots__ = ("request", "desk", "kind", "urgent", "placed", "answered", "ended", "abandoned")
+    CHUNK = 4096
+    #: (column, array type code, dtype of the table)
+    COLUMNS = (
+        ("request", "i", np.int32),
+        ("desk", "b", np.int32),
+        ("kind", "b", np.int32),
+        ("urgent", "b", bool),
+        ("placed_min", "d", float),
+        ("answered_min", "d", float),
+        ("ended_min", "d", float),
+        ("abandoned", "b", bool),
+    )
+
+    __slots__ = ("_columns", "_pending")
 
     def __init__(self) -> None:
-        self.request = array("i")
-        self.desk = array("b")
-        self.kind = array("b")
-        self.urgent = array("b")
-        self.placed = array("d")
-        self.answered = array("d")
-        self.ended = array("d")
-        self.abandoned = array("b")
+        self._columns = [array(code) for _, code, _ in self.COLUMNS]
+        self._pending: list[tuple[Any, ...]] = []
 
     def add(
         self,
@@ -131,26 +107,22 @@ class CallLog:
         abandoned: bool = False,
     ) -> None:
         """Log one call; ``answered`` is nan when nobody answered (hung up, or desk closed)."""
-        self.request.append(request)
-        self.desk.append(desk)
-        self.kind.append(kind)
-        self.urgent.append(urgent)
-        self.placed.append(placed)
-        self.answered.append(answered)
-        self.ended.append(ended)
-        self.abandoned.append(abandoned)
+        self._pending.append((request, desk, kind, urgent, placed, answered, ended, abandoned))
+        if len(self._pending) >= self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            for column, values in zip(self._columns, zip(*self._pending, strict=True), strict=True):
+                column.extend(values)
+            self._pending = []
 
     def table(self) -> dict[str, np.ndarray]:
         """The calls as numpy columns."""
+        self._flush()
         return {
-            "request": np.array(self.request, dtype=np.int32),
-            "desk": np.array(self.desk, dtype=np.int32),
-            "kind": np.array(self.kind, dtype=np.int32),
-            "urgent": np.array(self.urgent, dtype=bool),
-            "placed_min": np.array(self.placed, dtype=float),
-            "answered_min": np.array(self.answered, dtype=float),
-            "ended_min": np.array(self.ended, dtype=float),
-            "abandoned": np.array(self.abandoned, dtype=bool),
+            name: np.array(column, dtype=dtype)
+            for (name, _, dtype), column in zip(self.COLUMNS, self._columns, strict=True)
         }
 
 
@@ -295,21 +267,20 @@ class RequestColumns:
 
 @dataclass
 class MonitorTable:
-    """Step functions of one staffed pool: at each time in ``t`` the numbers busy, on duty
-    and waiting from then on (right-continuous), and its Little's-law totals."""
+    """One staffed pool over the run: busy-, on-duty- and waiting-minutes in each simulated
+    hour (exact time integrals of the counts), and its Little's-law totals."""
 
     name: str
-    t: np.ndarray
-    busy: np.ndarray
-    present: np.ndarray
-    waiting: np.ndarray
+    busy_min: np.ndarray
+    present_min: np.ndarray
+    waiting_min: np.ndarray
     n_claims: int = 0
     total_wait: float = 0.0  # minutes waited by all claims, those still waiting counted to the end
 
 
 @dataclass
 class ReplicationRecords:
-    """Everything one replication recorded: requests, calls, rides and pool logs."""
+    """Everything one replication recorded: requests, calls, rides and pool areas."""
 
     requests: dict[str, np.ndarray]
     calls: dict[str, np.ndarray]

@@ -72,7 +72,7 @@ def reach_patient(world: World, request: Request, service: str) -> bool:
 def escalate(world: World, request: Request) -> Process:
     """The professional on the spot requests the service the need really calls for."""
     request.n_escalations += 1
-    yield world.env.timeout(world.escalation_delay(request.draws, SLOT_ESCALATION_DELAY))
+    yield world.escalation_delay(request.draws, SLOT_ESCALATION_DELAY)
     if request.care_min == request.care_min:  # care started meanwhile
         return
     need = request.need
@@ -112,10 +112,10 @@ def _visit_or_consult(
     return home_visit(world, request, assigned, service, delay)
 
 
-def walk_in(world: World, request: Request) -> None:
-    """The person goes straight to the emergency department."""
-    request.ed_arrival_min = world.env.now
-    finish(world, request, OUTCOME_WALKED_IN_ED)
+def walk_in(request: Request) -> None:
+    """The person goes straight to the emergency department (their whole record)."""
+    request.ed_arrival_min = request.end_min = request.arrival_min
+    request.outcome = OUTCOME_WALKED_IN_ED
 
 
 def ambulance_ride(
@@ -125,12 +125,12 @@ def ambulance_ride(
     convey to hospital with the need's probability and hand over, return to base."""
     env = world.env
     if delay > 0:
-        yield env.timeout(delay)
+        yield delay
     requested = env.now
     pool = world.ambulances
     claim = pool.claim(priority)
     if not claim.state:
-        yield claim.event
+        yield claim
     assigned_at = env.now
     draws = request.draws
     ride_index = request.n_ambulance_rides
@@ -138,7 +138,7 @@ def ambulance_ride(
     # a second ride for the same request draws fresh numbers so it is not a copy of the first
     if ride_index:
         draws = world.fresh_draws(len(draws))  # type: ignore[assignment]
-    yield env.timeout(world.amb_turnout(draws, SLOT_TURNOUT) + world.amb_drive(draws, SLOT_DRIVE))
+    yield world.amb_turnout(draws, SLOT_TURNOUT) + world.amb_drive(draws, SLOT_DRIVE)
     on_scene = env.now
     reach_patient(world, request, "ambulance")
     conveyed = draws[SLOT_CONVEY] < world.need_conveyance[request.need]
@@ -153,7 +153,7 @@ def ambulance_ride(
     world.rides.add(
         request.id, priority, call_taken, requested, assigned_at, on_scene, released, conveyed
     )
-    yield env.timeout(busy)
+    yield busy
     pool.release(claim)
 
 
@@ -161,15 +161,15 @@ def gp_consult(world: World, request: Request, assigned: int) -> Process:
     """A consultation at the GP post: travel there, wait for a GP (higher acuity first)."""
     env = world.env
     draws = request.draws
-    yield env.timeout(world.travel_to_post(draws, SLOT_TRAVEL_POST))
+    yield world.travel_to_post(draws, SLOT_TRAVEL_POST)
     pool = world.service_pools["gp_consult"]
     claim = pool.claim(-world.need_acuity[assigned])
-    state = claim.state or (yield claim.event)
+    state = claim.state or (yield claim)
     if state != CLAIM_SERVED:
         finish(world, request, OUTCOME_DAYTIME_PRACTICE)
         return
     reach_patient(world, request, "gp_consult")
-    yield env.timeout(world.consultation(draws, SLOT_CONSULT))
+    yield world.consultation(draws, SLOT_CONSULT)
     pool.release(claim)
     referred = draws[SLOT_ED_REFERRAL] < world.need_ed_referral[request.need]
     if referred and request.ed_arrival_min != request.ed_arrival_min:
@@ -185,10 +185,10 @@ def home_visit(
     draws = request.draws
     request.n_visits += 1
     if delay > 0:
-        yield env.timeout(delay)
+        yield delay
     pool = world.service_pools[service]
     claim = pool.claim(-world.need_acuity[assigned])
-    state = claim.state or (yield claim.event)
+    state = claim.state or (yield claim)
     if state != CLAIM_SERVED:
         finish(world, request, OUTCOME_DAYTIME_PRACTICE)
         return
@@ -198,9 +198,9 @@ def home_visit(
     else:
         p_travel, p_site = SLOT_TEAM_TRAVEL, SLOT_TEAM_ON_SITE
     out = travel(draws, p_travel)
-    yield env.timeout(out)
+    yield out
     reach_patient(world, request, service)
-    yield env.timeout(on_site(draws, p_site) + out)
+    yield on_site(draws, p_site) + out
     pool.release(claim)
     if (
         service == "gp_visit"

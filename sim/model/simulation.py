@@ -16,10 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from sim.model.calendar import Timeline
+from sim.codes import CHANNEL_WALK_IN
+from sim.model.calendar import MIN_PER_WEEK, Timeline
 from sim.model.demand import GroupDemand, n_simulated_weeks
 from sim.model.desks import request_process
 from sim.model.records import MonitorTable, ReplicationRecords, Request
+from sim.model.services import walk_in
 from sim.model.world import Process, World
 from sim.scenario.schema import Scenario
 
@@ -45,24 +47,34 @@ def simulate(sc: Scenario, replication: int = 0, base_seed: int | None = None) -
 
 
 def _arrivals(world: World, group: GroupDemand, counter: itertools.count[int]) -> Process:
-    """The requests of one demand group, created at their arrival times."""
+    """The requests of one demand group: at the start of each simulated week, that week's
+    requests are created and each one's process is set to start at its arrival time (a
+    person who walks into the emergency department needs no process: their record is
+    complete at once)."""
     env = world.env
     in_progress = world.requests_in_progress
-    for batch in group.batches(world.streams, n_simulated_weeks(world.timeline)):
+    columns = world.columns
+    for week, batch in enumerate(group.batches(world.streams, n_simulated_weeks(world.timeline))):
+        yield float(max(week * MIN_PER_WEEK - env.now, 0.0))
+        now = env.now
         times = batch.times.tolist()
         needs = batch.needs.tolist()
         channels = batch.channels.tolist()
         urgent = batch.urgent_line.tolist()
-        rows = batch.rows
+        # compact arrays of doubles: a request's random numbers cost 8 bytes each
+        rows = array("d", batch.rows.tobytes())
+        width = batch.rows.shape[1]
         for i, t in enumerate(times):
-            yield env.timeout(t - env.now)
-            # a compact array of doubles: a request's random numbers cost 8 bytes each
-            draws = array("d", rows[i].tobytes())
+            draws = rows[i * width : (i + 1) * width]
             request = Request(
-                next(counter), group.index, needs[i], channels[i], urgent[i], draws, env.now
+                next(counter), group.index, needs[i], channels[i], urgent[i], draws, t
             )
+            if channels[i] == CHANNEL_WALK_IN:
+                walk_in(request)
+                columns.add(request)
+                continue
             in_progress[request.id] = request
-            world.spawn(request, request_process(world, request))
+            world.spawn_at(request, request_process(world, request), t - now)
 
 
 def _run(world: World) -> ReplicationRecords:
@@ -70,14 +82,14 @@ def _run(world: World) -> ReplicationRecords:
     sc = world.scenario
     for index, name in enumerate(sc.demand.groups):
         group = GroupDemand(sc, world.timeline, index, name)
-        world.env.process(_arrivals(world, group, counter))
+        world.engine.start(_arrivals(world, group, counter))
     induced = sc.demand.induced_share
     if induced > 0:
         # extra GP-type requests an easier entry draws in, from streams of their own
         for index, name in enumerate(sc.demand.groups):
             if sc.demand.groups[name].after_hours_only:
                 group = GroupDemand(sc, world.timeline, index, name, induced, "/induced")
-                world.env.process(_arrivals(world, group, counter))
+                world.engine.start(_arrivals(world, group, counter))
     # The cyclic garbage collector rescans every live object as the run's records grow,
     # which made the cost per request rise with the horizon; a run creates almost no
     # reference cycles, so it is paused during the run (and restored afterwards).
@@ -92,21 +104,17 @@ def _run(world: World) -> ReplicationRecords:
 
 
 def _collect(world: World) -> ReplicationRecords:
-    """The records at the end of the run: pool logs closed at the end time, and requests
+    """The records at the end of the run: pool areas closed at the end time, and requests
     still in the system written as they stand."""
     monitors = {}
-    end = world.timeline.end_min
+    end, n_hours = world.timeline.end_min, world.timeline.n_hours
     for name, p in world.pools.items():
-        t = np.append(np.frombuffer(p.log_t, dtype=float), end)
-        busy, present, waiting = (
-            np.append(np.frombuffer(col, dtype=np.int32), np.int32(col[-1]))
-            for col in (p.log_busy, p.log_present, p.log_waiting)
-        )
+        busy, present, waiting = (np.array(a) for a in p.areas(end, n_hours))
         still = sum(end - c.joined for c in p.waiting_now())
         monitors[name] = MonitorTable(
-            name, t, busy, present, waiting, p.n_claims, p.total_wait + still
+            name, busy, present, waiting, p.n_claims, p.total_wait + still
         )
-        p.release_log()  # the numpy copy above is the log from now on
+        p.release_areas()  # the numpy copies above are the areas from now on
     n_events = _events_scheduled(world.env)
     for rid in sorted(world.requests_in_progress):
         world.columns.add(world.requests_in_progress[rid])

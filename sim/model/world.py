@@ -8,8 +8,8 @@ built from an immutable scenario; the scenario itself never holds runtime object
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
-from typing import Any
+from bisect import bisect_right
+from collections.abc import Sequence
 
 import numpy as np
 import simpy
@@ -17,13 +17,14 @@ import simpy
 from sim.codes import AMBULANCE_A2, AMBULANCE_PRIORITY, DESK_INDEX
 from sim.model.calendar import Timeline, staffing_per_hour_of_week
 from sim.model.draws import DrawSampler, duration_sampler, fresh_draws
+from sim.model.engine import Body, Engine
 from sim.model.pools import StaffedPool
 from sim.model.records import CallLog, Request, RequestColumns, RideLog
 from sim.model.streams import Streams
 from sim.scenario.schema import Scenario, Triage
 
-#: A SimPy process body: a generator that yields events.
-Process = Generator[Any, Any, Any]
+#: A process body: a generator that yields minutes to wait or a claim to wait for.
+Process = Body
 
 
 class Desk:
@@ -79,10 +80,7 @@ def _cdf(weights: Sequence[float]) -> list[float]:
 
 def _pick(cdf: Sequence[float], u: float) -> int:
     """The index whose cumulative share first exceeds u."""
-    for j, c in enumerate(cdf):
-        if u < c:
-            return j
-    return len(cdf) - 1
+    return min(bisect_right(cdf, u), len(cdf) - 1)
 
 
 class World:
@@ -91,6 +89,7 @@ class World:
     def __init__(self, sc: Scenario, replication: int, base_seed: int):
         self.scenario = sc
         self.env = simpy.Environment()
+        self.engine = Engine(self.env)
         self.timeline = Timeline.from_scenario(sc)
         self.streams = Streams(base_seed, replication)
         self.overflow = self.streams.get("overflow")
@@ -211,7 +210,7 @@ class World:
         else:
             changes = self.timeline.hourly_series_changes(per_how)
         handover = sc.behaviour.shift_change == "handover"
-        pool = StaffedPool(self.env, name, changes, opening, handover)
+        pool = StaffedPool(self.engine, name, changes, opening, handover)
         self.pools[name] = pool
         return pool
 
@@ -303,13 +302,17 @@ class World:
             self.service_pools[name] = self._pool(f"team_{name}", team.staff)
 
     # ------------------------------------------------------------------ processes
-    def spawn(self, request: Request, body: Process) -> simpy.Process:
-        """Start a process that belongs to a request; when a request's last process ends,
-        its record is written to the columns and the object is let go."""
+    def spawn(self, request: Request, body: Process) -> None:
+        """Start a process that belongs to a request (it runs until its first wait at once);
+        when a request's last process ends, its record is written to the columns and the
+        object is let go."""
         request.n_live_processes += 1
-        process = self.env.process(body)
-        process.callbacks.append(lambda _event: self._process_ended(request))
-        return process
+        self.engine.start(body, self._process_ended, request)
+
+    def spawn_at(self, request: Request, body: Process, delay: float) -> None:
+        """Start a process of ``request`` ``delay`` minutes from now."""
+        request.n_live_processes += 1
+        self.engine.start_at(body, delay, self._process_ended, request)
 
     def _process_ended(self, request: Request) -> None:
         request.n_live_processes -= 1
