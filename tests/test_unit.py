@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-import simpy
 
 from helpers import scenario
 from sim.codes import CLAIM_ABANDONED as ABANDONED
@@ -22,7 +21,7 @@ from sim.scenario import Duration
 
 
 def _job(engine, pool, log, name, start, duration, priority=1, patience=None):
-    env = engine.env
+    env = engine
     yield float(start)
     claim = pool.claim(priority)
     if patience is not None and claim.state == 0:
@@ -36,7 +35,7 @@ def _job(engine, pool, log, name, start, duration, priority=1, patience=None):
 
 
 def _engine() -> Engine:
-    return Engine(simpy.Environment())
+    return Engine()
 
 
 def test_priority_then_fifo() -> None:
@@ -47,7 +46,7 @@ def test_priority_then_fifo() -> None:
     engine.start(_job(engine, pool, log, "regular", 1, 1, priority=2))
     engine.start(_job(engine, pool, log, "urgent_late", 2, 1, priority=1))
     engine.start(_job(engine, pool, log, "urgent_later", 3, 1, priority=1))
-    engine.env.run()
+    engine.run()
     starts = [(n, t) for n, s, t in log if s == SERVED]
     assert starts == [("first", 0), ("urgent_late", 10), ("urgent_later", 11), ("regular", 12)]
 
@@ -60,7 +59,7 @@ def test_end_of_shift_finishes_call_in_hand() -> None:
     engine.start(_job(engine, pool, log, "a", 0, 8))
     engine.start(_job(engine, pool, log, "b", 0, 10))
     engine.start(_job(engine, pool, log, "c", 6, 1))
-    engine.env.run()
+    engine.run()
     # at t=5 both are busy: one of them leaves after finishing (t=8); c waits for the
     # remaining server, which frees at t=10
     started_c = [t for n, s, t in log if n == "c" and s == SERVED]
@@ -80,7 +79,7 @@ def test_capacity_rise_serves_waiting_and_cancels_departures() -> None:
     log: list = []
     engine.start(_job(engine, pool, log, "a", 0, 5))
     engine.start(_job(engine, pool, log, "b", 1, 1))
-    engine.env.run()
+    engine.run()
     # at t=2 the only server must leave after its job; at t=3 two are wanted again, so the
     # departure is cancelled and one more server starts on b
     assert [(n, t) for n, s, t in log if s == SERVED] == [("a", 0), ("b", 3)]
@@ -95,7 +94,7 @@ def test_abandonment_and_closing() -> None:
     engine.start(_job(engine, pool, log, "impatient", 1, 1, patience=2))
     engine.start(_job(engine, pool, log, "waiting", 1, 1, patience=100))
     engine.start(_job(engine, pool, log, "after_close", 25, 1))
-    engine.env.run()
+    engine.run()
     states = {n: (s, t) for n, s, t in log if s != "done"}
     assert states["impatient"] == (ABANDONED, 3)
     assert states["waiting"] == (CLOSED, 20)
@@ -168,7 +167,7 @@ def test_hourly_areas_are_exact_across_hour_boundaries() -> None:
     log: list = []
     engine.start(_job(engine, pool, log, "long", 30, 120))
     engine.start(_job(engine, pool, log, "second", 40, 50))
-    engine.env.run(until=210.0)
+    engine.run(until=210.0)
     busy, present, waiting = pool.areas(210.0, 5)
     assert list(busy) == [30.0, 60.0, 60.0, 20.0, 0.0]
     assert list(present) == [60.0, 60.0, 60.0, 30.0, 0.0]
@@ -186,7 +185,7 @@ def test_handover_rule_starts_the_new_shift_on_time() -> None:
         log: list = []
         engine.start(_job(engine, pool, log, "long", 5, 10))
         engine.start(_job(engine, pool, log, "next", 11, 1))
-        engine.env.run()
+        engine.run()
         assert [t for n, s, t in log if n == "next" and s == SERVED] == [expected]
         assert pool.present == 1 and pool.busy == 0
 

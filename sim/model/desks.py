@@ -27,6 +27,7 @@ redial behaviour, the national 112 desk, staffing, triage accuracy).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sim.codes import (
@@ -110,10 +111,6 @@ class AnsweredCall:
         self.answered_min = answered_min
 
 
-def _call_draw(world: World, request: Request, call_no: int, slot: int) -> int:
-    return call_position(request.draws, call_no, slot, world.overflow)
-
-
 # --------------------------------------------------------------------------- a request
 
 
@@ -173,13 +170,15 @@ def public_contact(
         placed = env.now
         request.last_dialled_112 = dialled_112
         if dialled_112:
-            pos = _call_draw(world, request, call_no, CALL_SLOT_NATIONAL_DESK)
+            pos = call_position(request.draws, call_no, CALL_SLOT_NATIONAL_DESK, world.overflow)
             yield world.national_desk_delay(draws, pos)
         desk = world.desks[door]
         urgent = dialled_112 or request.urgent_line
         claim = desk.pool.claim(QUEUE_URGENT if urgent else QUEUE_REGULAR)
         if claim.state == CLAIM_WAITING:
-            patience = desk.patience(draws, _call_draw(world, request, call_no, CALL_SLOT_PATIENCE))
+            patience = desk.patience(
+                draws, call_position(request.draws, call_no, CALL_SLOT_PATIENCE, world.overflow)
+            )
             desk.pool.give_up_after(claim, patience)
         state = claim.state or (yield claim)
         if state == CLAIM_SERVED:
@@ -191,7 +190,7 @@ def public_contact(
             services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
             return None
         request.n_abandoned += 1
-        choice = draws[_call_draw(world, request, call_no, CALL_SLOT_ABANDON)]
+        choice = draws[call_position(request.draws, call_no, CALL_SLOT_ABANDON, world.overflow)]
         if choice < desk.redial_share:
             kind = CALL_REDIAL
             request.n_redials += 1
@@ -202,7 +201,7 @@ def public_contact(
         else:
             services.finish(world, request, OUTCOME_ABANDONED)
             return None
-        pos = _call_draw(world, request, call_no, CALL_SLOT_REDIAL_DELAY)
+        pos = call_position(request.draws, call_no, CALL_SLOT_REDIAL_DELAY, world.overflow)
         yield desk.redial_delay(draws, pos)
 
 
@@ -251,7 +250,7 @@ def _warm_confirmation(world: World, request: Request, door: str) -> Process:
     if call is None:
         return
     desk = world.desks[door]
-    pos = _call_draw(world, request, call.call_no, CALL_SLOT_HANDLE)
+    pos = call_position(request.draws, call.call_no, CALL_SLOT_HANDLE, world.overflow)
     yield desk.warm_time(request.draws, pos)
     _end_call(world, request, call)
 
@@ -262,6 +261,8 @@ def _warm_confirmation(world: World, request: Request, door: str) -> Process:
 def _note_first_answer(
     world: World, request: Request, desk: Desk, call: AnsweredCall, trusted: bool
 ) -> None:
+    """The request's first answered call: which desk, when, and whether it was the wrong
+    door for the need (called only while ``first_desk`` is unset)."""
     if request.first_desk < 0:
         request.first_desk = desk.index
         request.first_answer_min = call.answered_min
@@ -343,7 +344,7 @@ def _triage(world: World, request: Request, call: AnsweredCall, desk: Desk, trus
     """The disposition of an answered call (a professional's request is taken as stated)."""
     if trusted:
         return request.need
-    pos = _call_draw(world, request, call.call_no, CALL_SLOT_TRIAGE)
+    pos = call_position(request.draws, call.call_no, CALL_SLOT_TRIAGE, world.overflow)
     return _assess(world, request, desk, request.draws[pos])
 
 
@@ -371,10 +372,10 @@ def _room_consult(world: World, request: Request, assigned: int) -> Process:
     call = yield from professional_call(world, request, "gp_post", CALL_ROOM_CONSULT, settle=False)
     if call is None:
         return assigned
-    pos = _call_draw(world, request, call.call_no, CALL_SLOT_HANDLE)
+    pos = call_position(request.draws, call.call_no, CALL_SLOT_HANDLE, world.overflow)
     yield world.room_consult_time(request.draws, pos)
     _end_call(world, request, call)
-    pos = _call_draw(world, request, call.call_no, CALL_SLOT_TRIAGE)
+    pos = call_position(request.draws, call.call_no, CALL_SLOT_TRIAGE, world.overflow)
     view = _assess(world, request, world.desks["gp_post"], request.draws[pos])
     return assigned if world.need_service[view] == "ambulance" else view
 
@@ -392,7 +393,8 @@ def handle_call(
     a disposition passed on by another desk, sent as it stands (no second triage)."""
     desk = world.desks[call.desk]
     draws = request.draws
-    _note_first_answer(world, request, desk, call, trusted)
+    if request.first_desk < 0:
+        _note_first_answer(world, request, desk, call, trusted)
     if accepted is not None:
         assigned, plan = accepted.need, accepted.services
     else:
@@ -404,16 +406,19 @@ def handle_call(
         ):
             assigned = yield from _room_consult(world, request, assigned)
         request.n_triages += 1
-        _record_triage(world, request, assigned)
-        plan = _dispatch_plan(world, request, assigned)
-    pos = _call_draw(world, request, call.call_no, CALL_SLOT_HANDLE)
+        if assigned != request.need or request.first_assigned < 0:
+            _record_triage(world, request, assigned)
+        plan = world.need_plan[assigned] or _dispatch_plan(world, request, assigned)
+    pos = call_position(request.draws, call.call_no, CALL_SLOT_HANDLE, world.overflow)
     if accepted is not None and not accepted.regrade:
         duration = desk.warm_time(draws, pos)
     else:
-        duration = desk.handle_time(plan[0], draws, pos)
-    own, passed = _split_plan(plan, desk.dispatches)
+        duration = desk.handle_time[plan[0]](draws, pos)
+    own, passed = desk.split(plan)
     grade = _mka_grade(world, request, assigned) if accepted and accepted.regrade else None
-    after_call = _send_during_call(world, request, call, desk, assigned, own, duration, grade)
+    after_call = (
+        _send_during_call(world, request, call, desk, assigned, own, duration, grade) if own else ()
+    )
     referral_spared = not world.warm_links and call.desk == "mka" and bool(own)
     if passed and not referral_spared:
         request.n_transfers += 1
@@ -422,14 +427,7 @@ def handle_call(
         passed = tuple(s for s in passed if s != "ambulance")
     yield duration
     _end_call(world, request, call)
-    # a consultation this process goes on with (nothing else follows a handled call)
-    follow = None
-    for service in after_call:
-        body = _after_call(world, request, assigned, desk, service)
-        if body is not None:
-            if follow is not None:
-                world.spawn(request, follow)
-            follow = body
+    follow = _after_the_call(world, request, assigned, desk, after_call) if after_call else None
     if passed:
         if follow is not None:
             world.spawn(request, follow)
@@ -447,18 +445,6 @@ def _warm_ambulance(
     grade = _mka_grade(world, request, assigned)
     services.send(world, request, assigned, "ambulance", delay, grade, call.answered_min)
     world.spawn(request, _warm_confirmation(world, request, world.desk_for_service["ambulance"]))
-
-
-def _split_plan(
-    plan: tuple[str, ...], dispatches: frozenset[str]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The services of a plan the desk sends itself, and those it must pass on."""
-    if len(plan) == 1:
-        return (plan, ()) if plan[0] in dispatches else ((), plan)
-    return (
-        tuple(s for s in plan if s in dispatches),
-        tuple(s for s in plan if s not in dispatches),
-    )
 
 
 def _send_during_call(
@@ -528,6 +514,22 @@ def _pass_on(
 
 
 # --------------------------------------------------------------------------- after a call
+
+
+def _after_the_call(
+    world: World, request: Request, assigned: int, desk: Desk, after_call: Sequence[str]
+) -> Process | None:
+    """Act on the services that follow the end of a call; return the consultation the
+    call's process goes on with (a handled call is the last step of its process), after
+    starting any other in a process of its own."""
+    follow = None
+    for service in after_call:
+        body = _after_call(world, request, assigned, desk, service)
+        if body is not None:
+            if follow is not None:
+                world.spawn(request, follow)
+            follow = body
+    return follow
 
 
 def _after_call(

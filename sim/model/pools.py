@@ -72,8 +72,7 @@ class StaffedPool:
         open_changes: Sequence[tuple[float, bool]] | None = None,
         handover: bool = False,
     ):
-        self.engine = engine
-        self.env = engine.env
+        self.engine = self.env = engine
         self.name = name
         self.handover = handover
         self.shift = 0

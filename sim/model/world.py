@@ -12,7 +12,6 @@ from bisect import bisect_right
 from collections.abc import Sequence
 
 import numpy as np
-import simpy
 
 from sim.codes import AMBULANCE_A2, AMBULANCE_PRIORITY, DESK_INDEX
 from sim.model.calendar import Timeline, staffing_per_hour_of_week
@@ -53,7 +52,9 @@ class Desk:
         # the MKA's rows for 112 callers who could present as urgent but did not (see
         # World._presentation_tables); empty elsewhere
         self.eligible_cdf: dict[int, list[float]] = {}
-        self._handle = {s: duration_sampler(triage.handle_duration(s)) for s in services}
+        #: per disposition's service, the sampler of the call's length
+        self.handle_time = {s: duration_sampler(triage.handle_duration(s)) for s in services}
+        self._splits: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self.patience = duration_sampler(triage.patience)
         self.redial_delay = duration_sampler(triage.on_abandon.redial_delay)
         self.warm_time = duration_sampler(triage.warm_transfer_time)
@@ -66,9 +67,16 @@ class Desk:
         row = self.eligible_cdf.get(true_need) if eligible else None
         return _pick(row if row is not None else self._assign_cdf[true_need], u)
 
-    def handle_time(self, service: str, draws: Sequence[float], pos: int) -> float:
-        """Minutes of a call whose disposition is ``service``."""
-        return self._handle[service](draws, pos)
+    def split(self, plan: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The services of a plan this desk sends itself, and those it must pass on."""
+        out = self._splits.get(plan)
+        if out is None:
+            out = (
+                tuple(s for s in plan if s in self.dispatches),
+                tuple(s for s in plan if s not in self.dispatches),
+            )
+            self._splits[plan] = out
+        return out
 
 
 def _cdf(weights: Sequence[float]) -> list[float]:
@@ -88,8 +96,7 @@ class World:
 
     def __init__(self, sc: Scenario, replication: int, base_seed: int):
         self.scenario = sc
-        self.env = simpy.Environment()
-        self.engine = Engine(self.env)
+        self.env = self.engine = Engine()
         self.timeline = Timeline.from_scenario(sc)
         self.streams = Streams(base_seed, replication)
         self.overflow = self.streams.get("overflow")
@@ -136,6 +143,10 @@ class World:
         self.need_recontact = [n.recontact_after_advice_share for n in needs]
         # U1 (immediate danger, GP-post scale): what is sent follows one rule in every form
         self.need_is_u1 = [n.urgency == "U1" for n in needs]
+        # the services a disposition sends, where that does not depend on the U1 rule
+        self.need_plan: list[tuple[str, ...] | None] = [
+            None if n.urgency == "U1" else (n.service,) for n in needs
+        ]
         rule = sc.behaviour.u1_dispatch
         self.u1_ambulance_only, self.u1_gp_only = rule.ambulance, rule.gp
         self.regrade_a1 = self._regrade_table(sc)
