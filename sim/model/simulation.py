@@ -17,7 +17,7 @@ import numpy as np
 import simpy
 
 from sim.codes import CHANNEL_WALK_IN
-from sim.model.calendar import MIN_PER_WEEK, Timeline
+from sim.model.calendar import Timeline
 from sim.model.demand import GroupDemand, n_simulated_weeks
 from sim.model.desks import request_process
 from sim.model.records import MonitorTable, ReplicationRecords, Request
@@ -46,17 +46,21 @@ def simulate(sc: Scenario, replication: int = 0, base_seed: int | None = None) -
     return Simulated(sc, replication, seed, world.timeline, records, world.service_index)
 
 
+#: Requests created together, just before the first of them arrives: few enough that the
+#: event queue and the memory stay small, many enough that the wait between chunks is rare.
+ARRIVAL_CHUNK = 16
+
+
 def _arrivals(world: World, group: GroupDemand, counter: itertools.count[int]) -> Process:
-    """The requests of one demand group: at the start of each simulated week, that week's
-    requests are created and each one's process is set to start at its arrival time (a
+    """The requests of one demand group. Each week's arrival times and random numbers are
+    drawn at once; the requests are then created a chunk at a time, just before the
+    chunk's first arrival, and each one's process is set to start at its arrival time (a
     person who walks into the emergency department needs no process: their record is
     complete at once)."""
     env = world.env
     in_progress = world.requests_in_progress
     columns = world.columns
-    for week, batch in enumerate(group.batches(world.streams, n_simulated_weeks(world.timeline))):
-        yield float(max(week * MIN_PER_WEEK - env.now, 0.0))
-        now = env.now
+    for batch in group.batches(world.streams, n_simulated_weeks(world.timeline)):
         times = batch.times.tolist()
         needs = batch.needs.tolist()
         channels = batch.channels.tolist()
@@ -64,17 +68,27 @@ def _arrivals(world: World, group: GroupDemand, counter: itertools.count[int]) -
         # compact arrays of doubles: a request's random numbers cost 8 bytes each
         rows = array("d", batch.rows.tobytes())
         width = batch.rows.shape[1]
-        for i, t in enumerate(times):
-            draws = rows[i * width : (i + 1) * width]
-            request = Request(
-                next(counter), group.index, needs[i], channels[i], urgent[i], draws, t
-            )
-            if channels[i] == CHANNEL_WALK_IN:
-                walk_in(request)
-                columns.add(request)
-                continue
-            in_progress[request.id] = request
-            world.spawn_at(request, request_process(world, request), t - now)
+        for first in range(0, len(times), ARRIVAL_CHUNK):
+            yield times[first] - env.now
+            now = env.now
+            for i in range(first, min(first + ARRIVAL_CHUNK, len(times))):
+                delay = times[i] - now
+                t = now + delay  # the clock's own sum, so the process starts at exactly t
+                request = Request(
+                    next(counter),
+                    group.index,
+                    needs[i],
+                    channels[i],
+                    urgent[i],
+                    rows[i * width : (i + 1) * width],
+                    t,
+                )
+                if channels[i] == CHANNEL_WALK_IN:
+                    walk_in(request)
+                    columns.add(request)
+                    continue
+                in_progress[request.id] = request
+                world.spawn_at(request, request_process(world, request), delay)
 
 
 def _run(world: World) -> ReplicationRecords:
