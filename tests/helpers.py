@@ -38,10 +38,11 @@ def merge(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def scenario(changes: dict[str, Any] | None = None, **top: Any) -> Scenario:
-    """The Groningen base with changes merged in (provenance notes dropped: tests replace
-    whole sections that the notes refer to)."""
+    """The Groningen base with changes merged in (provenance notes and uncertain inputs
+    dropped: tests replace whole sections that they refer to)."""
     data = base_data()
     data.pop("provenance", None)
+    data.pop("uncertainty", None)
     merge(data, changes or {})
     merge(data, top)
     return validate_data(data)

@@ -74,6 +74,7 @@ def chain(today: Scenario, form: Scenario) -> list[tuple[str, Scenario]]:
         content = copy.deepcopy(content)
         content["name"] = f"{form.name} [{step}]"
         content["provenance"] = {}
+        content["uncertainty"] = {}  # notes for studies; they may name replaced fields
         out.append((step, validate_data(content)))
 
     add("structure", data)

@@ -9,10 +9,11 @@ deliverable by some desk of the form, a provenance note must name a real field.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sim.scenario.problems import PathT, Positions, Problem, did_you_mean, dotted
 from sim.scenario.schema import BUILTIN_SERVICES, Scenario
-from sim.scenario.source import has_field
+from sim.scenario.source import expand, has_field, value_at_path
 
 #: The most requests one replication may simulate (about 20 years of Groningen).
 MAX_REQUESTS_PER_REPLICATION = 5_000_000
@@ -162,6 +163,36 @@ class _Checker:
             if not has_field(data, key):
                 self.problem(("provenance", key), f"'{key}' is not a field of this scenario")
 
+    def uncertainty(self) -> None:
+        """Every field an uncertain input names exists here and can be moved as it says."""
+        if not self.sc.uncertainty:
+            return
+        data = self.sc.model_dump(mode="json")
+        for name, spec in self.sc.uncertainty.items():
+            for i, pattern in enumerate(spec.fields):
+                error = _uncertain_field_problem(data, spec.how, pattern)
+                if error:
+                    self.problem(("uncertainty", name, "fields", i), error)
+
+
+def _uncertain_field_problem(data: Mapping[str, Any], how: str, pattern: str) -> str | None:
+    """Why ``pattern`` cannot be moved by an uncertain input that moves fields by ``how``."""
+    paths = expand(data, pattern)
+    if not paths:
+        return f"'{pattern}' names no field of this scenario"
+    for path in paths:
+        value = value_at_path(data, path)
+        where = ".".join(map(str, path))
+        if how == "off_diagonal":
+            if len(path) < 2 or path[-2] != "confusion" or not isinstance(value, Mapping):
+                return (
+                    f"'{where}' is not a confusion row "
+                    "(off_diagonal moves rows like mka.triage.confusion.<need>)"
+                )
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            return f"'{where}' is not a number (it is {type(value).__name__})"
+    return None
+
 
 def cross_reference_problems(sc: Scenario, positions: Positions) -> list[Problem]:
     """Every problem that spans several sections of a scenario, in a fixed order."""
@@ -174,5 +205,6 @@ def cross_reference_problems(sc: Scenario, positions: Positions) -> list[Problem
     checker.alternative_services()
     checker.reachable_dispositions()
     checker.provenance()
+    checker.uncertainty()
     checker.size()
     return checker.problems

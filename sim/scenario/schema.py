@@ -525,6 +525,89 @@ class Provenance(_Frozen):
     source: str
 
 
+# --------------------------------------------------------------------------- uncertainty
+
+#: How an uncertain input moves its fields: ``set`` gives each field the drawn value;
+#: ``multiply`` multiplies each field's value by it (a whole number stays whole, rounded);
+#: ``off_diagonal`` multiplies the mass a confusion row puts on needs other than its own
+#: (the errors) and gives the rest to the row's own need.
+UncertainHow = Literal["set", "multiply", "off_diagonal"]
+#: A parameter of an uncertain input's distribution: every field a scenario has is a
+#: number of at least 0, and so is every multiplier.
+Bound = Annotated[float, Field(ge=0.0, le=1e9, strict=True, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, le=1e9, strict=True, allow_inf_nan=False)]
+
+
+class UncertainInput(_Frozen):
+    """An input that is not known exactly: the scenario fields it moves (dotted paths as in
+    ``--set``; a ``*`` part stands for every key at that level, and a field that is null
+    there is left alone), how it moves them, and the distribution of its value, with where
+    that range comes from.
+
+    Distributions: ``uniform`` (low, high), ``triangular`` (low, mode, high), ``beta`` on
+    [low, high] (default [0, 1]) with ``mean`` and ``sd`` (shares), ``lognormal`` with
+    ``median`` and ``cv`` (multipliers and durations)."""
+
+    fields: list[str] = Field(min_length=1, max_length=200)
+    how: UncertainHow = "multiply"
+    dist: Literal["uniform", "triangular", "beta", "lognormal"]
+    low: Bound | None = None
+    high: Bound | None = None
+    mode: Bound | None = None
+    mean: Bound | None = None
+    sd: Positive | None = None
+    median: Positive | None = None
+    cv: Annotated[float, Field(gt=0.0, le=MAX_CV, strict=True, allow_inf_nan=False)] | None = None
+    confidence: Literal["measured", "norm", "estimated", "guessed"]
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _parameters(self) -> UncertainInput:
+        needed = {
+            "uniform": ("low", "high"),
+            "triangular": ("low", "mode", "high"),
+            "beta": ("mean", "sd"),
+            "lognormal": ("median", "cv"),
+        }[self.dist]
+        allowed = set(needed) | ({"low", "high"} if self.dist == "beta" else set())
+        missing = [k for k in needed if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {self.dist} distribution needs {', '.join(missing)}")
+        extra = [
+            k
+            for k in ("low", "high", "mode", "mean", "sd", "median", "cv")
+            if getattr(self, k) is not None and k not in allowed
+        ]
+        if extra:
+            raise ValueError(
+                f"a {self.dist} distribution takes {', '.join(sorted(allowed))}, "
+                f"not {', '.join(extra)}"
+            )
+        low, high = self.support()
+        if not low < high:
+            raise ValueError("high must be above low")
+        if self.dist == "triangular" and not low <= self.mode <= high:  # type: ignore[operator]
+            raise ValueError("mode must lie between low and high")
+        if self.dist == "beta":
+            m = (self.mean - low) / (high - low)  # type: ignore[operator]
+            v = (self.sd / (high - low)) ** 2  # type: ignore[operator]
+            if not 0.0 < m < 1.0 or v >= m * (1.0 - m):
+                raise ValueError(
+                    "a beta needs low < mean < high and sd below sqrt((mean - low) * (high - mean))"
+                )
+        return self
+
+    def support(self) -> tuple[float, float]:
+        """The interval the value can take (the lognormal's is its 0.1 % to 99.9 % range)."""
+        if self.dist == "lognormal":
+            sigma = math.sqrt(math.log1p(self.cv**2))  # type: ignore[operator]
+            z = _STD_NORMAL.inv_cdf(0.999)
+            return self.median * math.exp(-z * sigma), self.median * math.exp(z * sigma)  # type: ignore[operator]
+        if self.dist == "beta":
+            return (0.0 if self.low is None else self.low, 1.0 if self.high is None else self.high)
+        return self.low, self.high  # type: ignore[return-value]
+
+
 # --------------------------------------------------------------------------- the scenario
 
 
@@ -546,6 +629,9 @@ class Scenario(_Frozen):
     teams: dict[str, Team] = {}
     behaviour: Behaviour
     provenance: dict[str, Provenance] = {}
+    # inputs that are not known exactly, by name (for studies of input uncertainty; a run
+    # of the scenario itself uses the values above)
+    uncertainty: dict[str, UncertainInput] = {}
 
     @property
     def services(self) -> tuple[str, ...]:

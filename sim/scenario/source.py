@@ -407,3 +407,26 @@ def field_value(data: Mapping[str, Any], dotted_path: str, default: Any = None) 
 def has_field(data: Mapping[str, Any], dotted_path: str) -> bool:
     """Whether a dotted field path exists in plain scenario data."""
     return field_value(data, dotted_path, _MISSING) is not _MISSING
+
+
+def expand(data: Mapping[str, Any], pattern: str) -> list[PathT]:
+    """The paths of plain scenario data that ``pattern`` names: a ``*`` part matches every
+    key at its level; a path whose value is null is left out."""
+    paths: list[tuple[PathT, Any]] = [((), data)]
+    for part in pattern.split("."):
+        nxt: list[tuple[PathT, Any]] = []
+        for path, node in paths:
+            if not isinstance(node, Mapping):
+                continue
+            keys = list(node) if part == "*" else [part] if part in node else []
+            nxt.extend((path + (k,), node[k]) for k in keys)
+        paths = nxt
+    return [p for p, v in paths if v is not None]
+
+
+def value_at_path(data: Mapping[str, Any], path: PathT) -> Any:
+    """The value at a path (a tuple of keys) that exists in plain scenario data."""
+    node: Any = data
+    for part in path:
+        node = node[part]
+    return node
