@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import signal
 import sys
@@ -254,6 +255,40 @@ def _add_sweep(sub: Any) -> None:
     _study_options(sweep, 0)
 
 
+#: The default study of input uncertainty: draws of the inputs, replications per draw.
+DEFAULT_DRAWS = 128
+DEFAULT_UNCERTAINTY_REPLICATIONS = 4
+MAX_DRAWS = 65_536
+
+
+def _add_uncertainty(sub: Any) -> None:
+    unc = sub.add_parser(
+        "uncertainty",
+        help="how sure is the comparison? run the forms over draws of their uncertain inputs",
+        description="Draw the uncertain inputs the scenarios declare (their 'uncertainty:' "
+        "block) with a space-filling design, and run every form at every draw on the same "
+        "replication numbers and seed. Writes uncertainty_tidy.csv (one row per draw, form, "
+        "replication and KPI) and uncertainty_summary.csv (per KPI and form against the "
+        "first: the spread of the difference over the draws, the probability of being "
+        "better, and the share of the spread that is input uncertainty rather than noise). "
+        "Without scenario files, the four Groningen forms (today's first). Resumable with "
+        "--resume.",
+    )
+    unc.add_argument("scenarios", type=Path, nargs="*", help="scenario files, today's form first")
+    unc.add_argument(
+        "--draws",
+        type=_count(MAX_DRAWS, low=2),
+        metavar="N",
+        help=f"draws of the inputs (default {DEFAULT_DRAWS}; a power of two for Sobol')",
+    )
+    unc.add_argument(
+        "--design",
+        choices=("sobol", "lhs"),
+        help="scrambled Sobol' points (default) or a Latin hypercube",
+    )
+    _study_options(unc, DEFAULT_UNCERTAINTY_REPLICATIONS)
+
+
 def _add_scenario_tools(sub: Any) -> None:
     sub.add_parser(
         "schema",
@@ -304,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_validate(sub)
     _add_sweep(sub)
+    _add_uncertainty(sub)
     _add_scenario_tools(sub)
     return parser
 
@@ -554,6 +590,97 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_uncertainty(args: argparse.Namespace) -> int:
+    """``uncertainty``: the forms over draws of their uncertain inputs."""
+    from sim.experiments.runfiles import relative
+
+    plan = None
+    if args.resume is not None:
+        problem = _resume_problem(args, bool(args.scenarios))
+        for flag, given in (("--draws", args.draws), ("--design", args.design)):
+            if given is not None:
+                problem = problem or f"--resume takes the draws from its folder; remove {flag}"
+        if problem:
+            return _bad("uncertainty", problem)
+    else:
+        if args.precision is not None:
+            return _bad("uncertainty", "--precision is not taken here; give --replications")
+        problem = _out_problem(args.out or DEFAULT_OUT)
+        if problem:
+            return _bad("uncertainty", problem)
+        paths = list(args.scenarios) or [Path(p) for p in DEFAULT_SCENARIOS]
+        forms = _load_all(paths, args)
+        names = [sc.name for sc in forms]
+        if len(forms) < 2 or len(set(names)) != len(names):
+            return _bad("uncertainty", f"give at least two forms with distinct names, got {names}")
+        from sim.experiments.study import StudyPlan
+        from sim.experiments.uncertainty import build_study, study_meta
+
+        draws = args.draws or DEFAULT_DRAWS
+        design = args.design or "sobol"
+        study = build_study(forms, draws, design, forms[0].run.seed)
+        print(
+            f"uncertainty: {len(study.names)} inputs, {draws} draws ({design}), "
+            f"{len(forms)} forms: {', '.join(names)}"
+        )
+        replications = args.replications or args.default_replications
+        plan = StudyPlan(
+            name="uncertainty_" + "_vs_".join(names),
+            scenarios=study.scenarios,
+            sources=[str(p) for _ in range(draws) for p in paths],
+            base_seed=forms[0].run.seed,
+            replications=replications,
+            max_replications=max(args.max_replications or DEFAULT_MAX_REPLICATIONS, replications),
+            kind="uncertainty",
+            uncertainty=study_meta(study),
+        )
+    folder = _run_study(args, plan, "uncertainty")
+    if isinstance(folder, int):
+        return folder
+    _print_uncertainty(folder)
+    print(f"\nResults: {relative(folder)} (uncertainty_summary.csv, uncertainty_tidy.csv)")
+    return EXIT_OK
+
+
+def _print_uncertainty(folder: Path) -> None:
+    """Per form against today, each headline KPI in plain words (within 100 columns)."""
+    import csv
+
+    with (folder / "uncertainty_summary.csv").open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["better"]]
+    headline = set(_headline_names(folder))
+    for form in dict.fromkeys(r["form"] for r in rows):
+        print(f"\n{form} against {rows[0]['baseline']}, over the draws of the inputs")
+        print(
+            f"  {'difference to today':<36} {'verdict':<7} {'P(better)':>9}  "
+            "median [5 %, 95 %], share from inputs"
+        )
+        for r in rows:
+            if r["form"] != form or r["kpi"] not in headline or r["p_better"] in ("", "nan"):
+                continue
+            print("  " + uncertainty_line(r))
+
+
+def _headline_names(folder: Path) -> list[str]:
+    data = json.loads((folder / "summary.json").read_text())
+    return [name for name, k in data["kpis"].items() if k["headline"]]
+
+
+def uncertainty_line(row: dict[str, str]) -> str:
+    """One KPI of a form against today: verdict (better or worse in at least 90 % of the
+    draws, otherwise 'depends'), the probability of being better, the median difference
+    with its 5 % and 95 % points, and the share of the spread the inputs explain."""
+    p = float(row["p_better"])
+    share = float(row["input_share"]) if row["input_share"] not in ("", "nan") else math.nan
+    scale, unit = (100.0, "points") if row["unit"] == "share" else (1.0, row["unit"])
+    unit = unit.replace("hours/week", "h/week")
+    lo, mid, hi = (scale * float(row[k]) for k in ("p05", "p50", "p95"))
+    verdict = "better" if p >= 0.9 else "worse" if p <= 0.1 else "depends"
+    label = row["label"] if len(row["label"]) <= 36 else row["label"][:35] + "~"
+    inputs = "" if math.isnan(share) else f", inputs {share:.0%}"
+    return f"{label:<36} {verdict:<7} {p:>9.0%}  {mid:+.1f} [{lo:+.1f}, {hi:+.1f}] {unit}{inputs}"
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """``check``: the regression gate."""
     from sim.experiments.regression import run_check
@@ -613,6 +740,7 @@ HANDLERS = {
     "compare": cmd_compare,
     "check": cmd_check,
     "sweep": cmd_sweep,
+    "uncertainty": cmd_uncertainty,
     "validate": cmd_validate,
     "schema": cmd_schema,
     "validate-scenario": cmd_validate_scenario,

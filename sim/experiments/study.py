@@ -41,6 +41,7 @@ from sim.experiments.runfiles import (
     write_json,
 )
 from sim.experiments.sweep import write_sweep_tables
+from sim.experiments.uncertainty import write_uncertainty_tables
 from sim.scenario.loader import validate_data
 from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import Scenario
@@ -121,6 +122,7 @@ class StudyPlan:
     kind: str = "compare"
     sweep: dict[str, Any] | None = None  # sweep points (kind "sweep")
     explain: dict[str, Any] | None = None  # the chains of an explained comparison
+    uncertainty: dict[str, Any] | None = None  # inputs and draws (kind "uncertainty")
 
 
 def _rep_file(folder: Path, s: int, r: int) -> Path:
@@ -217,6 +219,7 @@ def _new_meta(plan: StudyPlan, final_name: str) -> dict[str, Any]:
         "save_requests": plan.save_requests,
         "sweep": plan.sweep,
         "explain": plan.explain,
+        "uncertainty": plan.uncertainty,
         "scenarios": scenarios,
         **code_metadata(),
     }
@@ -265,6 +268,7 @@ def resume(
         kind=meta.kind,
         sweep=meta.sweep,
         explain=meta.explain,
+        uncertainty=meta.uncertainty,
     )
     check_replication_files(plan, partial)
     final = partial.parent / meta.final_name
@@ -298,7 +302,7 @@ class _Meta(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    kind: Literal["run", "compare", "sweep"]
+    kind: Literal["run", "compare", "sweep", "uncertainty"]
     name: str
     final_name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=200)
     seed: int = Field(ge=0, strict=True)
@@ -308,6 +312,7 @@ class _Meta(BaseModel):
     save_requests: bool
     sweep: dict[str, Any] | None = None
     explain: dict[str, Any] | None = None
+    uncertainty: dict[str, Any] | None = None
     scenarios: list[_Entry] = Field(min_length=1)
 
 
@@ -605,6 +610,8 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
         write_sweep_tables(folder, plan.sweep, exp)
     if plan.explain is not None:
         write_csv(folder / "explain.csv", explain_rows(exp, plan.explain), EXPLAIN_FIELDS)
+    if plan.kind == "uncertainty" and plan.uncertainty is not None:
+        write_uncertainty_tables(folder, plan.uncertainty, exp)
     return meta
 
 

@@ -61,6 +61,9 @@ class Kpi:
     label: str
     formula: Callable[[KpiContext], float]
     headline: bool = False
+    #: which way is better for patients or scarce staff ("lower", "higher"), where that is
+    #: clear (every headline figure); None where a change is neither good nor bad as such
+    better: str | None = None
 
 
 class KpiContext:
@@ -184,7 +187,7 @@ def _answer_kpis(desk: str, sc: Scenario) -> list[Kpi]:
 
     out = [
         Kpi(
-            f"answer.{desk}.mean_min", "min", f"Time to answer, {label}: mean", mean, headline=True
+            f"answer.{desk}.mean_min", "min", f"Time to answer, {label}: mean", mean, True, "lower"
         ),
         Kpi(f"answer.{desk}.p90_min", "min", f"Time to answer, {label}: 90th percentile", p90),
         Kpi(
@@ -232,6 +235,7 @@ ALL_DESK_ANSWER_KPIS: tuple[Kpi, ...] = (
         "Time to answer, every public call at any desk: mean",
         lambda ctx: _mean(ctx.call_wait[_all_calls(ctx)]),
         headline=True,
+        better="lower",
     ),
     Kpi(
         "answer.all.p90_min",
@@ -245,6 +249,7 @@ ALL_DESK_ANSWER_KPIS: tuple[Kpi, ...] = (
         "Public calls abandoned in a queue, any desk",
         lambda ctx: _share(ctx.rec.calls["abandoned"][_all_calls(ctx)]),
         headline=True,
+        better="lower",
     ),
     Kpi(
         "answer.all.within_norm_share",
@@ -287,6 +292,7 @@ def _care_kpis(urgency: str, target: float) -> list[Kpi]:
             f"Time to care within target ({target:g} min), {urgency} (of all {urgency} requests)",
             within,
             headline=urgency in ("A1", "U2"),
+            better="higher",
         ),
         Kpi(
             f"care.{urgency}.reached_share", "share", f"Requests that got care, {urgency}", reached
@@ -505,6 +511,7 @@ MISROUTING_KPIS: tuple[Kpi, ...] = (
         "of phone requests",
         _share_of_phone(_part("misrouted")),
         headline=True,
+        better="lower",
     ),
     Kpi(
         "misrouted.per_week",
@@ -595,6 +602,7 @@ FLOW_KPIS: tuple[Kpi, ...] = (
         "Ambulance vehicle-hours spent on rides for GP-type needs per week",
         _vehicle_hours(True),
         headline=True,
+        better="lower",
     ),
     Kpi(
         "ambulance.rides_gp_type.share",
@@ -602,6 +610,7 @@ FLOW_KPIS: tuple[Kpi, ...] = (
         "Share of ambulance rides that were for GP-type needs",
         _rides_gp_share,
         headline=True,
+        better="lower",
     ),
     Kpi(
         "ambulance.a1_within_15.share",
@@ -609,6 +618,7 @@ FLOW_KPIS: tuple[Kpi, ...] = (
         "A1 rides on scene within 15 min of the call being taken",
         _a1_within,
         headline=True,
+        better="higher",
     ),
     Kpi(
         "ambulance.a1_response.p95_min",

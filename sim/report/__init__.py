@@ -17,6 +17,8 @@ def write_study_outputs(folder: Path, exp: Experiment, meta: dict[str, Any]) -> 
     (of the whole forms, with the explanation table when the comparison was explained)."""
     if meta.get("kind") == "sweep" and meta.get("sweep") is not None:
         write_sweep_figures(folder, meta["sweep"], exp)
+    elif meta.get("kind") == "uncertainty":
+        return  # an uncertainty study's outputs are its tables, written with its files
     elif meta.get("explain"):
         info = meta["explain"]
         write_report(folder, full_forms(exp, info), meta, explain_rows(exp, info))

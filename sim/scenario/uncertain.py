@@ -52,10 +52,13 @@ def value_at(spec: UncertainInput, u: float) -> float:
     return float(distribution(spec).ppf(u))
 
 
-def at_values(sc: Scenario, values: Mapping[str, float]) -> Scenario:
+def at_values(sc: Scenario, values: Mapping[str, float], name: str | None = None) -> Scenario:
     """The scenario with each named uncertain input at its given value (inputs not named
-    keep the scenario's own values); raise ScenarioError if the result is not valid."""
+    keep the scenario's own values), renamed to ``name`` if given; raise ScenarioError if
+    the result is not valid."""
     data = sc.model_dump(mode="json")
+    if name is not None:
+        data["name"] = name
     problems = []
     for name, value in values.items():
         spec = sc.uncertainty.get(name)

@@ -1,0 +1,256 @@
+"""Studies of input uncertainty: how sure is a comparison, given what we do not know?
+
+The forms of a comparison declare their uncertain inputs (``uncertainty:`` in the scenario,
+see ``sim.scenario.uncertain``). A study draws N points of the unit cube with a
+space-filling design (scrambled Sobol' or Latin hypercube, scipy.stats.qmc, seeded), turns
+each into input values, and runs every form at every draw on the same replication numbers
+and seed: within a draw the forms are paired by replication (common random numbers), so a
+difference between forms is not blurred by different callers.
+
+Per KPI and form against the first form (today), over the draws:
+
+* the distribution of the per-draw mean paired difference (mean and 5/50/95 % points);
+* the probability that the form is better than today: the share of draws whose mean
+  difference points the KPI's better way (headline KPIs have a direction);
+* how much of the spread is input uncertainty: the variance of the per-draw means minus
+  the part simulation noise explains (the mean within-draw variance of the paired
+  differences over R), as a share of that variance.
+
+A study is a study on disk like a comparison (``sim.experiments.study``): resumable,
+parallel on the local pool or on dask, with identical numbers either way.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.experiments.comparison import Experiment
+from sim.experiments.runfiles import atomic_open, write_csv
+from sim.scenario.problems import Location, Problem, ScenarioError
+from sim.scenario.schema import Scenario
+from sim.scenario.uncertain import at_values, value_at
+
+DESIGNS = ("sobol", "lhs")
+
+
+@dataclass
+class UncertaintyStudy:
+    """The forms, their declared inputs, the design's draws and one scenario per draw and
+    form (draw-major: draw i of form j is ``scenarios[i * len(forms) + j]``)."""
+
+    forms: list[Scenario]
+    names: list[str]
+    unit: np.ndarray  # (draws, inputs) points of the unit cube
+    values: list[dict[str, float]]
+    scenarios: list[Scenario]
+    design: str
+    seed: int
+
+
+def input_names(forms: list[Scenario]) -> list[str]:
+    """Every input any form declares, in the order of first declaration."""
+    names: list[str] = []
+    for sc in forms:
+        names.extend(n for n in sc.uncertainty if n not in names)
+    return names
+
+
+def design_points(d: int, n: int, design: str, seed: int) -> np.ndarray:
+    """``n`` points of the d-dimensional unit cube: scrambled Sobol' (balanced when n is a
+    power of two) or a Latin hypercube."""
+    from scipy.stats import qmc
+
+    if design == "sobol":
+        sampler = qmc.Sobol(d=d, scramble=True, seed=seed)
+        m = int(math.log2(n))
+        return sampler.random_base2(m) if 2**m == n else sampler.random(n)
+    return qmc.LatinHypercube(d=d, seed=seed).random(n)
+
+
+def build_study(forms: list[Scenario], draws: int, design: str, seed: int) -> UncertaintyStudy:
+    """Every form at every draw, validated before anything runs; ScenarioError names each
+    input and draw that would make an invalid scenario."""
+    names = input_names(forms)
+    if not names:
+        raise ScenarioError(
+            [
+                Problem(
+                    Location(forms[0].name, 0, 0),
+                    "uncertainty",
+                    "no form declares an uncertain input (an 'uncertainty:' block)",
+                )
+            ]
+        )
+    specs = {n: next(sc.uncertainty[n] for sc in forms if n in sc.uncertainty) for n in names}
+    for sc in forms:
+        for n in names:
+            if n in sc.uncertainty and sc.uncertainty[n] != specs[n]:
+                raise ScenarioError(
+                    [
+                        Problem(
+                            Location(sc.name, 0, 0),
+                            f"uncertainty.{n}",
+                            f"declared differently in {forms[0].name} and {sc.name}: "
+                            "every form must draw an input from the same distribution",
+                        )
+                    ]
+                )
+    unit = design_points(len(names), draws, design, seed)
+    values = [
+        {n: value_at(specs[n], float(u)) for n, u in zip(names, row, strict=True)} for row in unit
+    ]
+    scenarios: list[Scenario] = []
+    problems: list[Problem] = []
+    for i, at in enumerate(values):
+        for sc in forms:
+            own = {n: v for n, v in at.items() if n in sc.uncertainty}
+            try:
+                scenarios.append(at_values(sc, own, name=f"{sc.name}@d{i:03d}"))
+            except ScenarioError as exc:
+                drawn = ", ".join(f"{n}={v:.4g}" for n, v in own.items())
+                problems.extend(
+                    Problem(p.location, p.path, f"{p.message} (draw {i}: {drawn})")
+                    for p in exc.problems[:3]
+                )
+    if problems:
+        raise ScenarioError(problems[:20])
+    return UncertaintyStudy(forms, names, unit, values, scenarios, design, seed)
+
+
+def study_meta(study: UncertaintyStudy) -> dict[str, Any]:
+    """What the outputs need to know (stored in meta.json, so a resumed study has it)."""
+    return {
+        "design": study.design,
+        "design_seed": study.seed,
+        "inputs": study.names,
+        "forms": [sc.name for sc in study.forms],
+        "draws": [
+            {"index": i, "unit": [float(u) for u in row], "values": study.values[i]}
+            for i, row in enumerate(study.unit)
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A form's paired difference to today on one KPI, over the draws of the inputs."""
+
+    n_draws: int
+    mean: float
+    p05: float
+    p50: float
+    p95: float
+    p_better: float  # nan when the KPI has no better direction
+    input_share: float  # of the variance of the per-draw means, the part not noise
+
+
+def spread(per_draw: list[np.ndarray], better: str | None) -> Spread:
+    """``per_draw[i]``: the paired differences of draw i over its replications."""
+    means, noise = [], []
+    for d in per_draw:
+        d = d[~np.isnan(d)]
+        if len(d) == 0:
+            continue
+        means.append(float(d.mean()))
+        noise.append(float(d.var(ddof=1)) / len(d) if len(d) > 1 else math.nan)
+    n = len(means)
+    if n == 0:
+        return Spread(0, *(math.nan,) * 6)
+    m = np.array(means)
+    p05, p50, p95 = (float(x) for x in np.percentile(m, [5, 50, 95]))
+    if better == "lower":
+        p_better = float(np.mean(m < 0))
+    elif better == "higher":
+        p_better = float(np.mean(m > 0))
+    else:
+        p_better = math.nan
+    total = float(m.var(ddof=1)) if n > 1 else math.nan
+    noise_var = float(np.nanmean(noise)) if not all(math.isnan(x) for x in noise) else math.nan
+    if total > 0 and not math.isnan(noise_var):
+        share = max(0.0, 1.0 - noise_var / total)
+    else:
+        share = math.nan
+    return Spread(n, float(m.mean()), p05, p50, p95, p_better, share)
+
+
+SUMMARY_FIELDS = (
+    "kpi", "label", "unit", "better", "baseline", "form", "n_draws", "mean_difference",
+    "p05", "p50", "p95", "p_better", "input_share",
+)  # fmt: skip
+
+
+def summary_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
+    """Per KPI and form against the first form: the spread of the difference over draws."""
+    forms = info["forms"]
+    n_forms = len(forms)
+    reps = exp.replications
+    rows = []
+    for k in exp.kpis():
+        for j in range(1, n_forms):
+            per_draw = []
+            for i in range(len(info["draws"])):
+                base = exp.scenarios[i * n_forms]
+                res = exp.scenarios[i * n_forms + j]
+                per_draw.append(
+                    np.array(
+                        [
+                            _value(res.replications[r], k.name)
+                            - _value(base.replications[r], k.name)
+                            for r in reps
+                        ]
+                    )
+                )
+            s = spread(per_draw, k.better)
+            rows.append(
+                {
+                    "kpi": k.name,
+                    "label": k.label,
+                    "unit": k.unit,
+                    "better": k.better or "",
+                    "baseline": forms[0],
+                    "form": forms[j],
+                    "n_draws": s.n_draws,
+                    "mean_difference": s.mean,
+                    "p05": s.p05,
+                    "p50": s.p50,
+                    "p95": s.p95,
+                    "p_better": s.p_better,
+                    "input_share": s.input_share,
+                }
+            )
+    return rows
+
+
+def _value(rep: dict[str, Any], name: str) -> float:
+    v = rep["kpis"].get(name)
+    return math.nan if v is None else float(v)
+
+
+def write_uncertainty_tables(folder: Path, info: dict[str, Any], exp: Experiment) -> None:
+    """``uncertainty_tidy.csv`` (draw, input values, form, replication, KPI, value) and
+    ``uncertainty_summary.csv`` (per KPI and form against today, over the draws)."""
+    names = info["inputs"]
+    forms = info["forms"]
+    kpis = exp.kpis()
+    with atomic_open(folder / "uncertainty_tidy.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["draw", *names, "form", "replication", "kpi", "value"])
+        for i, draw in enumerate(info["draws"]):
+            at = [draw["values"][n] for n in names]
+            for j, form in enumerate(forms):
+                res = exp.scenarios[i * len(forms) + j]
+                for r in exp.replications:
+                    values = res.replications[r]["kpis"]
+                    for k in kpis:
+                        v = values.get(k.name)
+                        writer.writerow([i, *at, form, r, k.name, "" if v is None else v])
+    write_csv(folder / "uncertainty_summary.csv", summary_rows(info, exp), SUMMARY_FIELDS)
