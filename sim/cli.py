@@ -666,6 +666,30 @@ def _headline_names(folder: Path) -> list[str]:
     return [name for name, k in data["kpis"].items() if k["headline"]]
 
 
+#: Short names of the headline figures for 100-column lines (the labels are sentences).
+SHORT_LABELS = {
+    "misrouted.share": "Misrouted requests",
+    "answer.all.mean_min": "Time to answer, all public calls",
+    "answer.all.abandoned_share": "Calls abandoned in a queue",
+    "answer.mka.mean_min": "Time to answer, MKA (112)",
+    "answer.gp_post.mean_min": "Time to answer, GP post",
+    "answer.coordination.mean_min": "Time to answer, coordination desk",
+    "ambulance.vehicle_hours_gp_type.per_week": "Ambulance hours, GP-type needs",
+    "ambulance.rides_gp_type.share": "Ambulance rides for GP-type needs",
+    "ambulance.a1_within_15.share": "A1 rides on scene within 15 min",
+}
+
+
+def _short_label(kpi: str, label: str) -> str:
+    """A name of at most 36 characters for a KPI (care within target: by urgency)."""
+    if kpi in SHORT_LABELS:
+        return SHORT_LABELS[kpi]
+    parts = kpi.split(".")
+    if len(parts) == 3 and parts[0] == "care" and parts[2] == "within_target_share":
+        return f"Care within target, {parts[1]}"
+    return label if len(label) <= 36 else label[:35] + "~"
+
+
 def uncertainty_line(row: dict[str, str]) -> str:
     """One KPI of a form against today: verdict (better or worse in at least 90 % of the
     draws, otherwise 'depends'), the probability of being better, the median difference
@@ -674,9 +698,11 @@ def uncertainty_line(row: dict[str, str]) -> str:
     share = float(row["input_share"]) if row["input_share"] not in ("", "nan") else math.nan
     scale, unit = (100.0, "points") if row["unit"] == "share" else (1.0, row["unit"])
     unit = unit.replace("hours/week", "h/week")
+    if unit == "min" and max(abs(float(row[k])) for k in ("p05", "p95")) < 1.0:
+        scale, unit = 60.0, "s"  # differences of under a minute, in seconds
     lo, mid, hi = (scale * float(row[k]) for k in ("p05", "p50", "p95"))
     verdict = "better" if p >= 0.9 else "worse" if p <= 0.1 else "depends"
-    label = row["label"] if len(row["label"]) <= 36 else row["label"][:35] + "~"
+    label = _short_label(row.get("kpi", ""), row["label"])
     inputs = "" if math.isnan(share) else f", inputs {share:.0%}"
     return f"{label:<36} {verdict:<7} {p:>9.0%}  {mid:+.1f} [{lo:+.1f}, {hi:+.1f}] {unit}{inputs}"
 

@@ -127,6 +127,7 @@ def test_bad_uncertainty_arguments_stop_before_anything_runs(tmp_path: Path) -> 
 
 def test_a_verdict_line_reads_in_natural_units() -> None:
     row = {
+        "kpi": "care.A1.within_target_share",
         "label": "Time to care within target (15 min), A1 (of all A1 requests)",
         "unit": "share",
         "p_better": "0.95",
@@ -136,6 +137,7 @@ def test_a_verdict_line_reads_in_natural_units() -> None:
         "input_share": "0.8",
     }
     line = uncertainty_line(row)
+    assert line.startswith("Care within target, A1 ")
     assert "better" in line and "+1.8 [+0.1, +4.0] points" in line and "inputs 80%" in line
     assert len(line) <= 98
 
@@ -149,3 +151,16 @@ def test_every_headline_kpi_says_which_way_is_better() -> None:
         for k in registry(sc):
             if k.headline:
                 assert k.better in ("lower", "higher"), k.name
+
+
+def test_differences_of_under_a_minute_read_in_seconds() -> None:
+    row = {
+        "label": "Time to answer, GP post: mean",
+        "unit": "min",
+        "p_better": "0.98",
+        "p05": "-0.1",
+        "p50": "-0.05",
+        "p95": "-0.01",
+        "input_share": "0.9",
+    }
+    assert "-3.0 [-6.0, -0.6] s" in uncertainty_line(row)
