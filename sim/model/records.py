@@ -72,11 +72,31 @@ class Request:
         self.arrival_min = t
 
 
-class CallLog:
-    """Columns of every call (appended as calls end), kept as compact typed arrays: a call is
-    one tuple on arrival, moved into the columns a chunk at a time."""
+class _ChunkedColumns:
+    """Typed-array columns filled a chunk of rows at a time: a row is one tuple when it is
+    added (cheap during the run), moved into the columns every ``CHUNK`` rows."""
 
     CHUNK = 4096
+
+    def __init__(self, codes: list[str]) -> None:
+        self._columns = [array(code) for code in codes]
+        self._pending: list[tuple[Any, ...]] = []
+
+    def _append(self, row: tuple[Any, ...]) -> None:
+        self._pending.append(row)
+        if len(self._pending) >= self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            for column, values in zip(self._columns, zip(*self._pending, strict=True), strict=True):
+                column.extend(values)
+            self._pending = []
+
+
+class CallLog(_ChunkedColumns):
+    """Columns of every call (appended as calls end), kept as compact typed arrays."""
+
     #: (column, array type code, dtype of the table)
     COLUMNS = (
         ("request", "i", np.int32),
@@ -89,11 +109,8 @@ class CallLog:
         ("abandoned", "b", bool),
     )
 
-    __slots__ = ("_columns", "_pending")
-
     def __init__(self) -> None:
-        self._columns = [array(code) for _, code, _ in self.COLUMNS]
-        self._pending: list[tuple[Any, ...]] = []
+        super().__init__([code for _, code, _ in self.COLUMNS])
 
     def add(
         self,
@@ -107,15 +124,7 @@ class CallLog:
         abandoned: bool = False,
     ) -> None:
         """Log one call; ``answered`` is nan when nobody answered (hung up, or desk closed)."""
-        self._pending.append((request, desk, kind, urgent, placed, answered, ended, abandoned))
-        if len(self._pending) >= self.CHUNK:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            for column, values in zip(self._columns, zip(*self._pending, strict=True), strict=True):
-                column.extend(values)
-            self._pending = []
+        self._append((request, desk, kind, urgent, placed, answered, ended, abandoned))
 
     def table(self) -> dict[str, np.ndarray]:
         """The calls as numpy columns."""
@@ -223,30 +232,18 @@ _ARRAY_CODE: dict[Any, str] = {np.int32: "i", bool: "b", float: "d"}
 _STORED: dict[str, Any] = {"i": np.int32, "b": np.int8, "d": np.float64}
 
 
-class RequestColumns:
+class RequestColumns(_ChunkedColumns):
     """The request records as compact columns: a request is written here once its last
     process has ended, and its Python object can then be dropped (the run keeps ~200 bytes
     per finished request instead of the whole object with its random numbers)."""
 
-    CHUNK = 4096
-
     def __init__(self) -> None:
+        super().__init__([_ARRAY_CODE[dtype] for _, _, dtype in REQUEST_COLUMNS])
         self._getter = operator.attrgetter(*(attr for _, attr, _ in REQUEST_COLUMNS))
-        self._columns = [array(_ARRAY_CODE[dtype]) for _, _, dtype in REQUEST_COLUMNS]
-        self._pending: list[tuple[Any, ...]] = []
 
     def add(self, request: Request) -> None:
         """Write a finished request's record (the object can be dropped afterwards)."""
-        # one tuple per request now; moved into the typed columns a chunk at a time
-        self._pending.append(self._getter(request))
-        if len(self._pending) >= self.CHUNK:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            for column, values in zip(self._columns, zip(*self._pending, strict=True), strict=True):
-                column.extend(values)
-            self._pending = []
+        self._append(self._getter(request))
 
     def table(self) -> dict[str, np.ndarray]:
         """The requests as numpy columns, in request-number order. Each stored column is
