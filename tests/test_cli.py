@@ -81,6 +81,11 @@ def _fast(args: list[str], tmp: Path) -> list[str]:
         # a README example that names a remote scheduler runs on a loopback cluster here
         args = ["local" if a.startswith("tcp://") else a for a in args]
         return [*args, *extra]
+    if command == "uncertainty":
+        for option in ("--weeks", "--replications", "--draws"):
+            args = _drop_option(args, option)
+        extra = ["--out", str(tmp), "--weeks", "1", "--workers", "2", "--no-progress"]
+        return [*args, *extra, "--replications", "2", "--draws", "2"]
     if command == "validate":
         for option in ("--weeks", "--replications"):
             args = _drop_option(args, option)
