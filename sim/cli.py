@@ -283,8 +283,11 @@ def _add_uncertainty(sub: Any) -> None:
     )
     unc.add_argument(
         "--design",
-        choices=("sobol", "lhs"),
-        help="scrambled Sobol' points (default) or a Latin hypercube",
+        choices=("sobol", "lhs", "saltelli"),
+        help="scrambled Sobol' points (default), a Latin hypercube, or Saltelli's design for "
+        "Sobol' sensitivity indices (--draws is then its base size N, a power of two, and "
+        "N * (inputs + 2) draws are run; writes sensitivity.csv; needs: pip install -e "
+        "'.[sensitivity]')",
     )
     _study_options(unc, DEFAULT_UNCERTAINTY_REPLICATIONS)
 
@@ -618,7 +621,12 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
 
         draws = args.draws or DEFAULT_DRAWS
         design = args.design or "sobol"
+        if design == "saltelli":
+            problem = _saltelli_problem(draws)
+            if problem:
+                return _bad("uncertainty", problem)
         study = build_study(forms, draws, design, forms[0].run.seed)
+        draws = len(study.values)
         print(
             f"uncertainty: {len(study.names)} inputs, {draws} draws ({design}), "
             f"{len(forms)} forms: {', '.join(names)}"
@@ -638,8 +646,42 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
     if isinstance(folder, int):
         return folder
     _print_uncertainty(folder)
+    _print_sensitivity(folder)
     print(f"\nResults: {relative(folder)} (uncertainty_summary.csv, uncertainty_tidy.csv)")
     return EXIT_OK
+
+
+def _saltelli_problem(draws: int) -> str | None:
+    """Why a Saltelli design of base size ``draws`` cannot be run here, if it cannot."""
+    if draws & (draws - 1):
+        return f"--design saltelli needs --draws a power of two (its base size N), not {draws}"
+    try:
+        import SALib  # noqa: F401
+    except ImportError:
+        return "--design saltelli needs the optional extra: pip install -e '.[sensitivity]'"
+    return None
+
+
+def _print_sensitivity(folder: Path) -> None:
+    """Per form and headline KPI, the three inputs with the largest total Sobol' index."""
+    import csv
+
+    path = folder / "sensitivity.csv"
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    print("\nWhat decides it (total Sobol' index of the difference, 95 % interval):")
+    seen: dict[tuple[str, str], int] = {}
+    for r in rows:
+        key = (r["form"], r["kpi"])
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 3:
+            continue
+        if seen[key] == 1:
+            print(f"  {r['form']}, {_short_label(r['kpi'], r['label'])}:")
+        total, ci = float(r["total"]), float(r["total_ci"])
+        print(f"    {r['input']:<32} {total:5.2f} +- {ci:4.2f}")
 
 
 def _print_uncertainty(folder: Path) -> None:

@@ -13,7 +13,13 @@ import pytest
 
 from helpers import SCENARIOS
 from sim.cli import main, uncertainty_line
-from sim.experiments.uncertainty import build_study, design_points, input_names, spread
+from sim.experiments.uncertainty import (
+    build_study,
+    design_points,
+    input_names,
+    sobol_indices,
+    spread,
+)
 from sim.scenario import ScenarioError, load_scenario, validate_data
 
 
@@ -164,3 +170,33 @@ def test_differences_of_under_a_minute_read_in_seconds() -> None:
         "input_share": "0.9",
     }
     assert "-3.0 [-6.0, -0.6] s" in uncertainty_line(row)
+
+
+@pytest.mark.parametrize(
+    ("function", "first", "total"),
+    [
+        # additive: Y = 4 x0 + 2 x1 + 0 x2, uniform inputs: S_i = a_i^2 / sum a^2 = ST_i
+        (lambda x: 4 * x[:, 0] + 2 * x[:, 1], [0.8, 0.2, 0.0], [0.8, 0.2, 0.0]),
+        # a pure interaction: Y = x0 * x1: S_i = 3/7, ST_i = 4/7 (Var Y = 7/144)
+        (lambda x: x[:, 0] * x[:, 1], [3 / 7, 3 / 7, 0.0], [4 / 7, 4 / 7, 0.0]),
+    ],
+    ids=["additive", "interaction"],
+)
+def test_sobol_indices_agree_with_the_analytic_values(function, first, total) -> None:
+    """On functions with known Sobol' indices, the Saltelli design and SALib's estimates
+    (as the uncertainty study uses them) hold the analytic values within their 95 %
+    bootstrap intervals (and within 0.05)."""
+    names = ["x0", "x1", "x2"]
+    points = design_points(3, 2048, "saltelli", seed=11)
+    assert points.shape == (2048 * 5, 3)
+    idx = sobol_indices(names, function(points), seed=11)
+    assert idx is not None
+    for est, conf, true in ((idx.s1, idx.s1_conf, first), (idx.st, idx.st_conf, total)):
+        for e, c, t in zip(est, conf, true, strict=True):
+            assert abs(e - t) <= max(c, 0.01) + 0.01 and abs(e - t) <= 0.05, (e, c, t)
+    assert sobol_indices(names, np.full(len(points), 1.0), seed=1) is None
+
+
+def test_a_saltelli_study_needs_a_power_of_two(tmp_path: Path) -> None:
+    code, _ = _run(tmp_path / "d", "--design", "saltelli", "--draws", "3")
+    assert code == 2 and not (tmp_path / "d").exists()

@@ -36,7 +36,7 @@ from sim.scenario.problems import Location, Problem, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertain import at_values, value_at
 
-DESIGNS = ("sobol", "lhs")
+DESIGNS = ("sobol", "lhs", "saltelli")
 
 
 @dataclass
@@ -62,10 +62,18 @@ def input_names(forms: list[Scenario]) -> list[str]:
 
 
 def design_points(d: int, n: int, design: str, seed: int) -> np.ndarray:
-    """``n`` points of the d-dimensional unit cube: scrambled Sobol' (balanced when n is a
-    power of two) or a Latin hypercube."""
+    """Points of the d-dimensional unit cube: ``n`` scrambled Sobol' points (balanced when
+    n is a power of two) or a Latin hypercube; for ``saltelli``, Saltelli's design for
+    first-order and total Sobol' indices with base size n (a power of two), n * (d + 2)
+    points (SALib)."""
     from scipy.stats import qmc
 
+    if design == "saltelli":
+        from SALib.sample import sobol as saltelli
+
+        return np.asarray(
+            saltelli.sample(_problem(d), n, calc_second_order=False, scramble=True, seed=seed)
+        )
     if design == "sobol":
         sampler = qmc.Sobol(d=d, scramble=True, seed=seed)
         m = int(math.log2(n))
@@ -137,6 +145,15 @@ def study_meta(study: UncertaintyStudy) -> dict[str, Any]:
     }
 
 
+def _problem(d: int, names: list[str] | None = None) -> dict[str, Any]:
+    """SALib's description of the unit cube (the inputs' own scales come after)."""
+    return {
+        "num_vars": d,
+        "names": names or [f"x{i}" for i in range(d)],
+        "bounds": [[0.0, 1.0]] * d,
+    }
+
+
 # --------------------------------------------------------------------------- statistics
 
 
@@ -192,24 +209,10 @@ def summary_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
     """Per KPI and form against the first form: the spread of the difference over draws."""
     forms = info["forms"]
     n_forms = len(forms)
-    reps = exp.replications
     rows = []
     for k in exp.kpis():
         for j in range(1, n_forms):
-            per_draw = []
-            for i in range(len(info["draws"])):
-                base = exp.scenarios[i * n_forms]
-                res = exp.scenarios[i * n_forms + j]
-                per_draw.append(
-                    np.array(
-                        [
-                            _value(res.replications[r], k.name)
-                            - _value(base.replications[r], k.name)
-                            for r in reps
-                        ]
-                    )
-                )
-            s = spread(per_draw, k.better)
+            s = spread(paired_differences(info, exp, k.name, j), k.better)
             rows.append(
                 {
                     "kpi": k.name,
@@ -227,6 +230,93 @@ def summary_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
                     "input_share": s.input_share,
                 }
             )
+    return rows
+
+
+def paired_differences(
+    info: dict[str, Any], exp: Experiment, kpi: str, form: int
+) -> list[np.ndarray]:
+    """Per draw, the differences of form number ``form`` to the first form on ``kpi``,
+    paired by replication."""
+    n_forms = len(info["forms"])
+    out = []
+    for i in range(len(info["draws"])):
+        base = exp.scenarios[i * n_forms].replications
+        res = exp.scenarios[i * n_forms + form].replications
+        out.append(np.array([_value(res[r], kpi) - _value(base[r], kpi) for r in exp.replications]))
+    return out
+
+
+@dataclass(frozen=True)
+class Indices:
+    """First-order and total Sobol' indices of one output, with bootstrap half-widths."""
+
+    names: list[str]
+    s1: np.ndarray
+    s1_conf: np.ndarray
+    st: np.ndarray
+    st_conf: np.ndarray
+
+
+def sobol_indices(names: list[str], y: np.ndarray, seed: int) -> Indices | None:
+    """Sobol' indices of ``y``, the outputs at the points of a Saltelli design over
+    ``names`` (SALib, 95 % bootstrap intervals); None if an output is missing or all
+    outputs are equal."""
+    from SALib.analyze import sobol as analyze
+
+    if np.isnan(y).any() or np.ptp(y) == 0.0:
+        return None
+    res = analyze.analyze(
+        _problem(len(names), names),
+        y,
+        calc_second_order=False,
+        num_resamples=200,
+        conf_level=0.95,
+        seed=seed,
+    )
+    return Indices(
+        names,
+        np.asarray(res["S1"]),
+        np.asarray(res["S1_conf"]),
+        np.asarray(res["ST"]),
+        np.asarray(res["ST_conf"]),
+    )
+
+
+SENSITIVITY_FIELDS = (
+    "kpi", "label", "baseline", "form", "input", "first_order", "first_order_ci",
+    "total", "total_ci",
+)  # fmt: skip
+
+
+def sensitivity_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
+    """For a Saltelli design: per headline KPI and form against the first, the Sobol'
+    indices of the mean paired difference for every input, largest total first."""
+    forms = info["forms"]
+    rows = []
+    for k in exp.kpis():
+        if not k.headline:
+            continue
+        for j in range(1, len(forms)):
+            diffs = paired_differences(info, exp, k.name, j)
+            means = np.array([float(np.mean(d)) if len(d) else math.nan for d in diffs])
+            idx = sobol_indices(info["inputs"], means, info["design_seed"])
+            if idx is None:
+                continue
+            for n in np.argsort(-idx.st, kind="stable"):
+                rows.append(
+                    {
+                        "kpi": k.name,
+                        "label": k.label,
+                        "baseline": forms[0],
+                        "form": forms[j],
+                        "input": idx.names[n],
+                        "first_order": float(idx.s1[n]),
+                        "first_order_ci": float(idx.s1_conf[n]),
+                        "total": float(idx.st[n]),
+                        "total_ci": float(idx.st_conf[n]),
+                    }
+                )
     return rows
 
 
@@ -254,3 +344,5 @@ def write_uncertainty_tables(folder: Path, info: dict[str, Any], exp: Experiment
                         v = values.get(k.name)
                         writer.writerow([i, *at, form, r, k.name, "" if v is None else v])
     write_csv(folder / "uncertainty_summary.csv", summary_rows(info, exp), SUMMARY_FIELDS)
+    if info["design"] == "saltelli":
+        write_csv(folder / "sensitivity.csv", sensitivity_rows(info, exp), SENSITIVITY_FIELDS)
