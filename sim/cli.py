@@ -258,6 +258,8 @@ def _add_sweep(sub: Any) -> None:
 #: The default study of input uncertainty: draws of the inputs, replications per draw.
 DEFAULT_DRAWS = 128
 DEFAULT_UNCERTAINTY_REPLICATIONS = 4
+#: Inputs run one at a time after the draws (tornado and thresholds).
+DEFAULT_ONE_AT_A_TIME = 6
 MAX_DRAWS = 65_536
 
 
@@ -286,8 +288,15 @@ def _add_uncertainty(sub: Any) -> None:
         choices=("sobol", "lhs", "saltelli"),
         help="scrambled Sobol' points (default), a Latin hypercube, or Saltelli's design for "
         "Sobol' sensitivity indices (--draws is then its base size N, a power of two, and "
-        "N * (inputs + 2) draws are run; writes sensitivity.csv; needs: pip install -e "
-        "'.[sensitivity]')",
+        "N * (inputs + 2) draws are run)",
+    )
+    unc.add_argument(
+        "--one-at-a-time",
+        type=_count(64, low=0),
+        metavar="K",
+        help="after the draws, run the K most decisive inputs one at a time over their range "
+        f"with the others at their base values, for the tornado and the sign-change thresholds "
+        f"(default {DEFAULT_ONE_AT_A_TIME}; 0: none)",
     )
     _study_options(unc, DEFAULT_UNCERTAINTY_REPLICATIONS)
 
@@ -594,7 +603,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_uncertainty(args: argparse.Namespace) -> int:
-    """``uncertainty``: the forms over draws of their uncertain inputs."""
+    """``uncertainty``: the forms over draws of their uncertain inputs, then the most
+    decisive inputs one at a time; the decision report."""
     from sim.experiments.runfiles import relative
 
     plan = None
@@ -606,64 +616,126 @@ def cmd_uncertainty(args: argparse.Namespace) -> int:
         if problem:
             return _bad("uncertainty", problem)
     else:
-        if args.precision is not None:
-            return _bad("uncertainty", "--precision is not taken here; give --replications")
-        problem = _out_problem(args.out or DEFAULT_OUT)
-        if problem:
-            return _bad("uncertainty", problem)
-        paths = list(args.scenarios) or [Path(p) for p in DEFAULT_SCENARIOS]
-        forms = _load_all(paths, args)
-        names = [sc.name for sc in forms]
-        if len(forms) < 2 or len(set(names)) != len(names):
-            return _bad("uncertainty", f"give at least two forms with distinct names, got {names}")
-        from sim.experiments.study import StudyPlan
-        from sim.experiments.uncertainty import build_study, study_meta
-
-        draws = args.draws or DEFAULT_DRAWS
-        design = args.design or "sobol"
-        if design == "saltelli":
-            problem = _saltelli_problem(draws)
-            if problem:
-                return _bad("uncertainty", problem)
-        study = build_study(forms, draws, design, forms[0].run.seed)
-        draws = len(study.values)
-        print(
-            f"uncertainty: {len(study.names)} inputs, {draws} draws ({design}), "
-            f"{len(forms)} forms: {', '.join(names)}"
-        )
-        replications = args.replications or args.default_replications
-        plan = StudyPlan(
-            name="uncertainty_" + "_vs_".join(names),
-            scenarios=study.scenarios,
-            sources=[str(p) for _ in range(draws) for p in paths],
-            base_seed=forms[0].run.seed,
-            replications=replications,
-            max_replications=max(args.max_replications or DEFAULT_MAX_REPLICATIONS, replications),
-            kind="uncertainty",
-            uncertainty=study_meta(study),
-        )
+        plan = _uncertainty_plan(args)
+        if isinstance(plan, int):
+            return plan
     folder = _run_study(args, plan, "uncertainty")
     if isinstance(folder, int):
         return folder
+    if _stage(folder) == "one_at_a_time":
+        folder = folder.parent  # a resumed second stage: the study is its parent folder
+    else:
+        code = _one_at_a_time(args, folder)
+        if code:
+            return code
     _print_uncertainty(folder)
     _print_sensitivity(folder)
-    print(f"\nResults: {relative(folder)} (uncertainty_summary.csv, uncertainty_tidy.csv)")
+    print(f"\nReport: {relative(folder / 'report.html')}")
+    print(f"Results: {relative(folder)} (uncertainty_summary.csv, sensitivity.csv, thresholds.csv)")
     return EXIT_OK
+
+
+def _uncertainty_plan(args: argparse.Namespace) -> Any:
+    """The study plan of a new uncertainty study, or an exit code for bad arguments."""
+    if args.precision is not None:
+        return _bad("uncertainty", "--precision is not taken here; give --replications")
+    problem = _out_problem(args.out or DEFAULT_OUT)
+    if problem:
+        return _bad("uncertainty", problem)
+    paths = list(args.scenarios) or [Path(p) for p in DEFAULT_SCENARIOS]
+    forms = _load_all(paths, args)
+    names = [sc.name for sc in forms]
+    if len(forms) < 2 or len(set(names)) != len(names):
+        return _bad("uncertainty", f"give at least two forms with distinct names, got {names}")
+    from sim.experiments.study import StudyPlan
+    from sim.experiments.uncertainty import build_study, study_meta
+
+    draws = args.draws or DEFAULT_DRAWS
+    design = args.design or "sobol"
+    if design == "saltelli":
+        problem = _saltelli_problem(draws)
+        if problem:
+            return _bad("uncertainty", problem)
+    study = build_study(forms, draws, design, forms[0].run.seed)
+    draws = len(study.values)
+    print(
+        f"uncertainty: {len(study.names)} inputs, {draws} draws ({design}), "
+        f"{len(forms)} forms: {', '.join(names)}"
+    )
+    replications = args.replications or args.default_replications
+    plan = StudyPlan(
+        name="uncertainty_" + "_vs_".join(names),
+        scenarios=study.scenarios,
+        sources=[str(p) for _ in range(draws) for p in paths],
+        base_seed=forms[0].run.seed,
+        replications=replications,
+        max_replications=max(args.max_replications or DEFAULT_MAX_REPLICATIONS, replications),
+        kind="uncertainty",
+        uncertainty=study_meta(study)
+        | {
+            "one_at_a_time": DEFAULT_ONE_AT_A_TIME
+            if args.one_at_a_time is None
+            else args.one_at_a_time
+        },
+    )
+    return plan
+
+
+def _stage(folder: Path) -> str:
+    meta = json.loads((folder / "meta.json").read_text())
+    return str((meta.get("uncertainty") or {}).get("stage", "draws"))
+
+
+def _one_at_a_time(args: argparse.Namespace, folder: Path) -> int:
+    """The second stage of an uncertainty study: its most decisive inputs run one at a
+    time, in a study of its own inside the first one's folder (resumable like any study);
+    its end rewrites the report with the tornado and the thresholds."""
+    import csv
+
+    from sim.experiments.one_at_a_time import build_one_at_a_time, choose_inputs
+    from sim.experiments.study import StudyPlan
+    from sim.scenario.loader import validate_data
+
+    meta = json.loads((folder / "meta.json").read_text())
+    limit = args.one_at_a_time
+    if limit is None:  # as the study was started (a resumed study keeps its setting)
+        limit = meta["uncertainty"].get("one_at_a_time", DEFAULT_ONE_AT_A_TIME)
+    with (folder / "sensitivity.csv").open(encoding="utf-8") as fh:
+        inputs = choose_inputs(list(csv.DictReader(fh)), limit)
+    if not inputs:
+        return EXIT_OK
+    forms = [validate_data(data) for data in meta["uncertainty"]["base_forms"]]
+    oat = build_one_at_a_time(forms, inputs)
+    print(
+        f"\none at a time: {len(inputs)} inputs x {len(oat.scenarios) // len(forms)} points "
+        f"({', '.join(inputs)})"
+    )
+    plan = StudyPlan(
+        name="one_at_a_time",
+        scenarios=oat.scenarios,
+        sources=[e["file"] for e in meta["scenarios"][: len(forms)]]
+        * (len(oat.scenarios) // len(forms)),
+        base_seed=meta["seed"],
+        replications=len(meta["replications"]),
+        max_replications=len(meta["replications"]),
+        kind="uncertainty",
+        uncertainty=oat.meta(folder.name),
+    )
+    args.out, args.resume = folder, None
+    done = _run_study(args, plan, "uncertainty")
+    return done if isinstance(done, int) else EXIT_OK
 
 
 def _saltelli_problem(draws: int) -> str | None:
     """Why a Saltelli design of base size ``draws`` cannot be run here, if it cannot."""
     if draws & (draws - 1):
         return f"--design saltelli needs --draws a power of two (its base size N), not {draws}"
-    try:
-        import SALib  # noqa: F401
-    except ImportError:
-        return "--design saltelli needs the optional extra: pip install -e '.[sensitivity]'"
     return None
 
 
 def _print_sensitivity(folder: Path) -> None:
-    """Per form and headline KPI, the three inputs with the largest total Sobol' index."""
+    """Per form and headline KPI that depends on the inputs, the three most decisive
+    inputs (total Sobol' index for a Saltelli design, first-order index otherwise)."""
     import csv
 
     path = folder / "sensitivity.csv"
@@ -671,17 +743,34 @@ def _print_sensitivity(folder: Path) -> None:
         return
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    print("\nWhat decides it (total Sobol' index of the difference, 95 % interval):")
+    with (folder / "uncertainty_summary.csv").open(encoding="utf-8") as fh:
+        verdicts = {(r["form"], r["kpi"]): r["verdict"] for r in csv.DictReader(fh)}
+    if not rows:
+        return
+    from sim.report.formatting import short_label
+
+    sobol = rows[0]["method"] == "sobol"
+    what = "total Sobol' index" if sobol else "first-order index, RBD-FAST"
+    print(f"\nWhat decides the answers that depend on the inputs ({what}, 95 % interval):")
     seen: dict[tuple[str, str], int] = {}
     for r in rows:
         key = (r["form"], r["kpi"])
+        if verdicts.get(key) != "depends":
+            continue
         seen[key] = seen.get(key, 0) + 1
         if seen[key] > 3:
             continue
         if seen[key] == 1:
-            print(f"  {r['form']}, {_short_label(r['kpi'], r['label'])}:")
-        total, ci = float(r["total"]), float(r["total_ci"])
-        print(f"    {r['input']:<32} {total:5.2f} +- {ci:4.2f}")
+            print(f"  {r['form']}, {short_label(r['kpi'], r['label'])}:")
+        value, ci = (
+            (r["total"], r["total_ci"]) if sobol else (r["first_order"], r["first_order_ci"])
+        )
+        print(f"    {r['input']:<32} {_number(value):5.2f} +- {_number(ci):4.2f}")
+
+
+def _number(text: str) -> float:
+    """A number from a CSV cell; an empty cell (a value that could not be estimated) is nan."""
+    return float(text) if text not in ("", None) else math.nan
 
 
 def _print_uncertainty(folder: Path) -> None:
@@ -708,34 +797,13 @@ def _headline_names(folder: Path) -> list[str]:
     return [name for name, k in data["kpis"].items() if k["headline"]]
 
 
-#: Short names of the headline figures for 100-column lines (the labels are sentences).
-SHORT_LABELS = {
-    "misrouted.share": "Misrouted requests",
-    "answer.all.mean_min": "Time to answer, all public calls",
-    "answer.all.abandoned_share": "Calls abandoned in a queue",
-    "answer.mka.mean_min": "Time to answer, MKA (112)",
-    "answer.gp_post.mean_min": "Time to answer, GP post",
-    "answer.coordination.mean_min": "Time to answer, coordination desk",
-    "ambulance.vehicle_hours_gp_type.per_week": "Ambulance hours, GP-type needs",
-    "ambulance.rides_gp_type.share": "Ambulance rides for GP-type needs",
-    "ambulance.a1_within_15.share": "A1 rides on scene within 15 min",
-}
-
-
-def _short_label(kpi: str, label: str) -> str:
-    """A name of at most 36 characters for a KPI (care within target: by urgency)."""
-    if kpi in SHORT_LABELS:
-        return SHORT_LABELS[kpi]
-    parts = kpi.split(".")
-    if len(parts) == 3 and parts[0] == "care" and parts[2] == "within_target_share":
-        return f"Care within target, {parts[1]}"
-    return label if len(label) <= 36 else label[:35] + "~"
-
-
 def uncertainty_line(row: dict[str, str]) -> str:
     """One KPI of a form against today: verdict (better or worse in at least 90 % of the
-    draws, otherwise 'depends'), the probability of being better, the median difference
+    draws, 'no diff' when the draws cannot tell it from zero, otherwise 'depends'), the
+    probability of being better, the median difference
     with its 5 % and 95 % points, and the share of the spread the inputs explain."""
+    from sim.report.formatting import short_label
+
     p = float(row["p_better"])
     share = float(row["input_share"]) if row["input_share"] not in ("", "nan") else math.nan
     scale, unit = (100.0, "points") if row["unit"] == "share" else (1.0, row["unit"])
@@ -743,8 +811,9 @@ def uncertainty_line(row: dict[str, str]) -> str:
     if unit == "min" and max(abs(float(row[k])) for k in ("p05", "p95")) < 1.0:
         scale, unit = 60.0, "s"  # differences of under a minute, in seconds
     lo, mid, hi = (scale * float(row[k]) for k in ("p05", "p50", "p95"))
-    verdict = "better" if p >= 0.9 else "worse" if p <= 0.1 else "depends"
-    label = _short_label(row.get("kpi", ""), row["label"])
+    verdict = row.get("verdict") or ("better" if p >= 0.9 else "worse" if p <= 0.1 else "depends")
+    verdict = verdict.replace("no difference", "no diff")
+    label = short_label(row.get("kpi", ""), row["label"])
     inputs = "" if math.isnan(share) else f", inputs {share:.0%}"
     return f"{label:<36} {verdict:<7} {p:>9.0%}  {mid:+.1f} [{lo:+.1f}, {hi:+.1f}] {unit}{inputs}"
 

@@ -117,7 +117,9 @@ def test_the_command_writes_its_tables_and_plain_verdicts(tmp_path: Path) -> Non
     headline = [r for r in rows if r["kpi"] == "misrouted.share"]
     assert headline and headline[0]["better"] == "lower" and headline[0]["n_draws"] == "2"
     assert "groningen_central against groningen_separate" in text
-    assert all(len(line) <= 100 for line in text.splitlines() if not line.startswith("Results"))
+    assert all(
+        len(line) <= 100 for line in text.splitlines() if not line.startswith(("Results", "Report"))
+    )
     code, _ = _run(tmp_path / "b", "--workers", "2")
     assert code == 0
     assert _summary(tmp_path / "b") == rows

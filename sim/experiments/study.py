@@ -588,14 +588,19 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
     write_csv(folder / "kpis_by_replication.csv", by_rep)
     summary = exp.summary_rows()
     write_csv(folder / "summary.csv", summary)
-    comparison = exp.comparison_rows()
-    write_csv(folder / "comparison.csv", comparison, COMPARISON_FIELDS)
+    # an uncertainty study's scenarios are draws: its comparisons are its own tables, and
+    # hour-of-week profiles of every draw would only fill the disk
+    draws = plan.kind == "uncertainty"
+    comparison = [] if draws else exp.comparison_rows()
+    if not draws:
+        write_csv(folder / "comparison.csv", comparison, COMPARISON_FIELDS)
     scenario_entries = [{k: v for k, v in e.items() if k != "content"} for e in meta["scenarios"]]
     write_json(
         folder / "summary.json",
         {
             "by_hour_of_week": {
-                s.scenario.name: _weekly_profiles(s, exp.replications) for s in exp.scenarios
+                s.scenario.name: _weekly_profiles(s, exp.replications)
+                for s in ([] if draws else exp.scenarios)
             },
             "meta": {k: v for k, v in meta.items() if k != "scenarios"}
             | {"scenarios": scenario_entries},

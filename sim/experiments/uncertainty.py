@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from sim.experiments.comparison import Experiment
 from sim.experiments.runfiles import atomic_open, write_csv
@@ -134,6 +135,8 @@ def build_study(forms: list[Scenario], draws: int, design: str, seed: int) -> Un
 def study_meta(study: UncertaintyStudy) -> dict[str, Any]:
     """What the outputs need to know (stored in meta.json, so a resumed study has it)."""
     return {
+        "stage": "draws",
+        "base_forms": [sc.model_dump(mode="json") for sc in study.forms],
         "design": study.design,
         "design_seed": study.seed,
         "inputs": study.names,
@@ -168,6 +171,7 @@ class Spread:
     p95: float
     p_better: float  # nan when the KPI has no better direction
     input_share: float  # of the variance of the per-draw means, the part not noise
+    half_width: float = math.nan  # 95 % half-width of the mean over the draws
 
 
 def spread(per_draw: list[np.ndarray], better: str | None) -> Spread:
@@ -181,7 +185,7 @@ def spread(per_draw: list[np.ndarray], better: str | None) -> Spread:
         noise.append(float(d.var(ddof=1)) / len(d) if len(d) > 1 else math.nan)
     n = len(means)
     if n == 0:
-        return Spread(0, *(math.nan,) * 6)
+        return Spread(0, *(math.nan,) * 7)
     m = np.array(means)
     p05, p50, p95 = (float(x) for x in np.percentile(m, [5, 50, 95]))
     if better == "lower":
@@ -196,13 +200,35 @@ def spread(per_draw: list[np.ndarray], better: str | None) -> Spread:
         share = max(0.0, 1.0 - noise_var / total)
     else:
         share = math.nan
-    return Spread(n, float(m.mean()), p05, p50, p95, p_better, share)
+    half = float(stats.t.ppf(0.975, n - 1) * math.sqrt(total / n)) if n > 1 else math.nan
+    return Spread(n, float(m.mean()), p05, p50, p95, p_better, share, half)
 
 
 SUMMARY_FIELDS = (
     "kpi", "label", "unit", "better", "baseline", "form", "n_draws", "mean_difference",
-    "p05", "p50", "p95", "p_better", "input_share",
+    "mean_half_width", "p05", "p50", "p95", "p_better", "input_share", "verdict",
 )  # fmt: skip
+
+
+#: A form is clearly better (worse) than today on a KPI when at least this share of the
+#: draws of the inputs says so.
+CLEAR = 0.9
+
+
+def verdict(p_better: float, mean: float, half_width: float, input_share: float) -> str:
+    """``better`` or ``worse`` when at least 90 % of the draws agree; ``no difference``
+    when the mean over the draws cannot be told from zero and most of the spread is
+    simulation noise; otherwise ``depends`` (on the inputs); empty without a direction."""
+    if math.isnan(p_better):
+        return ""
+    if p_better >= CLEAR:
+        return "better"
+    if p_better <= 1.0 - CLEAR:
+        return "worse"
+    noise = math.isnan(input_share) or input_share < 0.5
+    if noise and not math.isnan(half_width) and abs(mean) <= half_width:
+        return "no difference"
+    return "depends"
 
 
 def summary_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
@@ -223,11 +249,13 @@ def summary_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
                     "form": forms[j],
                     "n_draws": s.n_draws,
                     "mean_difference": s.mean,
+                    "mean_half_width": s.half_width,
                     "p05": s.p05,
                     "p50": s.p50,
                     "p95": s.p95,
                     "p_better": s.p_better,
                     "input_share": s.input_share,
+                    "verdict": verdict(s.p_better, s.mean, s.half_width, s.input_share),
                 }
             )
     return rows
@@ -284,32 +312,62 @@ def sobol_indices(names: list[str], y: np.ndarray, seed: int) -> Indices | None:
 
 
 SENSITIVITY_FIELDS = (
-    "kpi", "label", "baseline", "form", "input", "first_order", "first_order_ci",
+    "kpi", "label", "baseline", "form", "method", "input", "first_order", "first_order_ci",
     "total", "total_ci",
 )  # fmt: skip
 
 
+#: Fewer draws than this give no first-order indices (RBD-FAST needs a spread of points).
+MIN_DRAWS_FOR_INDICES = 8
+
+
+def first_order_indices(
+    names: list[str], x: np.ndarray, y: np.ndarray, seed: int
+) -> Indices | None:
+    """First-order indices of ``y`` at the design points ``x`` (any space-filling design)
+    by RBD-FAST (SALib, with its bias correction and 95 % bootstrap intervals); no total
+    indices (those need Saltelli's design). None if an output is missing or all are equal."""
+    from SALib.analyze import rbd_fast
+
+    if len(y) < MIN_DRAWS_FOR_INDICES or np.isnan(y).any() or np.ptp(y) == 0.0:
+        return None
+    harmonics = max(1, min(10, len(y) // 16))  # fewer harmonics for small designs
+    res = rbd_fast.analyze(
+        _problem(len(names), names), x, y, M=harmonics, num_resamples=200, seed=seed
+    )
+    nan = np.full(len(names), math.nan)
+    return Indices(names, np.asarray(res["S1"]), np.asarray(res["S1_conf"]), nan, nan)
+
+
 def sensitivity_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
-    """For a Saltelli design: per headline KPI and form against the first, the Sobol'
-    indices of the mean paired difference for every input, largest total first."""
+    """Per headline KPI and form against the first, the sensitivity of the mean paired
+    difference to every input, most decisive first: Sobol' first-order and total indices
+    for a Saltelli design, RBD-FAST first-order indices for the others."""
     forms = info["forms"]
+    saltelli = info["design"] == "saltelli"
+    unit = np.array([d["unit"] for d in info["draws"]])
     rows = []
     for k in exp.kpis():
         if not k.headline:
             continue
         for j in range(1, len(forms)):
             diffs = paired_differences(info, exp, k.name, j)
-            means = np.array([float(np.mean(d)) if len(d) else math.nan for d in diffs])
-            idx = sobol_indices(info["inputs"], means, info["design_seed"])
+            means = np.array([_mean(d) for d in diffs])
+            if saltelli:
+                idx = sobol_indices(info["inputs"], means, info["design_seed"])
+            else:
+                idx = first_order_indices(info["inputs"], unit, means, info["design_seed"])
             if idx is None:
                 continue
-            for n in np.argsort(-idx.st, kind="stable"):
+            order = idx.st if saltelli else idx.s1
+            for n in np.argsort(-order, kind="stable"):
                 rows.append(
                     {
                         "kpi": k.name,
                         "label": k.label,
                         "baseline": forms[0],
                         "form": forms[j],
+                        "method": "sobol" if saltelli else "rbd_fast",
                         "input": idx.names[n],
                         "first_order": float(idx.s1[n]),
                         "first_order_ci": float(idx.s1_conf[n]),
@@ -320,14 +378,34 @@ def sensitivity_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, An
     return rows
 
 
+def _mean(d: np.ndarray) -> float:
+    d = d[~np.isnan(d)]
+    return float(d.mean()) if len(d) else math.nan
+
+
 def _value(rep: dict[str, Any], name: str) -> float:
     v = rep["kpis"].get(name)
     return math.nan if v is None else float(v)
 
 
 def write_uncertainty_tables(folder: Path, info: dict[str, Any], exp: Experiment) -> None:
-    """``uncertainty_tidy.csv`` (draw, input values, form, replication, KPI, value) and
-    ``uncertainty_summary.csv`` (per KPI and form against today, over the draws)."""
+    """The tables of an uncertainty study's draws: ``uncertainty_tidy.csv`` (draw, input
+    values, form, replication, KPI, value), ``uncertainty_draws.csv`` (per draw, form and
+    KPI with a better direction, the mean paired difference to the first form),
+    ``uncertainty_summary.csv`` (per KPI and form against today, over the draws) and
+    ``sensitivity.csv``; of its one-at-a-time stage, ``one_at_a_time.csv`` and
+    ``thresholds.csv``."""
+    if info.get("stage") == "one_at_a_time":
+        from sim.experiments.one_at_a_time import (
+            ONE_AT_A_TIME_FIELDS,
+            THRESHOLD_FIELDS,
+            one_at_a_time_rows,
+            threshold_rows,
+        )
+
+        write_csv(folder / "one_at_a_time.csv", one_at_a_time_rows(info, exp), ONE_AT_A_TIME_FIELDS)
+        write_csv(folder / "thresholds.csv", threshold_rows(info, exp), THRESHOLD_FIELDS)
+        return
     names = info["inputs"]
     forms = info["forms"]
     kpis = exp.kpis()
@@ -343,6 +421,30 @@ def write_uncertainty_tables(folder: Path, info: dict[str, Any], exp: Experiment
                     for k in kpis:
                         v = values.get(k.name)
                         writer.writerow([i, *at, form, r, k.name, "" if v is None else v])
+    write_csv(folder / "uncertainty_draws.csv", draw_rows(info, exp), DRAW_FIELDS)
     write_csv(folder / "uncertainty_summary.csv", summary_rows(info, exp), SUMMARY_FIELDS)
-    if info["design"] == "saltelli":
-        write_csv(folder / "sensitivity.csv", sensitivity_rows(info, exp), SENSITIVITY_FIELDS)
+    write_csv(folder / "sensitivity.csv", sensitivity_rows(info, exp), SENSITIVITY_FIELDS)
+
+
+DRAW_FIELDS = ("draw", "kpi", "form", "mean_difference")
+
+
+def draw_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
+    """Per KPI with a better direction, form against the first and draw: the mean paired
+    difference over the draw's replications (what the report's distributions show)."""
+    rows = []
+    for k in exp.kpis():
+        if not k.better:
+            continue
+        for j in range(1, len(info["forms"])):
+            for i, d in enumerate(paired_differences(info, exp, k.name, j)):
+                d = d[~np.isnan(d)]
+                rows.append(
+                    {
+                        "draw": i,
+                        "kpi": k.name,
+                        "form": info["forms"][j],
+                        "mean_difference": float(d.mean()) if len(d) else math.nan,
+                    }
+                )
+    return rows

@@ -23,6 +23,7 @@ Definitions (docs/MODEL.md gives the words their full meaning):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -662,7 +663,35 @@ def registry(sc: Scenario) -> list[Kpi]:
     out.extend(_pool_kpis("front_desks", desks, "all front-desk staff together"))
     for pool in pool_names(sc):
         out.extend(_pool_kpis(pool, [pool], pool.replace("_", " ")))
-    return out
+    return [_with_direction(k) for k in out]
+
+
+#: Which way is better for the access and care figures that are not headlines (patients
+#: wait less, fewer give up, more get care in time): the watch-out list of a report names
+#: every one of them that gets worse. A mean time to care counts only requests that got
+#: care, so it is always read next to the share that got care.
+DIRECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("answer.", "_min", "lower"),
+    ("answer.", "abandoned_share", "lower"),
+    ("answer.", "within_norm_share", "higher"),
+    ("care.", "_min", "lower"),
+    ("care.", "reached_share", "higher"),
+    ("care.", "within_target_share", "higher"),
+    ("ambulance.a1_response.", "_min", "lower"),
+    ("requests.gave_up.", "share", "lower"),
+    ("outcome.abandoned.", "share", "lower"),
+    ("outcome.referral_gave_up.", "share", "lower"),
+    ("outcome.advised_below_need.", "share", "lower"),
+)
+
+
+def _with_direction(k: Kpi) -> Kpi:
+    if k.better is not None:
+        return k
+    for prefix, suffix, better in DIRECTIONS:
+        if k.name.startswith(prefix) and k.name.endswith(suffix):
+            return dataclasses.replace(k, better=better)
+    return k
 
 
 def desk_pool_names(sc: Scenario) -> list[str]:

@@ -1,14 +1,13 @@
 """The report's figures: one function per figure, each with its caption.
 
-Figures use line styles and hatching, so they read in grey-scale print. Each function takes
-a finished experiment and returns a matplotlib figure (or None when there is nothing to
-draw); ``FIGURES`` lists them in report order with their captions.
+Figures use Okabe and Ito's colour-blind-safe palette together with line styles and
+hatching, so they read with every common colour-vision deficiency and in grey-scale print.
+Each function takes a finished experiment and returns a matplotlib figure (or None when
+there is nothing to draw); ``FIGURES`` lists them in report order with their captions.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,39 +17,20 @@ from typing import Any
 import numpy as np
 
 from sim.experiments.comparison import Experiment, ScenarioResults
-from sim.experiments.runfiles import atomic_open
 from sim.experiments.statistics import Interval, t_interval
 from sim.measures.aggregates import A1_EDGES, ANSWER_EDGES, CARE_RATIO_EDGES
 from sim.measures.kpis import desk_pool_names
+from sim.report.style import pyplot, save_svg_png
 
-GREYS = ("#000000", "#555555", "#999999", "#333333", "#777777")
+#: One colour per scenario (Okabe-Ito, starting with black for today's form).
+GREYS = ("#000000", "#0072B2", "#E69F00", "#009E73", "#CC79A7")
 STYLES: tuple[Any, ...] = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)))
 HATCHES = ("", "//", "..", "xx", "\\\\")
 
 
-def pyplot() -> Any:
-    """matplotlib's pyplot on the file-only backend (no screen needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _pyplot() -> Any:
-    """pyplot in the report's style: small type and a light grid."""
-    plt = pyplot()
-    plt.rcParams.update(
-        {
-            "font.size": 9,
-            "axes.grid": True,
-            "grid.color": "#dddddd",
-            "figure.dpi": 110,  # the PNG's: text measured for the layout is reused
-            "svg.fonttype": "none",
-        }
-    )
-    return plt
+    """pyplot in the reports' style (``sim.report.style``)."""
+    return pyplot()
 
 
 def _total(exp: Experiment, s: ScenarioResults, key: str, where: str = "hist") -> np.ndarray | None:
@@ -132,7 +112,7 @@ MISROUTED_PARTS = (
     ("misrouted.other_service.share", "other wrong service"),
     ("misrouted.called_again.share", "had to call again"),
 )
-PART_FILLS = ("#000000", "#ffffff", "#888888", "#dddddd", "#ffffff")
+PART_FILLS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9")
 PART_HATCHES = ("", "//", "", "..", "xx")
 
 
@@ -329,17 +309,6 @@ FIGURES: tuple[FigureSpec, ...] = (
 
 
 def save_figure(fig: Any, folder: Path, name: str) -> str:
-    """Save a figure as PNG and SVG under ``folder/figures``; return the PNG as base64
-    (the PNG is drawn once: the file and the report hold the same bytes)."""
-    plt = pyplot()
-    out = folder / "figures"
-    out.mkdir(exist_ok=True)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    with atomic_open(out / f"{name}.png", "wb") as fh:
-        fh.write(buf.getvalue())
-    with atomic_open(out / f"{name}.svg", "w", encoding="utf-8") as fh:
-        fig.savefig(fh, format="svg")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    """Save a figure as SVG and 300-dpi PNG under ``folder/figures``; return the SVG to
+    place in the report (it scales and prints sharply)."""
+    return save_svg_png(fig, folder, name)

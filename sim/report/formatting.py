@@ -111,3 +111,27 @@ def in_system_warnings(rows: list[dict[str, Any]]) -> list[str]:
 def section_of(kpi_name: str) -> str:
     """The report section of a KPI."""
     return next((label for prefix, label in SECTIONS if kpi_name.startswith(prefix)), "Other")
+
+
+#: Short names of the headline figures for 100-column lines (the labels are sentences).
+SHORT_LABELS = {
+    "misrouted.share": "Misrouted requests",
+    "answer.all.mean_min": "Time to answer, all public calls",
+    "answer.all.abandoned_share": "Calls abandoned in a queue",
+    "answer.mka.mean_min": "Time to answer, MKA (112)",
+    "answer.gp_post.mean_min": "Time to answer, GP post",
+    "answer.coordination.mean_min": "Time to answer, coordination desk",
+    "ambulance.vehicle_hours_gp_type.per_week": "Ambulance hours, GP-type needs",
+    "ambulance.rides_gp_type.share": "Ambulance rides for GP-type needs",
+    "ambulance.a1_within_15.share": "A1 rides on scene within 15 min",
+}
+
+
+def short_label(kpi: str, label: str) -> str:
+    """A name of at most 36 characters for a KPI (care within target: by urgency)."""
+    if kpi in SHORT_LABELS:
+        return SHORT_LABELS[kpi]
+    parts = kpi.split(".")
+    if len(parts) == 3 and parts[0] == "care" and parts[2] == "within_target_share":
+        return f"Care within target, {parts[1]}"
+    return label if len(label) <= 36 else label[:35] + "~"

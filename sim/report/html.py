@@ -17,6 +17,7 @@ from typing import Any
 from sim.experiments.comparison import Experiment
 from sim.experiments.runfiles import atomic_open
 from sim.experiments.statistics import paired_difference, t_interval
+from sim.report.decision import after_hours_text, changes_banner
 from sim.report.figures import FIGURES, save_figure
 from sim.report.formatting import (
     SECTION_ORDER,
@@ -25,16 +26,8 @@ from sim.report.formatting import (
     in_system_warnings,
     section_of,
 )
+from sim.report.style import CSS
 from sim.scenario.source import field_value
-
-CSS = """
-body{font-family:Georgia,'Times New Roman',serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111;line-height:1.45}
-h1{font-size:1.6em;margin-bottom:.2em} h2{border-bottom:1px solid #999;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;font-size:.82em;margin:.6em 0} th,td{border:1px solid #bbb;padding:.25em .45em;text-align:right;vertical-align:top}
-th{background:#eee} td.l,th.l{text-align:left} tr.sec td{background:#f4f4f4;font-weight:bold;text-align:left}
-.small{font-size:.85em;color:#444} figure{margin:1em 0} figcaption{font-size:.85em;color:#333}
-img{max-width:100%;border:1px solid #ddd} li{margin:.25em 0}
-"""  # noqa: E501  (one CSS rule per line reads better than wrapped rules)
 
 
 def _e(text: Any) -> str:
@@ -54,6 +47,7 @@ def write_report(
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_e(meta['name'])}: "
         f"after-hours acute care</title><style>{CSS}</style></head><body>",
         "<h1>After-hours acute care: " + " vs ".join(_e(n) for n in names) + "</h1>",
+        changes_banner(meta),
         _introduction(exp, meta),
         *(f"<p><b>{_e(w)}</b></p>" for w in in_system_warnings(exp.summary_rows())),
         "<h2>Headline findings</h2><ul>",
@@ -66,12 +60,8 @@ def write_report(
         parts.append(explain_table(explain))
     parts.append("<h2>Figures</h2>")
     for spec in FIGURES:
-        data = save_figure(spec.draw(exp), folder, spec.name)
-        caption = _e(spec.caption)
-        parts.append(
-            f"<figure><img alt='{caption}' src='data:image/png;base64,{data}'>"
-            f"<figcaption>{caption}</figcaption></figure>"
-        )
+        svg = save_figure(spec.draw(exp), folder, spec.name)
+        parts.append(f"<figure>{svg}<figcaption>{_e(spec.caption)}</figcaption></figure>")
     parts.append(_kpi_table(exp))
     parts.append(_model_description(exp, meta))
     parts.append("</body></html>")
@@ -88,7 +78,7 @@ def _introduction(exp: Experiment, meta: dict[str, Any]) -> str:
         f"{run.weeks} weeks after a {run.warmup_days:g}-day warm-up; "
         f"base seed {exp.base_seed}; common random numbers (the same callers, needs and task "
         f"draws in every scenario). Figures are for requests arriving in the after-hours "
-        f"window (weekdays 17:00-08:00, weekends, public holidays). "
+        f"window ({_e(after_hours_text(exp.scenarios[0].scenario.model_dump(mode='json')))}). "
         f"Created {_e(meta.get('created', ''))}.</p>"
     )
 

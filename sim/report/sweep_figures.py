@@ -11,19 +11,16 @@ import numpy as np
 from sim.experiments.comparison import Experiment
 from sim.experiments.sweep import summary_rows
 from sim.measures.kpis import Kpi
-from sim.report.figures import pyplot
 from sim.report.formatting import unit_label, unit_scale
+from sim.report.style import BETTER_COLOUR, input_label, pyplot, save_svg_png
 
 
 def write_sweep_figures(folder: Path, info: dict[str, Any], exp: Experiment) -> None:
-    """One figure per headline KPI under ``folder/figures`` (PNG and SVG)."""
+    """One figure per headline KPI under ``folder/figures`` (SVG and 300-dpi PNG)."""
     rows = summary_rows(info, exp)
     by_kpi: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_kpi.setdefault(row["kpi"], []).append(row)
-    out = folder / "figures"
-    out.mkdir(exist_ok=True)
-    plt = pyplot()
     for k in (k for k in exp.kpis() if k.headline):
         data = by_kpi.get(k.name)
         if not data:
@@ -32,11 +29,7 @@ def write_sweep_figures(folder: Path, info: dict[str, Any], exp: Experiment) -> 
             fig = _tornado(k, data, info["fields"])
         else:
             fig = _against_fields(k, data, info["fields"], info["design"])
-        fig.tight_layout()
-        name = k.name.replace(".", "_")
-        fig.savefig(out / f"{name}.png", dpi=110)
-        fig.savefig(out / f"{name}.svg")
-        plt.close(fig)
+        save_svg_png(fig, folder, k.name.replace(".", "_"))
 
 
 def _tornado(k: Kpi, data: list[dict[str, Any]], fields: list[str]) -> Any:
@@ -50,9 +43,9 @@ def _tornado(k: Kpi, data: list[dict[str, Any]], fields: list[str]) -> Any:
         spans.append((f, min(means + [base["mean"] * scale]), max(means + [base["mean"] * scale])))
     spans.sort(key=lambda s: s[2] - s[1])
     for i, (_field, lo, hi) in enumerate(spans):
-        ax.barh(i, hi - lo, left=lo, color="white", edgecolor="black", hatch="//")
+        ax.barh(i, hi - lo, left=lo, color=BETTER_COLOUR, alpha=0.6, edgecolor="black", hatch="//")
     ax.axvline(base["mean"] * scale, color="black", linewidth=1)
-    ax.set_yticks(range(len(spans)), [s[0] for s in spans], fontsize=7)
+    ax.set_yticks(range(len(spans)), [input_label(s[0]) for s in spans], fontsize=7)
     ax.set_xlabel(f"{k.label} ({unit})", fontsize=8)
     ax.set_title("One field at a time around the base (line)", fontsize=9)
     return fig
@@ -70,10 +63,10 @@ def _against_fields(k: Kpi, data: list[dict[str, Any]], fields: list[str], desig
         if design == "grid":
             # mean over the other fields at each value, with the points behind it
             values = sorted(set(x))
-            ax.plot(values, [y[x == v].mean() for v in values], color="black", marker="o")
+            ax.plot(values, [y[x == v].mean() for v in values], color=BETTER_COLOUR, marker="o")
         errors = [np.nan_to_num(y - lo), np.nan_to_num(hi - y)]
         ax.errorbar(x, y, yerr=errors, fmt=".", color="#777777", capsize=2)
-        ax.set_xlabel(f, fontsize=7)
+        ax.set_xlabel(input_label(f), fontsize=7)
         ax.set_ylabel(f"{unit}", fontsize=8)
         ax.tick_params(labelsize=7)
     fig.suptitle(k.label, fontsize=9)

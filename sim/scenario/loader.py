@@ -74,3 +74,36 @@ def scenario_json_schema() -> dict[str, Any]:
         "description": "Base scenario file this variant overrides (relative path).",
     }
     return schema
+
+
+def changed_fields(data: dict[str, Any], file: str) -> list[tuple[str, Any, Any]]:
+    """The fields of a scenario (as plain data) that differ from the shipped files, as
+    (dotted path, shipped value, value used): against the file it was loaded from when
+    that is a shipped file (so ``--set``, ``--weeks`` and ``--seed`` show), otherwise
+    against the shipped Groningen file of its organisational form. Empty when no shipped
+    file can be read."""
+    from sim.paths import SCENARIOS_DIR, groningen
+    from sim.scenario.problems import ScenarioError
+
+    path = Path(file)
+    shipped_dir = SCENARIOS_DIR.resolve()
+    try:
+        is_shipped = path.resolve().is_relative_to(shipped_dir)
+    except OSError:
+        is_shipped = False
+    reference = path if is_shipped else groningen(str(data.get("organisation", "separate")))
+    try:
+        shipped = load_scenario(reference).model_dump(mode="json")
+    except (ScenarioError, OSError):
+        return []
+    out: list[tuple[str, Any, Any]] = []
+    _diff(shipped, data, "", out)
+    return [t for t in out if t[0] not in ("name", "description")]
+
+
+def _diff(a: Any, b: Any, prefix: str, out: list[tuple[str, Any, Any]]) -> None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            _diff(a.get(k), b.get(k), f"{prefix}.{k}" if prefix else str(k), out)
+    elif a != b:
+        out.append((prefix, a, b))
