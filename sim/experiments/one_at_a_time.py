@@ -25,12 +25,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from sim.experiments.comparison import Experiment
+from sim.experiments.runfiles import write_csv
+from sim.experiments.statistics import t_interval
+from sim.experiments.uncertainty import pair_fields, point_differences
 from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario, UncertainInput
 from sim.scenario.source import expand, value_at_path
@@ -217,16 +221,7 @@ def build_one_at_a_time(forms: list[Scenario], inputs: list[str]) -> OneAtATime:
 
 
 def _differences(exp: Experiment, info: dict[str, Any], point: int, form: int, kpi: str) -> Any:
-    """Paired differences of form ``form`` to the first at scenario point ``point``."""
-    n_forms = len(info["forms"])
-    base = exp.scenarios[point * n_forms].replications
-    res = exp.scenarios[point * n_forms + form].replications
-    return np.array([_value(res[r], kpi) - _value(base[r], kpi) for r in exp.replications])
-
-
-def _value(rep: dict[str, Any], name: str) -> float:
-    v = rep["kpis"].get(name)
-    return math.nan if v is None else float(v)
+    return point_differences(exp, len(info["forms"]), point, form, kpi)
 
 
 def one_at_a_time_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
@@ -243,26 +238,15 @@ def one_at_a_time_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, 
                 for g, v in enumerate(info["values"][n]):
                     points.append((n, g, v, 1 + i * len(GRID) + g))
             for name, g, v, point in points:
-                d = _differences(exp, info, point, j, k.name)
-                d = d[~np.isnan(d)]
-                half = (
-                    float(stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)))
-                    if len(d) > 1
-                    else math.nan
-                )
+                iv = t_interval(_differences(exp, info, point, j, k.name))
                 rows.append(
-                    {
-                        "kpi": k.name,
-                        "label": k.label,
-                        "unit": k.unit,
-                        "better": k.better or "",
-                        "baseline": forms[0],
-                        "form": forms[j],
+                    pair_fields(k, forms, j)
+                    | {
                         "input": name,
                         "quantile": GRID[g] if g >= 0 else math.nan,
                         "value": v,
-                        "difference": float(d.mean()) if len(d) else math.nan,
-                        "half_width": half,
+                        "difference": iv.mean,
+                        "half_width": iv.half_width,
                     }
                 )
     return rows
@@ -334,3 +318,9 @@ def _better_when(sc: SignChange, better: str) -> str:
     # the difference grows with the input: it is negative below the threshold
     negative_below = sc.slope_sign > 0
     return "below" if negative_below == (better == "lower") else "above"
+
+
+def write_one_at_a_time_tables(folder: Path, info: dict[str, Any], exp: Experiment) -> None:
+    """``one_at_a_time.csv`` (every point's difference) and ``thresholds.csv``."""
+    write_csv(folder / "one_at_a_time.csv", one_at_a_time_rows(info, exp), ONE_AT_A_TIME_FIELDS)
+    write_csv(folder / "thresholds.csv", threshold_rows(info, exp), THRESHOLD_FIELDS)

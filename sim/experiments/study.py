@@ -29,6 +29,7 @@ from sim.experiments.comparison import Experiment, ScenarioResults
 from sim.experiments.executors import Executor
 from sim.experiments.explain import explain_rows
 from sim.experiments.lock import Lock
+from sim.experiments.one_at_a_time import write_one_at_a_time_tables
 from sim.experiments.replicate import replicate
 from sim.experiments.runfiles import (
     RunFolder,
@@ -616,7 +617,10 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
     if plan.explain is not None:
         write_csv(folder / "explain.csv", explain_rows(exp, plan.explain), EXPLAIN_FIELDS)
     if plan.kind == "uncertainty" and plan.uncertainty is not None:
-        write_uncertainty_tables(folder, plan.uncertainty, exp)
+        if plan.uncertainty.get("stage") == "one_at_a_time":
+            write_one_at_a_time_tables(folder, plan.uncertainty, exp)
+        else:
+            write_uncertainty_tables(folder, plan.uncertainty, exp)
     return meta
 
 

@@ -240,13 +240,8 @@ def summary_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
         for j in range(1, n_forms):
             s = spread(paired_differences(info, exp, k.name, j), k.better)
             rows.append(
-                {
-                    "kpi": k.name,
-                    "label": k.label,
-                    "unit": k.unit,
-                    "better": k.better or "",
-                    "baseline": forms[0],
-                    "form": forms[j],
+                pair_fields(k, forms, j)
+                | {
                     "n_draws": s.n_draws,
                     "mean_difference": s.mean,
                     "mean_half_width": s.half_width,
@@ -267,12 +262,27 @@ def paired_differences(
     """Per draw, the differences of form number ``form`` to the first form on ``kpi``,
     paired by replication."""
     n_forms = len(info["forms"])
-    out = []
-    for i in range(len(info["draws"])):
-        base = exp.scenarios[i * n_forms].replications
-        res = exp.scenarios[i * n_forms + form].replications
-        out.append(np.array([_value(res[r], kpi) - _value(base[r], kpi) for r in exp.replications]))
-    return out
+    return [point_differences(exp, n_forms, i, form, kpi) for i in range(len(info["draws"]))]
+
+
+def point_differences(exp: Experiment, n_forms: int, point: int, form: int, kpi: str) -> Any:
+    """At one point of a point-major study (every form at each point), the differences of
+    form number ``form`` to the first on ``kpi``, paired by replication (nan if missing)."""
+    base = exp.scenarios[point * n_forms].replications
+    res = exp.scenarios[point * n_forms + form].replications
+    return np.array([_value(res[r], kpi) - _value(base[r], kpi) for r in exp.replications])
+
+
+def pair_fields(k: Any, forms: list[str], form: int) -> dict[str, Any]:
+    """The columns that name a KPI and a form against the first, in every table."""
+    return {
+        "kpi": k.name,
+        "label": k.label,
+        "unit": k.unit,
+        "better": k.better or "",
+        "baseline": forms[0],
+        "form": forms[form],
+    }
 
 
 @dataclass(frozen=True)
@@ -393,19 +403,7 @@ def write_uncertainty_tables(folder: Path, info: dict[str, Any], exp: Experiment
     values, form, replication, KPI, value), ``uncertainty_draws.csv`` (per draw, form and
     KPI with a better direction, the mean paired difference to the first form),
     ``uncertainty_summary.csv`` (per KPI and form against today, over the draws) and
-    ``sensitivity.csv``; of its one-at-a-time stage, ``one_at_a_time.csv`` and
-    ``thresholds.csv``."""
-    if info.get("stage") == "one_at_a_time":
-        from sim.experiments.one_at_a_time import (
-            ONE_AT_A_TIME_FIELDS,
-            THRESHOLD_FIELDS,
-            one_at_a_time_rows,
-            threshold_rows,
-        )
-
-        write_csv(folder / "one_at_a_time.csv", one_at_a_time_rows(info, exp), ONE_AT_A_TIME_FIELDS)
-        write_csv(folder / "thresholds.csv", threshold_rows(info, exp), THRESHOLD_FIELDS)
-        return
+    ``sensitivity.csv``."""
     names = info["inputs"]
     forms = info["forms"]
     kpis = exp.kpis()

@@ -140,24 +140,17 @@ def _form_verdicts(st: Study, form: str) -> list[str]:
         groups.setdefault(r["verdict"], []).append(r)
     n = len(rows)
     said = []
-    if groups.get("better"):
-        said.append(
-            f"<b>clearly better</b> on {len(groups['better'])} of {n} headline figures: "
-            + "; ".join(
-                f"{e(_short(r))} {e(_diff_text(_f(r['p50']), r['unit']))} "
-                f"(better in {_f(r['p_better']):.0%} of the draws)"
-                for r in groups["better"]
+    for word, key in (("better", "clearly better"), ("worse", "worse")):
+        if groups.get(word):
+            count = f" on {len(groups[word])} of {n} headline figures: " if word == "better" else ""
+            said.append(
+                f"<b>{key}</b>{count or ' on '}"
+                + "; ".join(
+                    f"{e(_short(r))} {e(_diff_text(_f(r['p50']), r['unit']))} ({word} in "
+                    f"{_share_of_draws(r, word):.0%} of the draws)"
+                    for r in groups[word]
+                )
             )
-        )
-    if groups.get("worse"):
-        said.append(
-            "<b>worse</b> on "
-            + "; ".join(
-                f"{e(_short(r))} {e(_diff_text(_f(r['p50']), r['unit']))} "
-                f"(worse in {1 - _f(r['p_better']):.0%} of the draws)"
-                for r in groups["worse"]
-            )
-        )
     if groups.get("no difference"):
         said.append(
             "<b>no detectable difference</b> on "
@@ -185,6 +178,11 @@ def _form_verdicts(st: Study, form: str) -> list[str]:
             )
         )
     return said
+
+
+def _share_of_draws(r: dict[str, str], verdict: str) -> float:
+    p = _f(r["p_better"])
+    return p if verdict == "better" else 1.0 - p
 
 
 def _answer(st: Study) -> str:
