@@ -156,3 +156,9 @@ def test_a_small_sweep_writes_its_tables_and_figures(tmp_path: Path, design: str
     assert {r["point"] for r in tidy} == {str(p.index) for p in sw.points}
     figures = sorted(p.name for p in (out / "figures").glob("*.png"))
     assert "misrouted_share.png" in figures and len(figures) >= 4
+    # the sweep's report: what moves each headline figure, in words, with the field's name
+    report = (out / "report.html").read_text(encoding="utf-8")
+    first = report[report.index("id='verdict'") : report.index("</section>")]
+    assert "moves most with <b>GP post triagists weekday evening</b>" in first
+    assert "changed by user" in report and "gp_post.triagists.weekday_evening" in report
+    assert report.count("<svg") == len(figures) and "{'" not in report

@@ -33,6 +33,7 @@ from sim.report.style import (
     WORSE_COLOUR,
     e,
     input_label,
+    plain_value,
     pyplot,
     save_svg_png,
 )
@@ -623,9 +624,10 @@ def changes_banner(meta: dict[str, Any]) -> str:
         if not data:
             continue
         for path, shipped, used in changed_fields(data, entry["file"]):
+            used_text, shipped_text = plain_value(used), plain_value(shipped)
             items.append(
                 f"<li><span class='changed'>changed by user</span> {e(data['name'])}: "
-                f"<code>{e(path)}</code> = {e(_plain(used))} (shipped: {e(_plain(shipped))})</li>"
+                f"<code>{e(path)}</code> = {e(used_text)} (shipped: {e(shipped_text)})</li>"
             )
     if not items:
         return ""
@@ -646,16 +648,6 @@ def _banner(st: Study) -> str:
         for entry, data in zip(st.meta["scenarios"], forms, strict=False)
     ]
     return changes_banner({"scenarios": entries})
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(_plain(v) for v in value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return "none" if value is None else str(value)
 
 
 def after_hours_text(data: dict[str, Any]) -> str:

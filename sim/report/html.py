@@ -26,7 +26,7 @@ from sim.report.formatting import (
     in_system_warnings,
     section_of,
 )
-from sim.report.style import CSS
+from sim.report.style import CSS, plain_value
 from sim.scenario.source import field_value
 
 
@@ -294,7 +294,7 @@ def _inputs_table(exp: Experiment) -> str:
         + "</th><th class='l'>confidence</th><th class='l'>source</th></tr>",
     ]
     for path, prov in sc0.provenance.items():
-        text = str(field_value(dump, path))
+        text = plain_value(field_value(dump, path))
         value = text if len(text) <= 90 else text[:87] + "..."
         out.append(
             f"<tr><td class='l'>{_e(path)}</td><td class='l'>{_e(value)}</td>"
@@ -330,7 +330,9 @@ def _differences_table(exp: Experiment) -> str:
     for key in keys:
         values = [f.get(key) for f in flats]
         if any(v != values[0] for v in values[1:]):
-            cells = "".join(f"<td class='l'>{_e('-' if v is None else v)}</td>" for v in values)
+            cells = "".join(
+                f"<td class='l'>{_e('-' if v is None else plain_value(v))}</td>" for v in values
+            )
             rows.append(f"<tr><td class='l'>{_e(key)}</td>{cells}</tr>")
     if not rows:
         return ""

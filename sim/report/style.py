@@ -54,6 +54,20 @@ def input_label(name: str) -> str:
     return " ".join(out)
 
 
+def plain_value(value: Any) -> str:
+    """A scenario value as a reader reads it: ``dist: lognormal, mean_min: 2.2, cv: 0.5``
+    rather than a Python dict, lists joined by commas, numbers without trailing zeros."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {plain_value(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(plain_value(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "none" if value is None else str(value)
+
+
 def pyplot() -> Any:
     """matplotlib's pyplot on the file-only backend (no screen needed), in the reports'
     style: small type, a light grid, text kept as text in SVG."""

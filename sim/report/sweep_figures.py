@@ -15,12 +15,14 @@ from sim.report.formatting import unit_label, unit_scale
 from sim.report.style import BETTER_COLOUR, input_label, pyplot, save_svg_png
 
 
-def write_sweep_figures(folder: Path, info: dict[str, Any], exp: Experiment) -> None:
-    """One figure per headline KPI under ``folder/figures`` (SVG and 300-dpi PNG)."""
+def write_sweep_figures(folder: Path, info: dict[str, Any], exp: Experiment) -> dict[str, str]:
+    """One figure per headline KPI under ``folder/figures`` (SVG and 300-dpi PNG); returns
+    each KPI's SVG for the report."""
     rows = summary_rows(info, exp)
     by_kpi: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_kpi.setdefault(row["kpi"], []).append(row)
+    svgs = {}
     for k in (k for k in exp.kpis() if k.headline):
         data = by_kpi.get(k.name)
         if not data:
@@ -29,7 +31,8 @@ def write_sweep_figures(folder: Path, info: dict[str, Any], exp: Experiment) -> 
             fig = _tornado(k, data, info["fields"])
         else:
             fig = _against_fields(k, data, info["fields"], info["design"])
-        save_svg_png(fig, folder, k.name.replace(".", "_"))
+        svgs[k.name] = save_svg_png(fig, folder, k.name.replace(".", "_"))
+    return svgs
 
 
 def _tornado(k: Kpi, data: list[dict[str, Any]], fields: list[str]) -> Any:
