@@ -542,7 +542,10 @@ def _print_summary(folder: Path) -> None:
     )
     if len(scenario_names) > 1:
         title += "; other scenarios: mean (paired difference to the first)"
-    print(text_summary(rows, comparison, title))
+    kpis = data["kpis"]
+    directions = {n: k.get("better", "") for n, k in kpis.items()}
+    headline = [n for n, k in kpis.items() if k["headline"]]
+    print(text_summary(rows, comparison, title, directions, headline))
     for warning in in_system_warnings(rows):
         print(f"\n{warning}")
     if explain and (folder / "explain.csv").exists():

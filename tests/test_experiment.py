@@ -351,3 +351,57 @@ def test_explain_splits_each_difference_into_steps_that_add_up(tmp_path: Path) -
     report = (folder / "report.html").read_text()
     assert "Where the differences come from" in report
     assert "one_desk [structure]" not in report.split("Every figure per scenario")[1]
+
+
+def test_terminal_summary_fits_100_columns_and_starts_with_plain_verdicts(tmp_path) -> None:
+    """Four scenarios with long names and a long label: no line over 100 columns, the whole
+    label and unit are printed, and the verdicts on the headline figures come first."""
+    from sim.report.text import explain_text, text_summary
+
+    names = ["groningen_separate", "groningen_coordination_centre", "a_long_name_b", "c"]
+    label = "Phone requests whose first call reached a desk that does not own their need " * 2
+    rows, comparison = [], []
+    for kpi, unit, text in (
+        ("misrouted.share", "share", "Misrouted"),
+        ("x.per_week", "rides/week", label),
+    ):
+        for i, s in enumerate(names):
+            rows.append(
+                {
+                    "scenario": s,
+                    "kpi": kpi,
+                    "label": text,
+                    "unit": unit,
+                    "mean": 1234.5 + i,
+                    "ci_low": 1200.0,
+                    "ci_high": 1300.0,
+                }
+            )
+            if i:
+                d = {"difference": -0.02 * i, "diff_ci_low": -0.03 * i, "diff_ci_high": -0.01 * i}
+                comparison.append({"kpi": kpi, "scenario": s, **d})
+    text = text_summary(
+        rows, comparison, "title", {"misrouted.share": "lower"}, ["misrouted.share"]
+    )
+    lines = text.splitlines()
+    assert all(len(line) <= 100 for line in lines), max(lines, key=len)
+    assert "groningen_coordination_centre against groningen_separate" in text
+    first_verdict = next(i for i, line in enumerate(lines) if "better" in line)
+    assert first_verdict < next(i for i, line in enumerate(lines) if line.startswith("Scenarios"))
+    assert " ".join(label.split()) in " ".join(text.split())  # the label is never cut
+    assert "(rides/week)" in text
+    path = tmp_path / "explain.csv"
+    path.write_text(
+        "form,kpi,label,unit,step,difference,total\n"
+        + "".join(
+            f"groningen_coordination_centre,misrouted.share,Misrouted,share,{step},0.01,0.03\n"
+            for step in (
+                "structure",
+                "triage accuracy",
+                "call durations",
+                "patience",
+                "caller behaviour",
+            )
+        )
+    )
+    assert all(len(line) <= 100 for line in explain_text(path).splitlines())

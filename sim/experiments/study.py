@@ -606,7 +606,13 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
             "meta": {k: v for k, v in meta.items() if k != "scenarios"}
             | {"scenarios": scenario_entries},
             "kpis": {
-                k.name: {"unit": k.unit, "label": k.label, "headline": k.headline} for k in kpis
+                k.name: {
+                    "unit": k.unit,
+                    "label": k.label,
+                    "headline": k.headline,
+                    "better": k.better or "",
+                }
+                for k in kpis
             },
             "summary": summary,
             "comparison": comparison,

@@ -53,6 +53,7 @@ def write_report(
         "<h2>Headline findings</h2><ul>",
         *(f"<li>{line}</li>" for line in _headlines(exp)),
         "</ul>",
+        _watch_out(exp),
     ]
     if meta.get("precision") is not None:
         parts.append(_precision_note(exp, meta))
@@ -113,20 +114,68 @@ def _headlines(exp: Experiment) -> list[str]:
             ib = t_interval(b)
             d = paired_difference(a, b)
             di = d.interval
-            verdict = (
-                "a difference the replications cannot tell from zero"
-                if math.isnan(di.low) or (di.low <= 0 <= di.high)
-                else ("higher" if di.mean > 0 else "lower")
-            )
-            p_text = "" if math.isnan(d.p_value) else f", p = {d.p_value:.3g}"
+            if math.isnan(di.low) or (di.low <= 0 <= di.high):
+                verdict = "a difference the replications cannot tell from zero"
+            elif k.better:
+                good = (di.mean < 0) == (k.better == "lower")
+                verdict = "<b>better</b> than today" if good else "<b>worse</b> than today"
+            else:
+                verdict = "higher" if di.mean > 0 else "lower"
             out.append(
                 f"{_e(k.label)}: <b>{base_text}</b> in {_e(base.scenario.name)} versus "
                 f"<b>{_e(format_interval(ib.mean, ib.low, ib.high, k.unit))}</b> in "
                 f"{_e(s.scenario.name)}; paired difference "
                 f"<b>{_e(format_difference(di.mean, di.low, di.high, k.unit))}</b>"
-                f" (95 % CI{p_text}): {verdict}."
+                f" (95 % interval): {verdict}."
             )
     return out
+
+
+#: Report sections whose figures count as care or access (the watch-out list).
+CARE_AND_ACCESS = ("Time to answer", "Time to care", "Misrouted requests", "Requests", "Outcomes")
+
+
+def _watch_out(exp: Experiment) -> str:
+    """Every care or access figure with a direction, headline or not, that a later scenario
+    changes beyond its paired 95 % interval: first those that get worse, then the others."""
+    reps = exp.replications
+    base = exp.scenarios[0]
+    worse: list[str] = []
+    better: list[str] = []
+    for k in exp.kpis():
+        if not k.better or section_of(k.name) not in CARE_AND_ACCESS or k.headline:
+            continue
+        if k.name not in base.replications[reps[0]]["kpis"]:
+            continue
+        a = base.kpi_values(k.name, reps)
+        for s in exp.scenarios[1:]:
+            if k.name not in s.replications[reps[0]]["kpis"]:
+                continue
+            di = paired_difference(a, s.kpi_values(k.name, reps)).interval
+            if math.isnan(di.low) or di.low <= 0 <= di.high:
+                continue
+            good = (di.mean < 0) == (k.better == "lower")
+            text = (
+                f"{_e(s.scenario.name)}: {_e(k.label)} "
+                f"{_e(format_difference(di.mean, di.low, di.high, k.unit))}"
+            )
+            (better if good else worse).append(text)
+    if not worse and not better:
+        return ""
+    parts = []
+    if worse:
+        parts.append(
+            "<h3>Watch out: care and access figures that get worse</h3><ul>"
+            + "".join(f"<li>{t}</li>" for t in worse)
+            + "</ul>"
+        )
+    if better:
+        parts.append(
+            "<h3>Other care and access figures that get better</h3><ul class='small'>"
+            + "".join(f"<li>{t}</li>" for t in better)
+            + "</ul>"
+        )
+    return "\n".join(parts)
 
 
 EXPLAIN_INTRO = (
