@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from bench_model import bare_mmc  # noqa: E402
 
 DEFAULT_INPUTS = 30  # the inputs groningen_base.yaml declares
+DEFAULT_ONE_AT_A_TIME = 6  # inputs the default study runs one at a time
 FORMS = 4
 
 
@@ -86,7 +87,7 @@ def main() -> None:
     print(f"  wall seconds per replication      {per_rep:8.3f}")
     # a replication simulates its weeks plus a 7-day warm-up and a 1-day drain
     week_scale = (4 * 7 + 8) / (args.weeks * 7 + 8)
-    default_reps = 128 * 4 * FORMS + (args.one_at_a_time * 5 + 1) * FORMS * 4
+    default_reps = 128 * 4 * FORMS + (DEFAULT_ONE_AT_A_TIME * 5 + 1) * FORMS * 4
     saltelli_reps = 64 * (DEFAULT_INPUTS + 2) * FORMS * 2
     print("projection at this machine's speed today (linear in replications, 4 weeks):")
     print(
