@@ -618,6 +618,12 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
             "comparison": comparison,
         },
     )
+    _kind_tables(plan, exp, folder)
+    return meta
+
+
+def _kind_tables(plan: StudyPlan, exp: Experiment, folder: Path) -> None:
+    """The tables of a sweep, an explained comparison or an uncertainty study's stage."""
     if plan.kind == "sweep" and plan.sweep is not None:
         write_sweep_tables(folder, plan.sweep, exp)
     if plan.explain is not None:
@@ -627,7 +633,6 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
             write_one_at_a_time_tables(folder, plan.uncertainty, exp)
         else:
             write_uncertainty_tables(folder, plan.uncertainty, exp)
-    return meta
 
 
 def _weekly_profiles(s: ScenarioResults, replications: list[int]) -> dict[str, Any]:
