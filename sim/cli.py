@@ -684,6 +684,17 @@ def _uncertainty_plan(args: argparse.Namespace) -> Any:
     return plan
 
 
+def _wrap_names(names: list[str], width: int = 100) -> list[str]:
+    """Names after two spaces, comma-separated, on lines of at most ``width`` columns."""
+    lines, line = [], " "
+    for n in names:
+        if len(line) + len(n) + 2 > width:
+            lines.append(line.rstrip(","))
+            line = " "
+        line += f" {n},"
+    return [*lines, line.rstrip(",")]
+
+
 def _stage(folder: Path) -> str:
     meta = json.loads((folder / "meta.json").read_text())
     return str((meta.get("uncertainty") or {}).get("stage", "draws"))
@@ -695,7 +706,7 @@ def _one_at_a_time(args: argparse.Namespace, folder: Path) -> int:
     its end rewrites the report with the tornado and the thresholds."""
     import csv
 
-    from sim.experiments.one_at_a_time import build_one_at_a_time, choose_inputs
+    from sim.experiments.one_at_a_time import GRID, build_one_at_a_time, choose_inputs
     from sim.experiments.study import StudyPlan
     from sim.scenario.loader import validate_data
 
@@ -709,19 +720,22 @@ def _one_at_a_time(args: argparse.Namespace, folder: Path) -> int:
         return EXIT_OK
     forms = [validate_data(data) for data in meta["uncertainty"]["base_forms"]]
     oat = build_one_at_a_time(forms, inputs)
-    print(
-        f"\none at a time: {len(inputs)} inputs x {len(oat.scenarios) // len(forms)} points "
-        f"({', '.join(inputs)})"
-    )
+    points = len(inputs) * len(GRID) + 1
+    print(f"\none at a time: {len(inputs)} inputs x {points} points, and each form's chain")
+    for line in _wrap_names(inputs):
+        print(line)
+    files = [e["file"] for e in meta["scenarios"][: len(forms)]]
+    sources = files * points
+    sources += ["(variant made by --explain)"] * (len(oat.scenarios) - len(sources))
     plan = StudyPlan(
         name="one_at_a_time",
         scenarios=oat.scenarios,
-        sources=[e["file"] for e in meta["scenarios"][: len(forms)]]
-        * (len(oat.scenarios) // len(forms)),
+        sources=sources,
         base_seed=meta["seed"],
         replications=len(meta["replications"]),
         max_replications=len(meta["replications"]),
         kind="uncertainty",
+        explain=oat.explain,
         uncertainty=oat.meta(folder.name),
     )
     args.out, args.resume = folder, None

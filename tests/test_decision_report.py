@@ -89,6 +89,9 @@ def test_report_shows_overrides_and_texts_from_the_scenario(study) -> None:
     assert "p = " not in text and "p-value" not in text
     assert "{'" not in text  # no Python dicts
     assert "When would the answer flip?" in text and "The uncertain inputs" in text
+    # the --explain decomposition at the base point, from the second stage's runs
+    assert "Where the differences come from" in text and "structure" in text
+    assert "@base" not in text[text.index("Where the differences come from") :][:3000]
 
 
 def test_figures_are_svg_and_300_dpi_png_in_the_safe_palette(study) -> None:
@@ -187,7 +190,8 @@ def _start(out: Path, *extra: str) -> subprocess.Popen[str]:
 
 def _tables(folder: Path) -> dict[str, str]:
     out = {name: (folder / name).read_text() for name in TABLES}
-    out["thresholds.csv"] = (_stage2(folder) / "thresholds.csv").read_text()
+    for name in ("thresholds.csv", "explain.csv"):
+        out[name] = (_stage2(folder) / name).read_text()
     return out
 
 

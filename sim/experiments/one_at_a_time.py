@@ -32,6 +32,7 @@ import numpy as np
 from scipy import stats
 
 from sim.experiments.comparison import Experiment
+from sim.experiments.explain import chain
 from sim.experiments.runfiles import write_csv
 from sim.experiments.statistics import t_interval
 from sim.experiments.uncertainty import pair_fields, point_differences
@@ -175,13 +176,33 @@ def _index_key(rows: list[dict[str, Any]]) -> Any:
 @dataclass
 class OneAtATime:
     """The scenarios of the one-at-a-time runs, point-major: the base point first, then
-    every grid point of every input; within a point, the forms in order."""
+    every grid point of every input; within a point, the forms in order. After them, the
+    ``--explain`` chains of the later forms at the base point."""
 
     forms: list[Scenario]
     inputs: list[str]
     values: dict[str, list[float]]
     base_values: dict[str, float]
     scenarios: list[Scenario]
+
+    #: the ``--explain`` chains at the base point (``sim.experiments.explain``), if added
+    explain: dict[str, Any] | None = None
+
+    def add_explain_chains(self) -> None:
+        """Append, after the grid, each later form's chain from structure only to whole
+        at the base values, so that the report can say where each difference comes from
+        (the base point's scenarios are the chain's ends)."""
+        today, forms = self.forms[0], self.forms[1:]
+        chains: dict[str, list[str]] = {}
+        for form in forms:
+            steps = chain(today, form)
+            self.scenarios.extend(sc for _, sc in steps)
+            chains[f"{form.name}@base"] = [sc.name for _, sc in steps]
+        self.explain = {
+            "baseline": f"{today.name}@base",
+            "forms": [f"{f.name}@base" for f in forms],
+            "chains": chains,
+        }
 
     def meta(self, parent: str) -> dict[str, Any]:
         """What the outputs need (stored with the study, so a resumed study has it)."""
@@ -214,7 +235,9 @@ def build_one_at_a_time(forms: list[Scenario], inputs: list[str]) -> OneAtATime:
     if problems:
         raise ScenarioError(problems[:20])
     base = {n: base_value(specs[n], forms[0]) for n in inputs}
-    return OneAtATime(forms, inputs, values, base, scenarios)
+    oat = OneAtATime(forms, inputs, values, base, scenarios)
+    oat.add_explain_chains()
+    return oat
 
 
 # --------------------------------------------------------------------------- results

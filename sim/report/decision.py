@@ -9,8 +9,8 @@ first screen answers in plain words, per form against today and per headline fig
 difference* when the mean over the draws cannot be told from zero and the spread is mostly
 simulation noise, and otherwise *depends*, naming the inputs that decide it. Then a
 watch-out list of every care or access figure that gets worse, the evidence (distributions
-of the differences, the tornado, thresholds, sensitivity indices), the inputs with their
-ranges and sources, and every KPI.
+of the differences, the tornado, where each difference comes from at the base values,
+thresholds, sensitivity indices), the inputs with their ranges and sources, and every KPI.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from sim.experiments.runfiles import atomic_open
+from sim.report.explain_table import explain_table
 from sim.report.formatting import section_of, short_label
 from sim.report.style import (
     BETTER_COLOUR,
@@ -79,6 +80,7 @@ class Study:
         self.headline = [n for n, k in kpis.items() if k["headline"]]
         self.thresholds = _read_csv(stage2 / "thresholds.csv") if stage2 else []
         self.oat = _read_csv(stage2 / "one_at_a_time.csv") if stage2 else []
+        self.explain = _read_csv(stage2 / "explain.csv") if stage2 else []
         self.row = {(r["form"], r["kpi"]): r for r in self.summary}
         self.specs = {}
         base = self.info.get("base_forms") or []
@@ -476,6 +478,24 @@ def _input_value(st: Study, name: str, value: float) -> str:
     return f"{value:.3g}"
 
 
+def _explain(st: Study) -> str:
+    """Where each headline difference comes from, at the inputs' base values."""
+    if not st.explain:
+        return ""
+    rows = [
+        {
+            **r,
+            "form": r["form"].removesuffix("@base"),
+            **{k: _f(r[k]) for k in ("difference", "ci_low", "ci_high", "total")},
+        }
+        for r in st.explain
+    ]
+    return explain_table(rows) + (
+        "<p class='small'>At every input's base value (the scenario files), with the "
+        "replications of the one-at-a-time stage.</p>"
+    )
+
+
 def _thresholds_table(st: Study) -> str:
     if not st.thresholds:
         return (
@@ -738,6 +758,7 @@ def write_decision_report(folder: Path, stage2: Path | None = None) -> Path:
                 "</figcaption></figure>"
             )
     parts += [
+        _explain(st),
         _thresholds_table(st),
         _sensitivity_table(st),
         _inputs_table(st),
