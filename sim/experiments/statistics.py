@@ -7,6 +7,7 @@ Intervals are t-based (scipy.stats) over replications.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -45,8 +46,18 @@ def t_interval(values: Iterable[float | None], confidence: float = CONFIDENCE) -
     sd = float(x.std(ddof=1))
     if sd == 0.0:
         return Interval(mean, mean, mean, n, 0.0)
-    low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=sd / math.sqrt(n))
-    return Interval(mean, float(low), float(high), n, sd)
+    q_low, q_high = _t_quantiles(confidence, n - 1)
+    scale = sd / math.sqrt(n)
+    # the arithmetic of scipy's interval (ppf * scale + loc), with the quantiles looked up
+    # once per confidence and degrees of freedom instead of at every call
+    return Interval(mean, q_low * scale + mean, q_high * scale + mean, n, sd)
+
+
+@functools.lru_cache(maxsize=4096)
+def _t_quantiles(confidence: float, dof: int) -> tuple[float, float]:
+    """The standard t distribution's quantiles at the ends of a central interval."""
+    low, high = stats.t.interval(confidence, dof)
+    return float(low), float(high)
 
 
 @dataclass(frozen=True)

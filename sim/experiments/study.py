@@ -160,7 +160,7 @@ def start(
         raise
     try:
         (tmp / REPS_DIR).mkdir()
-        write_json(tmp / META, _new_meta(plan, folder.final.name))
+        write_json(tmp / META, _new_meta(plan, folder.final.name), indent=_meta_indent(plan))
     except BaseException:
         lock.release()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -576,7 +576,7 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
     meta["simpy_events"] = sum(
         int(s.replications[r]["n_events"]) for s in exp.scenarios for r in exp.replications
     )
-    write_json(folder / META, meta)
+    write_json(folder / META, meta, indent=_meta_indent(plan))
     kpis = exp.kpis()
     by_rep = []
     for s in exp.scenarios:
@@ -614,12 +614,19 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
                 }
                 for k in kpis
             },
-            "summary": summary,
+            # an uncertainty study's rows per draw are in summary.csv and its own tables
+            "summary": [] if draws else summary,
             "comparison": comparison,
         },
     )
     _kind_tables(plan, exp, folder)
     return meta
+
+
+def _meta_indent(plan: StudyPlan) -> int | None:
+    """meta.json is indented for reading, except for the many draws of an uncertainty study
+    (every draw's scenario: tens of megabytes that only a resume reads)."""
+    return None if plan.kind == "uncertainty" else 2
 
 
 def _kind_tables(plan: StudyPlan, exp: Experiment, folder: Path) -> None:
