@@ -142,8 +142,9 @@ BROWSER_FLAGS = [
 
 
 def test_a_real_browser_renders_the_first_screen(study, tmp_path: Path) -> None:
-    """Headless Chromium: the DOM it builds holds the verdict, and its screenshot of the
-    first screen is a real picture (kept in the study folder as report_first_screen.png)."""
+    """Headless Chromium: the DOM it builds holds the verdict, its screenshot of the first
+    screen is a real picture (kept in the study folder as report_first_screen.png), and the
+    page prints on A4."""
     browser = _browser()
     if browser is None:
         pytest.skip("no Chromium on this machine (.ci/run installs the 'chromium' package)")
@@ -171,6 +172,17 @@ def test_a_real_browser_renders_the_first_screen(study, tmp_path: Path) -> None:
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (1200, 1400)
     assert len(data) > 20_000  # a page of text, not a blank screen
+    # printed, every page is A4 (595 x 842 points)
+    pdf = tmp_path / "report.pdf"
+    printed = subprocess.run(
+        [browser, *BROWSER_FLAGS, *profile, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    boxes = re.findall(rb"MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf.read_bytes())
+    assert boxes and all(abs(float(w) - 595) < 2 and abs(float(h) - 842) < 2 for w, h in boxes)
 
 
 # --------------------------------------------------------------------------- slow

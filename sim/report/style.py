@@ -28,7 +28,7 @@ figure svg,figure img{max-width:100%;height:auto} li{margin:.25em 0}
 td.better{background:#dbeaf7} td.worse{background:#fbe3d6} td.depends{background:#fff3c4}
 .changed{color:#8a4b00;font-weight:bold}
 @page{size:A4;margin:14mm}
-@media print{body{max-width:none;margin:0;font-size:10pt} h2{break-after:avoid} table,figure,.answer{break-inside:avoid}}
+@media print{body{max-width:none;margin:0;font-size:10pt} h2{break-after:avoid} figure,.answer{break-inside:avoid} table{font-size:7pt} tr{break-inside:avoid}}
 """  # noqa: E501  (one CSS rule per line reads better than wrapped rules)
 
 #: Words that keep their capitals in a human name made from an identifier.
