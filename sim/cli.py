@@ -269,10 +269,13 @@ def _add_uncertainty(sub: Any) -> None:
         help="how sure is the comparison? run the forms over draws of their uncertain inputs",
         description="Draw the uncertain inputs the scenarios declare (their 'uncertainty:' "
         "block) with a space-filling design, and run every form at every draw on the same "
-        "replication numbers and seed. Writes uncertainty_tidy.csv (one row per draw, form, "
-        "replication and KPI) and uncertainty_summary.csv (per KPI and form against the "
+        "replication numbers and seed; then the most decisive inputs one at a time, and each "
+        "form's --explain chain at the base values. Writes report.html (which form is better "
+        "than today, how likely, and what decides it), uncertainty_tidy.csv (one row per draw, "
+        "form, replication and KPI), uncertainty_summary.csv (per KPI and form against the "
         "first: the spread of the difference over the draws, the probability of being "
-        "better, and the share of the spread that is input uncertainty rather than noise). "
+        "better, the verdict, and the share of the spread that is input uncertainty rather "
+        "than noise), sensitivity.csv, and in the second stage's folder thresholds.csv. "
         "Without scenario files, the four Groningen forms (today's first). Resumable with "
         "--resume.",
     )
@@ -764,7 +767,7 @@ def _print_sensitivity(folder: Path) -> None:
         verdicts = {(r["form"], r["kpi"]): r["verdict"] for r in csv.DictReader(fh)}
     if not rows:
         return
-    from sim.report.formatting import short_label
+    from sim.report.formatting import cell_number, short_label
 
     sobol = rows[0]["method"] == "sobol"
     what = "total Sobol' index" if sobol else "first-order index, RBD-FAST"
@@ -782,12 +785,7 @@ def _print_sensitivity(folder: Path) -> None:
         value, ci = (
             (r["total"], r["total_ci"]) if sobol else (r["first_order"], r["first_order_ci"])
         )
-        print(f"    {r['input']:<32} {_number(value):5.2f} +- {_number(ci):4.2f}")
-
-
-def _number(text: str) -> float:
-    """A number from a CSV cell; an empty cell (a value that could not be estimated) is nan."""
-    return float(text) if text not in ("", None) else math.nan
+        print(f"    {r['input']:<32} {cell_number(value):5.2f} +- {cell_number(ci):4.2f}")
 
 
 def _print_uncertainty(folder: Path) -> None:
@@ -815,10 +813,10 @@ def _headline_names(folder: Path) -> list[str]:
 
 
 def uncertainty_line(row: dict[str, str]) -> str:
-    """One KPI of a form against today: verdict (better or worse in at least 90 % of the
-    draws, 'no diff' when the draws cannot tell it from zero, otherwise 'depends'), the
-    probability of being better, the median difference
-    with its 5 % and 95 % points, and the share of the spread the inputs explain."""
+    """One row of ``uncertainty_summary.csv`` in a line: its verdict
+    (``uncertainty.verdict``; 'no difference' shortened), the probability of being better,
+    the median difference with its 5 % and 95 % points, and the share of the spread the
+    inputs explain."""
     from sim.report.formatting import short_label
 
     p = float(row["p_better"])
@@ -828,8 +826,7 @@ def uncertainty_line(row: dict[str, str]) -> str:
     if unit == "min" and max(abs(float(row[k])) for k in ("p05", "p95")) < 1.0:
         scale, unit = 60.0, "s"  # differences of under a minute, in seconds
     lo, mid, hi = (scale * float(row[k]) for k in ("p05", "p50", "p95"))
-    verdict = row.get("verdict") or ("better" if p >= 0.9 else "worse" if p <= 0.1 else "depends")
-    verdict = verdict.replace("no difference", "no diff")
+    verdict = row["verdict"].replace("no difference", "no diff")
     label = short_label(row.get("kpi", ""), row["label"])
     inputs = "" if math.isnan(share) else f", inputs {share:.0%}"
     return f"{label:<36} {verdict:<7} {p:>9.0%}  {mid:+.1f} [{lo:+.1f}, {hi:+.1f}] {unit}{inputs}"

@@ -143,6 +143,7 @@ def test_a_verdict_line_reads_in_natural_units() -> None:
         "p50": "0.018",
         "p95": "0.04",
         "input_share": "0.8",
+        "verdict": "better",
     }
     line = uncertainty_line(row)
     assert line.startswith("Care within target, A1 ")
@@ -170,6 +171,7 @@ def test_differences_of_under_a_minute_read_in_seconds() -> None:
         "p50": "-0.05",
         "p95": "-0.01",
         "input_share": "0.9",
+        "verdict": "better",
     }
     assert "-3.0 [-6.0, -0.6] s" in uncertainty_line(row)
 

@@ -243,10 +243,6 @@ def build_one_at_a_time(forms: list[Scenario], inputs: list[str]) -> OneAtATime:
 # --------------------------------------------------------------------------- results
 
 
-def _differences(exp: Experiment, info: dict[str, Any], point: int, form: int, kpi: str) -> Any:
-    return point_differences(exp, len(info["forms"]), point, form, kpi)
-
-
 def one_at_a_time_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
     """Per headline KPI, form against the first, input and grid point (and the base point):
     the input's value and the mean paired difference with its 95 % half-width."""
@@ -261,7 +257,7 @@ def one_at_a_time_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, 
                 for g, v in enumerate(info["values"][n]):
                     points.append((n, g, v, 1 + i * len(GRID) + g))
             for name, g, v, point in points:
-                iv = t_interval(_differences(exp, info, point, j, k.name))
+                iv = t_interval(point_differences(exp, len(info["forms"]), point, j, k.name))
                 rows.append(
                     pair_fields(k, forms, j)
                     | {
@@ -295,7 +291,7 @@ def threshold_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]
                 x = info["values"][n]
                 d = np.array(
                     [
-                        _differences(exp, info, 1 + i * len(GRID) + g, j, k.name)
+                        point_differences(exp, len(info["forms"]), 1 + i * len(GRID) + g, j, k.name)
                         for g in range(len(GRID))
                     ]
                 )

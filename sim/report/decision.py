@@ -25,6 +25,7 @@ import numpy as np
 
 from sim.experiments.runfiles import atomic_open
 from sim.report.explain_table import explain_table
+from sim.report.formatting import cell_number as _f  # a number from a CSV cell
 from sim.report.formatting import section_of, short_label
 from sim.report.style import (
     BETTER_COLOUR,
@@ -55,13 +56,6 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return []
     with path.open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
-
-
-def _f(text: str | None) -> float:
-    try:
-        return float(text)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
 
 
 class Study:
@@ -424,7 +418,15 @@ def _tornado_panel(ax: Any, st: Study, form: str, k: str, inputs: list[str]) -> 
         if not pts:
             continue
         lo, hi = pts[0], pts[-1]
-        bars.append((n, _f(lo["difference"]) * scale, _f(hi["difference"]) * scale, lo, hi))
+        bars.append(
+            (
+                n,
+                _f(lo["difference"]) * scale,
+                _f(hi["difference"]) * scale,
+                lo,
+                hi,
+            )
+        )
     bars.sort(key=lambda b: abs(b[2] - b[1]))
     better = rows[0]["better"]
     for i, (n, a, b, lo, hi) in enumerate(bars):
@@ -506,7 +508,11 @@ def _thresholds_table(st: Study) -> str:
     for r in st.thresholds:
         if r["status"] != "crosses" or r["kpi"] not in st.headline:
             continue
-        value, low, high = _f(r["threshold"]), _f(r["threshold_low"]), _f(r["threshold_high"])
+        value, low, high = (
+            _f(r["threshold"]),
+            _f(r["threshold_low"]),
+            _f(r["threshold_high"]),
+        )
         within = _f(r["range_low"]) <= value <= _f(r["range_high"])
         n = r["input"]
         base_text = _input_value(st, n, _f(r["base_value"]))

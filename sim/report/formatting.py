@@ -15,6 +15,15 @@ def is_missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def cell_number(value: Any) -> float:
+    """A number from a table cell or JSON value; an empty cell, null or text that is not a
+    number (a value that could not be estimated) is nan."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def unit_scale(unit: str) -> float:
     """The factor from the stored value to the shown one (shares are shown in per cent)."""
     return 100.0 if unit == "share" else 1.0

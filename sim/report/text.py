@@ -9,6 +9,7 @@ from typing import Any
 
 from sim.report.formatting import (
     SECTION_ORDER,
+    cell_number,
     format_difference,
     format_terse,
     section_of,
@@ -74,9 +75,9 @@ def _verdicts(
         lines.append(f"\n{s} against {scenarios[0]}")
         for name in headline:
             c = diffs.get((name, s))
-            if c is None or name not in kpis or math.isnan(_num(c["difference"])):
+            if c is None or name not in kpis or math.isnan(cell_number(c["difference"])):
                 continue
-            d, lo, hi = (_num(c[k]) for k in ("difference", "diff_ci_low", "diff_ci_high"))
+            d, lo, hi = (cell_number(c[k]) for k in ("difference", "diff_ci_low", "diff_ci_high"))
             better = directions.get(name, "")
             if math.isnan(lo) or lo <= 0 <= hi or not better:
                 verdict = "no diff" if better else ""
@@ -89,13 +90,6 @@ def _verdicts(
                 text += f" {unit}"
             lines.append(f"  {label:<36} {verdict:<8} {text}")
     return lines
-
-
-def _num(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _wrap(text: str, width: int, indent: str = "") -> list[str]:
