@@ -15,6 +15,7 @@ from typing import Any
 
 from sim.paths import groningen
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
+from sim.scenario.checks import calendar_warnings
 from sim.scenario.schema import FORMS
 
 EXIT_OK = 0
@@ -87,6 +88,7 @@ def _study_options(p: argparse.ArgumentParser, default_reps: int) -> None:
         "override any scenario field, e.g. --set gp_post.triagists.weekday_evening=6 "
         "(repeatable; applied to every scenario; validated like the file)",
     )
+    _overlay_option(p)
     _replication_options(p, default_reps)
     p.add_argument(
         "--resume",
@@ -317,6 +319,21 @@ def _add_scenario_tools(sub: Any) -> None:
     )
     check.add_argument("scenarios", type=Path, nargs="+", help="scenario YAML files")
     _set_option(check, "override a field")
+    _overlay_option(check)
+
+
+def _overlay_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--overlay",
+        dest="overlays",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="merge the fields this scenario file sets itself (not its base's, name or form) "
+        "over every scenario, before --set: e.g. --overlay scenarios/groningen_christmas.yaml "
+        "runs each form over Christmas (repeatable)",
+    )
 
 
 def _set_option(p: argparse.ArgumentParser, help_text: str) -> None:
@@ -360,14 +377,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(
-    path: Path, overrides: Sequence[str], weeks: int | None = None, seed: int | None = None
+    path: Path,
+    overrides: Sequence[str],
+    weeks: int | None = None,
+    seed: int | None = None,
+    overlays: Sequence[Path] = (),
 ) -> Scenario:
     extra = list(overrides)
     if weeks is not None:
         extra.append(f"run.weeks={weeks}")
     if seed is not None:
         extra.append(f"run.seed={seed}")
-    return load_scenario(path, extra)
+    return load_scenario(path, extra, overlays)
 
 
 def _load_all(paths: Sequence[Path], args: argparse.Namespace) -> list[Scenario]:
@@ -376,12 +397,19 @@ def _load_all(paths: Sequence[Path], args: argparse.Namespace) -> list[Scenario]
     out = []
     for path in paths:
         try:
-            out.append(_load(path, args.overrides, args.weeks, args.seed))
+            out.append(_load(path, args.overrides, args.weeks, args.seed, args.overlays))
         except ScenarioError as exc:
             problems.extend(exc.problems)
     if problems:
         raise ScenarioError(problems)
+    _warn_calendar(out)
     return out
+
+
+def _warn_calendar(scenarios: Sequence[Scenario]) -> None:
+    """Print, once each, what the scenarios' calendars list that the run will not show."""
+    for message in dict.fromkeys(w for sc in scenarios for w in calendar_warnings(sc)):
+        print(f"warning: {message}", file=sys.stderr)
 
 
 def _run_study(args: argparse.Namespace, plan: Any, command: str) -> Path | int:
@@ -408,6 +436,7 @@ def _run_study(args: argparse.Namespace, plan: Any, command: str) -> Path | int:
 #: Options a resumed study takes from its folder: given with --resume, they are refused.
 RESUME_TAKES_FROM_FOLDER = (
     ("overrides", "--set"),
+    ("overlays", "--overlay"),
     ("weeks", "--weeks"),
     ("seed", "--seed"),
     ("replications", "--replications"),
@@ -581,8 +610,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     else:
         if args.sweep_file is None:
             return _bad("sweep", "give a sweep file (or --resume FOLDER)")
-        if args.overrides:
-            return _bad("sweep", "--set is not taken here; put fixed changes in the base scenario")
+        if args.overrides or args.overlays:
+            return _bad(
+                "sweep",
+                "--set and --overlay are not taken here; put fixed changes in the base scenario",
+            )
         problem = _out_problem(args.out or DEFAULT_OUT)
         if problem:
             return _bad("sweep", problem)
@@ -877,12 +909,13 @@ def cmd_validate_scenario(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.scenarios:
         try:
-            sc = load_scenario(path, args.overrides)
+            sc = load_scenario(path, args.overrides, args.overlays)
         except ScenarioError as exc:
             print(exc, file=sys.stderr)
             status = EXIT_BAD_INPUT
         else:
             print(f"{path}: ok ({sc.name}, {sc.organisation})")
+            _warn_calendar([sc])
     return status
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.experiments.runfiles import write_call_records, write_request_records, write_ride_records
-from sim.measures.aggregates import histograms, hour_of_week_sums
+from sim.measures.aggregates import calendar_kpis, histograms, hour_of_week_sums
 from sim.measures.kpis import KpiContext, compute_kpis
 from sim.model import Simulated, simulate
 from sim.scenario.schema import Scenario
@@ -56,6 +56,7 @@ def replicate(
         "n_requests": int(len(records.requests["id"])),
         "hist": histograms(result.context),
         "profiles": hour_of_week_sums(result.context),
+        "calendar": calendar_kpis(result.context),
     }
     if requests_path is not None:
         path = Path(requests_path)

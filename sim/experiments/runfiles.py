@@ -233,8 +233,25 @@ def write_request_records(
         else:
             cols[name] = values
         if name == "arrival_min":
+            cols["arrival_time"], cols["day_type"] = _calendar_columns(sc, values)
             cols["reported"] = reported
     _write_csv_gz(path, cols)
+
+
+def _calendar_columns(sc: Scenario, arrival_min: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each arrival's calendar date-time (to the second) and its day's type."""
+    start = np.datetime64(sc.calendar.start_date, "s")
+    seconds = np.round(np.asarray(arrival_min, dtype=float) * 60.0).astype("timedelta64[s]")
+    stamps = np.datetime_as_string(start + seconds, unit="s")
+    day = (np.asarray(arrival_min, dtype=float) // 1440.0).astype(np.int64)
+    n_days = int(day.max()) + 1 if len(day) else 0
+    special = sc.calendar.day_type_of()
+    first = sc.calendar.start_date
+    kinds = np.array(
+        [special.get(first + dt.timedelta(days=d), "ordinary") for d in range(n_days)],
+        dtype=object,
+    )
+    return stamps.astype(object), kinds[day] if n_days else np.zeros(0, dtype=object)
 
 
 def write_call_records(path: Path, calls: dict[str, np.ndarray]) -> None:

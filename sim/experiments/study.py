@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sim.experiments.calendar_tables import write_calendar_tables
 from sim.experiments.comparison import Experiment, ScenarioResults
 from sim.experiments.executors import Executor
 from sim.experiments.explain import explain_rows
@@ -595,6 +596,7 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
     comparison = [] if draws else exp.comparison_rows()
     if not draws:
         write_csv(folder / "comparison.csv", comparison, COMPARISON_FIELDS)
+        write_calendar_tables(folder, exp)
     scenario_entries = [{k: v for k, v in e.items() if k != "content"} for e in meta["scenarios"]]
     write_json(
         folder / "summary.json",

@@ -1,5 +1,6 @@
-"""Aggregates of one replication that add up over replications: histograms on fixed bins,
-and sums by hour of the week. The report draws distributions and weekly profiles from them.
+"""Aggregates of one replication: histograms on fixed bins and sums by hour of the week
+(which add up over replications; the report draws distributions and weekly profiles from
+them), and the headline KPIs per day type and per calendar date.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import math
 import numpy as np
 
 from sim.codes import AMBULANCE_A1, DESK_INDEX
-from sim.measures.kpis import KpiContext, pool_names
+from sim.measures.kpis import Kpi, KpiContext, pool_names, registry
 
 # fixed histogram bins, so replications add up
 ANSWER_EDGES = np.arange(0.0, 20.0 + 1e-9, 0.25)
@@ -29,7 +30,7 @@ def histograms(ctx: KpiContext) -> dict[str, list[float]]:
         w = np.minimum(ctx.call_wait[m], ANSWER_EDGES[-1] - 1e-9)
         out[f"answer.{desk}"] = np.histogram(w, ANSWER_EDGES)[0].astype(float).tolist()
     for urgency in dict.fromkeys(n.urgency for n in sc.needs.values()):
-        m = ctx.reported & (ctx.urgency == urgency)
+        m = ctx.reported & ctx.of_urgency(urgency)
         ratio = ctx.time_to_care[m] / ctx.target[m]
         reached = ratio[~np.isnan(ratio)]
         h = np.histogram(np.minimum(reached, CARE_RATIO_EDGES[-1] - 1e-9), CARE_RATIO_EDGES)[0]
@@ -67,4 +68,36 @@ def hour_of_week_sums(ctx: KpiContext) -> dict[str, list[float]]:
         h = how[placed_hour[m]]
         out[f"wait_sum.{desk}"] = np.bincount(h, weights=ctx.call_wait[m], minlength=168).tolist()
         out[f"wait_n.{desk}"] = np.bincount(h, minlength=168).astype(float).tolist()
+    return out
+
+
+#: The figure of a day that counts its reported requests (beside the headline KPIs).
+REQUESTS_KEY = "requests.reported"
+
+
+def calendar_kpis(ctx: KpiContext) -> dict[str, dict[str, dict[str, float]]]:
+    """The headline KPIs and the count of reported requests for each day type and each
+    calendar date of the reported window (a request belongs to the day it arrives on)."""
+    tl = ctx.tl
+    headline = [k for k in registry(ctx.sc) if k.headline]
+    hours = np.arange(tl.n_hours)
+    lo = int(tl.warmup_end_min // 60)
+    hi = int(math.ceil(tl.arrivals_end_min / 60))
+    window = (hours >= lo) & (hours < hi)
+    day = hours // 24
+    by_type = {
+        tl.day_type_names[code]: _day_figures(ctx, tl.day_type == code, headline)
+        for code in np.unique(tl.day_type[window])
+    }
+    dates = tl.dates()
+    by_date = {
+        dates[d].isoformat(): _day_figures(ctx, day == d, headline) for d in np.unique(day[window])
+    }
+    return {"day_type": by_type, "date": by_date}
+
+
+def _day_figures(ctx: KpiContext, hours: np.ndarray, kpis: list[Kpi]) -> dict[str, float]:
+    sub = ctx.narrowed(hours)
+    out = {REQUESTS_KEY: float(sub.n_reported)}
+    out.update({k.name: k.formula(sub) for k in kpis})
     return out

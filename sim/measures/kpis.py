@@ -23,6 +23,7 @@ Definitions (docs/MODEL.md gives the words their full meaning):
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from collections.abc import Callable
@@ -77,6 +78,7 @@ class KpiContext:
         r = rec.requests
         arrival = r["arrival_min"]
         hour = np.minimum((arrival // 60).astype(np.int64), tl.n_hours - 1)
+        self.arrival_hour = hour
         self.reported = (
             (arrival >= tl.warmup_end_min) & (arrival < tl.arrivals_end_min) & tl.after_hours[hour]
         )
@@ -88,6 +90,7 @@ class KpiContext:
         self.target = self.need_target[r["need"]] if len(arrival) else np.zeros(0)
         urg = self.need_urgency[r["need"]] if len(arrival) else np.zeros(0, dtype=object)
         self.urgency = urg
+        self._urgency_masks: dict[str, np.ndarray] = {}
         in_rep = np.zeros(len(arrival), dtype=bool)
         in_rep[np.flatnonzero(self.reported)] = True
         self._call_tables(in_rep)
@@ -105,10 +108,35 @@ class KpiContext:
         hours = np.arange(tl.n_hours)
         lo = int(tl.warmup_end_min // 60)
         hi = int(math.ceil(tl.arrivals_end_min / 60))
-        self.window_hours = (hours >= lo) & (hours < hi) & tl.after_hours
+        self.window_all = (hours >= lo) & (hours < hi)  # every hour of the reporting weeks
+        self.window_hours = self.window_all & tl.after_hours
         self.pool_areas = {
             name: (mon.busy_min, mon.present_min) for name, mon in rec.monitors.items()
         }
+
+    def of_urgency(self, urgency: str) -> np.ndarray:
+        """The requests whose need has this urgency (computed once per replication)."""
+        mask = self._urgency_masks.get(urgency)
+        if mask is None:
+            mask = self._urgency_masks[urgency] = self.urgency == urgency
+        return mask
+
+    def narrowed(self, hours: np.ndarray) -> KpiContext:
+        """The same replication with what is reported narrowed to the requests that arrive
+        in the simulated ``hours`` (a mask: a day type, a date); per-week figures count
+        the weeks the reported hours among them make up."""
+        sub = copy.copy(self)
+        keep = hours[self.arrival_hour]
+        sub.reported = self.reported & keep
+        sub.n_reported = int(sub.reported.sum())
+        sub.phone = self.phone & keep
+        calls, rides = self.rec.calls["request"], self.rec.rides["request"]
+        sub.call_reported = self.call_reported & keep[calls] if len(calls) else self.call_reported
+        sub.ride_reported = self.ride_reported & keep[rides] if len(rides) else self.ride_reported
+        sub.window_hours = self.window_hours & hours
+        sub.weeks = float((self.window_all & hours).sum()) / 168.0
+        sub.routing = _routing(sub)
+        return sub
 
     def _need_tables(self, sc: Scenario) -> None:
         needs = list(sc.needs.values())
@@ -263,7 +291,7 @@ ALL_DESK_ANSWER_KPIS: tuple[Kpi, ...] = (
 
 def _care_kpis(urgency: str, target: float) -> list[Kpi]:
     def sel(ctx: KpiContext) -> np.ndarray:
-        return ctx.reported & (ctx.urgency == urgency)
+        return ctx.reported & ctx.of_urgency(urgency)
 
     def mean(ctx: KpiContext) -> float:
         return _mean(ctx.time_to_care[sel(ctx)])

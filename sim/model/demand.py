@@ -1,9 +1,11 @@
 """Demand: who asks for acute care, when, with which true need, and which door they try.
 
 Requests arrive as non-stationary Poisson processes, one per demand group, with a
-piecewise-constant rate per simulated hour: the hour-of-week profile of the group (public
-holidays use the Sunday profile), scaled so that a normal year carries the group's annual
-volume per 1,000 inhabitants. Groups marked ``after_hours_only`` (GP-type demand) arrive
+piecewise-constant rate per simulated hour: the hour-of-week profile of the group (a special
+day uses the profile of the weekday its day type follows, a Sunday for a public holiday),
+scaled so that a normal year carries the group's annual volume per 1,000 inhabitants, times
+the day type's demand multiplier and the month's seasonal factor where the scenario gives
+them. Groups marked ``after_hours_only`` (GP-type demand) arrive
 only while the GP out-of-hours post is open. Within an hour the count is Poisson and the
 times are uniform, which is exact for a piecewise-constant rate, also at night-time rates
 near zero.
@@ -27,7 +29,7 @@ from sim.codes import CHANNEL_112, CHANNEL_GP_POST, CHANNEL_PROFESSIONAL, CHANNE
 from sim.model.calendar import MIN_PER_HOUR, MIN_PER_WEEK, Timeline
 from sim.model.draws import SLOT_CHANNEL, SLOT_NEED, SLOT_URGENT_LINE, new_request_rows
 from sim.model.streams import Streams
-from sim.scenario.schema import DemandGroup, Scenario
+from sim.scenario.schema import MONTHS, DemandGroup, Scenario
 
 DAYS_PER_YEAR = 365.25
 
@@ -61,7 +63,7 @@ class GroupDemand:
         self.name = name
         self.stream_suffix = stream_suffix
         self.need_names = list(sc.needs)
-        self.rate_per_hour = _rate_per_hour(sc, timeline, group)
+        self.rate_per_hour = _rate_per_hour(sc, timeline, group, name)
         if scale != 1.0:
             self.rate_per_hour = self.rate_per_hour * scale
         self.arrivals_end_min = timeline.arrivals_end_min
@@ -108,9 +110,12 @@ def n_simulated_weeks(timeline: Timeline) -> int:
     return int(np.ceil(timeline.arrivals_end_min / MIN_PER_WEEK))
 
 
-def _rate_per_hour(sc: Scenario, timeline: Timeline, group: DemandGroup) -> np.ndarray:
+def _rate_per_hour(
+    sc: Scenario, timeline: Timeline, group: DemandGroup, group_name: str
+) -> np.ndarray:
     """Poisson arrival rate of a group in every simulated hour: the group's hour-of-week
-    profile scaled so that a normal week (no holidays) carries its annual volume."""
+    profile scaled so that a normal week (no holidays) carries its annual volume, times the
+    day type's multiplier on special days and the month's seasonal factor."""
     profile = np.asarray(sc.demand.profiles[group.profile].hour_of_week(), dtype=float)
     weekly = (
         group.requests_per_1000_per_year
@@ -132,10 +137,30 @@ def _rate_per_hour(sc: Scenario, timeline: Timeline, group: DemandGroup) -> np.n
     norm = float(np.sum(profile * std_active))
     weights = profile[timeline.hour_of_week] * active
     rate = weekly * weights / norm if norm > 0 else np.zeros(timeline.n_hours)
+    multipliers = [1.0] + [
+        sc.calendar.day_type(name).demand.get(group_name, 1.0)
+        for name in timeline.day_type_names[1:]
+    ]
+    if any(m != 1.0 for m in multipliers):
+        rate = rate * np.asarray(multipliers)[timeline.day_type]
+    if sc.demand.season_by_month:
+        rate = rate * season_per_hour(sc, timeline)
     # no arrivals after the arrival horizon
     last_hour = int(np.ceil(timeline.arrivals_end_min / MIN_PER_HOUR))
     rate[last_hour:] = 0.0
     return rate
+
+
+def season_per_hour(sc: Scenario, timeline: Timeline) -> np.ndarray:
+    """The seasonal factor of every simulated hour: its month's factor over the factors'
+    mean across a year, weighted by the days of each month (so a year keeps its volume)."""
+    factors = np.array([sc.demand.season_by_month.get(m, 1.0) for m in MONTHS])
+    days = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    mean = float(np.sum(factors * days) / np.sum(days))
+    if mean <= 0:
+        return np.zeros(timeline.n_hours)
+    months = np.array([d.month - 1 for d in timeline.dates()])
+    return factors[months[np.arange(timeline.n_hours) // 24]] / mean
 
 
 def _channel_cdf(sc: Scenario, group: DemandGroup) -> np.ndarray:

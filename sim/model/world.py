@@ -210,16 +210,24 @@ class World:
     def _pool(
         self,
         name: str,
+        table: str,
         staffing: dict[str, int],
         opening: Sequence[tuple[float, bool]] | None = None,
     ) -> StaffedPool:
-        """A staffed pool on the scenario's schedule (creating it starts its roster)."""
+        """A staffed pool on the scenario's schedule (creating it starts its roster);
+        ``table``: the staffing table's name in the file, for the special days' staffing."""
         sc = self.scenario
         per_how = staffing_per_hour_of_week(sc, staffing)
+        special = {}
+        for code, day_type in enumerate(self.timeline.day_type_names[1:], start=1):
+            own = sc.calendar.day_type(day_type).staffing.get(table)
+            if own:
+                special[code] = staffing_per_hour_of_week(sc, {**staffing, **own})
+        values = self.timeline.per_hour(per_how, special)
         if sc.behaviour.shift_change == "handover":
-            changes = self.timeline.shift_changes(per_how, sc.calendar.day_part_of_hour())
+            changes = self.timeline.shift_changes(values, sc.calendar.day_part_of_hour())
         else:
-            changes = self.timeline.hourly_series_changes(per_how)
+            changes = self.timeline.hourly_series_changes(values)
         handover = sc.behaviour.shift_change == "handover"
         pool = StaffedPool(self.engine, name, changes, opening, handover)
         self.pools[name] = pool
@@ -230,20 +238,24 @@ class World:
         order of simultaneous events)."""
         needs, services = self.need_names, self.services
         if self.central:
-            pool = self._pool("coordination_agents", sc.coordination.agents)
+            pool = self._pool("coordination_agents", "coordination.agents", sc.coordination.agents)
             self.desks["coordination"] = Desk(
                 "coordination", pool, sc.coordination.triage, needs, services
             )
             return
-        pool = self._pool("mka_call_takers", sc.mka.call_takers)
+        pool = self._pool("mka_call_takers", "mka.call_takers", sc.mka.call_takers)
         self.desks["mka"] = Desk("mka", pool, sc.mka.triage, needs, services)
         # the GP post's number: its triagists, or the coordination desk (open the same hours)
         opening = self.timeline.open_changes()
         if self.gp_desk == "coordination":
-            pool = self._pool("coordination_agents", sc.coordination.agents, opening)
+            pool = self._pool(
+                "coordination_agents", "coordination.agents", sc.coordination.agents, opening
+            )
             triage = sc.coordination.triage
         else:
-            pool = self._pool("gp_post_triagists", sc.gp_post.triagists, opening)
+            pool = self._pool(
+                "gp_post_triagists", "gp_post.triagists", sc.gp_post.triagists, opening
+            )
             triage = sc.gp_post.triage
         self.desks[self.gp_desk] = Desk(self.gp_desk, pool, triage, needs, services)
 
@@ -303,14 +315,18 @@ class World:
 
     def _build_service_pools(self, sc: Scenario) -> None:
         gp_open = self.timeline.open_changes()
-        self.ambulances = self._pool("ambulances", sc.ambulances.on_duty)
+        self.ambulances = self._pool("ambulances", "ambulances.on_duty", sc.ambulances.on_duty)
         self.service_pools: dict[str, StaffedPool] = {
             "ambulance": self.ambulances,
-            "gp_consult": self._pool("gp_consult_gps", sc.gp_post.consult_gps, gp_open),
-            "gp_visit": self._pool("gp_visit_cars", sc.gp_post.visit_cars, gp_open),
+            "gp_consult": self._pool(
+                "gp_consult_gps", "gp_post.consult_gps", sc.gp_post.consult_gps, gp_open
+            ),
+            "gp_visit": self._pool(
+                "gp_visit_cars", "gp_post.visit_cars", sc.gp_post.visit_cars, gp_open
+            ),
         }
         for name, team in sc.teams.items():
-            self.service_pools[name] = self._pool(f"team_{name}", team.staff)
+            self.service_pools[name] = self._pool(f"team_{name}", f"teams.{name}.staff", team.staff)
 
     # ------------------------------------------------------------------ processes
     def spawn(self, request: Request, body: Process) -> None:

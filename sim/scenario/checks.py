@@ -8,11 +8,13 @@ deliverable by some desk of the form, a provenance note must name a real field.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from sim.scenario.problems import PathT, Positions, Problem, did_you_mean, dotted
-from sim.scenario.schema import BUILTIN_SERVICES, Scenario
+from sim.scenario.schema import BUILTIN_SERVICES, HOLIDAY, Scenario
 from sim.scenario.source import expand, has_field, value_at_path
 
 #: The most requests one replication may simulate (about 20 years of Groningen).
@@ -85,6 +87,43 @@ class _Checker:
             if missing:
                 message = "staffing must give a number for every day part; missing: "
                 self.problem(path, message + ", ".join(missing))
+
+    def staffing_table_names(self) -> dict[str, Mapping[str, int]]:
+        """Every staffing table by its name in the file."""
+        sc = self.sc
+        tables: dict[str, Mapping[str, int]] = {
+            "mka.call_takers": sc.mka.call_takers,
+            "gp_post.triagists": sc.gp_post.triagists,
+            "gp_post.consult_gps": sc.gp_post.consult_gps,
+            "gp_post.visit_cars": sc.gp_post.visit_cars,
+            "coordination.agents": sc.coordination.agents,
+            "ambulances.on_duty": sc.ambulances.on_duty,
+        }
+        tables.update({f"teams.{t}.staff": team.staff for t, team in sc.teams.items()})
+        return tables
+
+    def special_days(self) -> None:
+        cal = self.sc.calendar
+        kinds = sorted({*cal.day_types, HOLIDAY})
+        for date, name in cal.special_days.items():
+            if name not in kinds:
+                path = ("calendar", "special_days", date.isoformat())
+                self.unknown(path, "day type", name, kinds)
+        groups = list(self.sc.demand.groups)
+        tables = list(self.staffing_table_names())
+        parts = list(cal.day_parts)
+        for name, kind in cal.day_types.items():
+            base = ("calendar", "day_types", name)
+            for group in kind.demand:
+                if group not in groups:
+                    self.unknown(base + ("demand", group), "demand group", group, groups)
+            for table, counts in kind.staffing.items():
+                if table not in tables:
+                    self.unknown(base + ("staffing", table), "staffing table", table, tables)
+                for part in counts:
+                    if part not in parts:
+                        path = base + ("staffing", table, part)
+                        self.unknown(path, "day part", part, parts)
 
     def desk_triage(self) -> None:
         for desk in ("mka", "gp_post", "coordination"):
@@ -201,6 +240,7 @@ def cross_reference_problems(sc: Scenario, positions: Positions) -> list[Problem
     checker.need_services()
     checker.demand_groups()
     checker.staffing_tables()
+    checker.special_days()
     checker.desk_triage()
     checker.alternative_services()
     checker.reachable_dispositions()
@@ -208,3 +248,29 @@ def cross_reference_problems(sc: Scenario, positions: Positions) -> list[Problem
     checker.uncertainty()
     checker.size()
     return checker.problems
+
+
+def calendar_warnings(sc: Scenario) -> list[str]:
+    """What the calendar lists that this run will not show: special days (public holidays
+    included) outside the reported window, and day types no date uses."""
+    cal, run = sc.calendar, sc.run
+    first = cal.start_date + dt.timedelta(days=math.ceil(run.warmup_days))
+    days = run.warmup_days + 7 * run.weeks
+    last = cal.start_date + dt.timedelta(days=math.ceil(days) - 1)
+    special = cal.day_type_of()
+    outside = sorted(d for d in special if not first <= d <= last)
+    out = []
+    if outside:
+        shown = ", ".join(f"{d} ({special[d]})" for d in outside[:6])
+        more = f" and {len(outside) - 6} more" if len(outside) > 6 else ""
+        out.append(
+            f"calendar: {len(outside)} of the {len(special)} special days (public holidays "
+            f"included) lie outside the reported window {first} to {last} and have no effect "
+            f"on the reported figures: {shown}{more}"
+        )
+    unused = sorted(set(cal.day_types) - set(special.values()))
+    if unused:
+        out.append(
+            "calendar.day_types: no date has the day type " + ", ".join(unused) + "; it is unused"
+        )
+    return out

@@ -23,16 +23,27 @@ from sim.scenario.problems import (
     pydantic_problems,
 )
 from sim.scenario.schema import Scenario
-from sim.scenario.source import apply_override, parse_override, read_with_extends
+from sim.scenario.source import (
+    apply_overlay,
+    apply_override,
+    parse_override,
+    read_with_extends,
+)
 
 
-def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
-    """Load, merge and validate a scenario file; raise ScenarioError listing every problem."""
+def load_scenario(
+    path: str | Path, overrides: Sequence[str] = (), overlays: Sequence[str | Path] = ()
+) -> Scenario:
+    """Load, merge and validate a scenario file; raise ScenarioError listing every problem.
+    ``overlays``: files whose own fields are merged over the scenario (a calendar, a
+    special period) before the ``--set`` overrides."""
     problems: list[Problem] = []
     data, positions = read_with_extends(Path(path), problems)
     if data is None:
         nothing = [Problem(Location(str(path), 0, 0), "", "nothing to load")]
         raise ScenarioError(problems or nothing)
+    for overlay in overlays:
+        apply_overlay(data, positions, Path(overlay), problems)
     for text in overrides:
         loc = Location(f"--set {text}", 0, 0)
         try:

@@ -164,13 +164,58 @@ class AfterHours(_Frozen):
     weekday_end_hour: Hour
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+MONTHS: tuple[str, ...] = (
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"
+)  # fmt: skip
+Month = Literal["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+#: The day type of a public holiday that no ``special_days`` entry names otherwise.
+HOLIDAY = "holiday"
+
+
+class DayType(_Frozen):
+    """A kind of special day (a public holiday, Christmas): whose hour profiles and day parts
+    it follows, its demand multipliers and its own staffing."""
+
+    # the weekday whose demand profile and day parts (hence staffing) the day follows
+    like: Weekday = "sun"
+    # multiplier of each demand group's rate on this day (groups not named: 1)
+    demand: dict[str, Factor] = {}
+    # staffing on this day that differs from the ordinary tables: table -> day part -> count,
+    # a table named as in the file (mka.call_takers, gp_post.triagists, gp_post.consult_gps,
+    # gp_post.visit_cars, coordination.agents, ambulances.on_duty, teams.<name>.staff)
+    staffing: dict[str, Staffing] = {}
+    # the GP post is open (after-hours) all day, as on a public holiday
+    after_hours_all_day: bool = True
+
+
 class Calendar(_Frozen):
-    """The simulated calendar: start Monday, public holidays, after-hours window, day parts."""
+    """The simulated calendar: start Monday, public holidays, special days, after-hours
+    window, day parts."""
 
     start_date: dt.date
     public_holidays: tuple[dt.date, ...] = ()
+    # kinds of special day; 'holiday' (public holidays) is built in: like a Sunday, demand and
+    # staffing as on a Sunday, the GP post open all day
+    day_types: dict[str, DayType] = {}
+    # dates with a day type of their own (a listed date that is also a public holiday takes
+    # this day type)
+    special_days: dict[dt.date, str] = {}
     after_hours: AfterHours
     day_parts: dict[str, DayPart] = Field(min_length=1)
+
+    def day_type_of(self) -> dict[dt.date, str]:
+        """Every special date with its day type (public holidays first, then special days)."""
+        out = {d: HOLIDAY for d in self.public_holidays}
+        out.update(self.special_days)
+        return out
+
+    def day_type(self, name: str) -> DayType:
+        """A day type by name ('holiday' is built in when the file does not define it)."""
+        if name in self.day_types:
+            return self.day_types[name]
+        return DayType()
 
     @field_validator("start_date")
     @classmethod
@@ -333,6 +378,10 @@ class Demand(_Frozen):
     # of those groups' volume; drawn from streams of their own so that everyone else is the
     # same person in every form
     induced_share: Factor = 0.0
+    # relative demand by month of the year (months not named: 1), for every group; divided
+    # by their mean over a year (weighted by the days of each month), so that a year keeps
+    # each group's annual volume
+    season_by_month: dict[Month, Factor] = {}
 
 
 # --------------------------------------------------------------------------- desks

@@ -430,3 +430,28 @@ def value_at_path(data: Mapping[str, Any], path: PathT) -> Any:
     for part in path:
         node = node[part]
     return node
+
+
+#: Fields an overlay never carries over: they say which scenario a file is, not what it changes.
+OVERLAY_SKIPS = ("extends", "name", "description", "organisation")
+
+
+def apply_overlay(
+    data: dict[str, Any], positions: Positions, path: Path, problems: list[Problem]
+) -> None:
+    """Merge the fields the file at ``path`` sets itself (not those of its ``extends:``
+    base, nor its name, description or organisation) over a scenario's data, by the
+    rules of ``extends``; the scenario's name gets ``+<file stem>``."""
+    over, over_positions = compose_file(path, problems)
+    if not isinstance(over, dict):
+        if over is not None:
+            where = over_positions.find(())
+            problems.append(Problem(where, "", "an overlay file must be a mapping"))
+        return
+    over = {k: v for k, v in over.items() if k not in OVERLAY_SKIPS}
+    merged = deep_merge(data, over)
+    _merge_positions(positions, over_positions, over)
+    data.clear()
+    data.update(merged)
+    if isinstance(data.get("name"), str):
+        data["name"] = f"{data['name']}+{path.stem}"
