@@ -225,6 +225,8 @@ def test_christmas_compare_writes_figures_per_day_type_and_date(tmp_path: Path) 
     assert christmas == {"2027-12-25", "2027-12-26"}
     assert min(r["date"] for r in dates) == "2027-12-20"
     assert max(r["date"] for r in dates) == "2028-01-02"
+    report = (folder / "report.html").read_text()
+    assert "<h2 id='day-types'>Special days</h2>" in report
 
 
 def test_request_records_carry_the_date_time_and_day_type(tmp_path: Path) -> None:

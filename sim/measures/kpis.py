@@ -83,7 +83,7 @@ class KpiContext:
             (arrival >= tl.warmup_end_min) & (arrival < tl.arrivals_end_min) & tl.after_hours[hour]
         )
         self.n_reported = int(self.reported.sum())
-        self.weeks = sc.run.weeks
+        self.weeks: float = sc.run.weeks
         self._need_tables(sc)
         self.phone = self.reported & np.isin(r["channel"], (CHANNEL_112, CHANNEL_GP_POST))
         self.time_to_care = r["care_min"] - arrival

@@ -154,7 +154,8 @@ def _rate_per_hour(
 def season_per_hour(sc: Scenario, timeline: Timeline) -> np.ndarray:
     """The seasonal factor of every simulated hour: its month's factor over the factors'
     mean across a year, weighted by the days of each month (so a year keeps its volume)."""
-    factors = np.array([sc.demand.season_by_month.get(m, 1.0) for m in MONTHS])
+    season = {str(m): f for m, f in sc.demand.season_by_month.items()}
+    factors = np.array([season.get(m, 1.0) for m in MONTHS])
     days = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
     mean = float(np.sum(factors * days) / np.sum(days))
     if mean <= 0:

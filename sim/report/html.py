@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from sim.experiments.calendar_tables import day_type_rows
 from sim.experiments.comparison import Experiment
 from sim.experiments.runfiles import atomic_open
 from sim.experiments.statistics import paired_difference, t_interval
@@ -64,6 +65,7 @@ def write_report(
     for spec in FIGURES:
         svg = save_figure(spec.draw(exp), folder, spec.name)
         parts.append(f"<figure>{svg}<figcaption>{_e(spec.caption)}</figcaption></figure>")
+    parts.append(_day_type_table(exp))
     parts.append(_kpi_table(exp))
     parts.append(_model_description(exp, meta))
     parts.append("</body></html>")
@@ -223,6 +225,47 @@ def _kpi_table(exp: Experiment) -> str:
             )
             cells.append(f"<td>{_e(diff)}</td><td>{'n/a' if math.isnan(p) else f'{p:.3g}'}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _day_type_table(exp: Experiment) -> str:
+    """The headline figures on each day type (Christmas, public holidays, ordinary days)
+    when the reported window holds more than one; empty otherwise."""
+    rows = day_type_rows(exp)
+    kinds = list(dict.fromkeys(r["day_type"] for r in rows))
+    if len(kinds) < 2:
+        return ""
+    names = [s.scenario.name for s in exp.scenarios]
+    cell = {(r["day_type"], r["kpi"], r["scenario"]): r for r in rows}
+    kpis = list(dict.fromkeys((r["kpi"], r["label"], r["unit"]) for r in rows))
+    out = [
+        "<h2 id='day-types'>Special days</h2>",
+        "<p class='small'>The headline figures of the requests that arrived on each kind of "
+        "day in the reported window (per-week figures as a weekly rate on those days); mean "
+        "with its 95 % interval, and for later scenarios the paired difference to "
+        f"{_e(names[0])}. Few days hold few requests: the intervals are wide. Every date: "
+        "by_date.csv.</p>",
+        "<table><tr><th class='l'>figure</th><th class='l'>day type</th>"
+        + "".join(f"<th>{_e(n)}</th>" for n in names)
+        + "</tr>",
+    ]
+    for kpi, label, unit in kpis:
+        for kind in kinds:
+            cells = [f"<td class='l'>{_e(label)}</td><td class='l'>{_e(kind)}</td>"]
+            for n in names:
+                r = cell.get((kind, kpi, n))
+                if r is None or r["n"] == 0:
+                    cells.append("<td>-</td>")
+                    continue
+                text = format_interval(r["mean"], r["ci_low"], r["ci_high"], unit)
+                if r["diff_vs_first"] != "" and not math.isnan(r["diff_vs_first"]):
+                    diff = format_difference(
+                        r["diff_vs_first"], r["diff_ci_low"], r["diff_ci_high"], unit
+                    )
+                    text += f"; {diff}"
+                cells.append(f"<td>{_e(text)}</td>")
+            out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
     return "\n".join(out)
 

@@ -122,8 +122,8 @@ class _Checker:
                     self.unknown(base + ("staffing", table), "staffing table", table, tables)
                 for part in counts:
                     if part not in parts:
-                        path = base + ("staffing", table, part)
-                        self.unknown(path, "day part", part, parts)
+                        where: PathT = (*base, "staffing", table, part)
+                        self.unknown(where, "day part", part, parts)
 
     def desk_triage(self) -> None:
         for desk in ("mka", "gp_post", "coordination"):
