@@ -79,6 +79,7 @@ OUTCOME_NAMES = (
     "referral_gave_up",
     "daytime_practice",
     "walked_in_ed",
+    "self_care",
 )
 (
     OUTCOME_IN_SYSTEM,  # still in the system when the run ended
@@ -88,7 +89,8 @@ OUTCOME_NAMES = (
     OUTCOME_REFERRAL_GAVE_UP,  # told to phone the GP post and did not
     OUTCOME_DAYTIME_PRACTICE,  # the GP post closed before serving it: handed to daytime care
     OUTCOME_WALKED_IN_ED,  # went straight to the emergency department
-) = range(7)
+    OUTCOME_SELF_CARE,  # digital self-triage ended in self-care advice: never called
+) = range(8)
 
 #: Direction of a triage error: the disposition gives more care than the need (over), less
 #: (under), or a different service of the same acuity (other).

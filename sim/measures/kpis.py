@@ -44,6 +44,7 @@ from sim.codes import (
     OUTCOME_IN_SYSTEM,
     OUTCOME_NAMES,
     OUTCOME_REFERRAL_GAVE_UP,
+    OUTCOME_SELF_CARE,
     PUBLIC_CALL_KINDS,
 )
 from sim.model.calendar import Timeline
@@ -85,7 +86,12 @@ class KpiContext:
         self.n_reported = int(self.reported.sum())
         self.weeks: float = sc.run.weeks
         self._need_tables(sc)
-        self.phone = self.reported & np.isin(r["channel"], (CHANNEL_112, CHANNEL_GP_POST))
+        # people who phone: those resolved by online self-triage never did
+        self.phone = (
+            self.reported
+            & np.isin(r["channel"], (CHANNEL_112, CHANNEL_GP_POST))
+            & (r["outcome"] != OUTCOME_SELF_CARE)
+        )
         self.time_to_care = r["care_min"] - arrival
         self.target = self.need_target[r["need"]] if len(arrival) else np.zeros(0)
         urg = self.need_urgency[r["need"]] if len(arrival) else np.zeros(0, dtype=object)
@@ -362,6 +368,10 @@ def _pool_kpis(key: str, pools: list[str], label: str) -> list[Kpi]:
 
 def _requests_per_week(ctx: KpiContext) -> float:
     return ctx.n_reported / ctx.weeks
+
+
+def _self_care_per_week(ctx: KpiContext) -> float:
+    return float((ctx.rec.requests["outcome"][ctx.reported] == OUTCOME_SELF_CARE).sum()) / ctx.weeks
 
 
 def _outcome_share(code: int) -> Callable[[KpiContext], float]:
@@ -682,8 +692,18 @@ def registry(sc: Scenario) -> list[Kpi]:
     for urgency, target in seen.items():
         out.extend(_care_kpis(urgency, target))
     out.extend(FLOW_KPIS)
+    online = sc.demand.self_triage.active()
+    if online:
+        out.append(
+            Kpi(
+                "self_triage.resolved.per_week",
+                "requests/week",
+                "Requests resolved by online self-triage (self-care advice, no call), per week",
+                _self_care_per_week,
+            )
+        )
     for code, name in enumerate(OUTCOME_NAMES):
-        if name == "in_system":
+        if name == "in_system" or (name == "self_care" and not online):
             continue
         label = f"Outcome share: {name.replace('_', ' ')}"
         out.append(Kpi(f"outcome.{name}.share", "share", label, _outcome_share(code)))

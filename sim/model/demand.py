@@ -44,6 +44,9 @@ class ArrivalBatch:
     channels: np.ndarray
     urgent_line: np.ndarray
     rows: np.ndarray  # shape (n, ROW_LENGTH): uniform numbers and their normal quantiles
+    # True where digital self-triage ends in self-care advice (the person never calls);
+    # None when self-triage is off
+    self_care: np.ndarray | None = None
 
 
 class GroupDemand:
@@ -73,11 +76,18 @@ class GroupDemand:
         self.professional = group.channel == "professional"
         self.channel_cdf = _channel_cdf(sc, group)
         self.urgent_line_share = np.array([sc.needs[n].urgent_line_share for n in self.need_names])
+        online = sc.demand.self_triage
+        self.self_triage = (
+            (np.array([online.uptake.get(n, 0.0) for n in self.need_names]), online.resolved_share)
+            if online.active() and not self.professional
+            else None
+        )
 
     def batches(self, streams: Streams, n_weeks: int) -> Iterator[ArrivalBatch]:
         """Yield one batch per simulated week; each draws only from this group's streams."""
         arrivals = streams.get(f"arrivals/{self.name}{self.stream_suffix}")
         attributes = streams.get(f"attributes/{self.name}{self.stream_suffix}")
+        online = streams.get(f"self_triage/{self.name}{self.stream_suffix}")
         hours_per_week = 168
         for week in range(n_weeks):
             lo, hi = week * hours_per_week, (week + 1) * hours_per_week
@@ -102,7 +112,15 @@ class GroupDemand:
                     np.where(uc < cdf[:, 1], CHANNEL_GP_POST, CHANNEL_WALK_IN),
                 )
             urgent = rows[:, SLOT_URGENT_LINE] < self.urgent_line_share[need]
-            yield ArrivalBatch(self.index, times, need, channel, urgent, rows)
+            self_care = None
+            if self.self_triage is not None:
+                # a stream of its own: switching self-triage on changes nobody else
+                u = online.random((n, 2))
+                uptake, resolved = self.self_triage
+                self_care = (
+                    (channel == CHANNEL_GP_POST) & (u[:, 0] < uptake[need]) & (u[:, 1] < resolved)
+                )
+            yield ArrivalBatch(self.index, times, need, channel, urgent, rows, self_care)
 
 
 def n_simulated_weeks(timeline: Timeline) -> int:

@@ -23,6 +23,7 @@ from sim.codes import (
     OUTCOME_CARE_GIVEN,
     OUTCOME_DAYTIME_PRACTICE,
     OUTCOME_IN_SYSTEM,
+    OUTCOME_SELF_CARE,
     OUTCOME_WALKED_IN_ED,
 )
 from sim.model.draws import (
@@ -116,6 +117,14 @@ def walk_in(request: Request) -> None:
     """The person goes straight to the emergency department (their whole record)."""
     request.ed_arrival_min = request.end_min = request.arrival_min
     request.outcome = OUTCOME_WALKED_IN_ED
+
+
+def self_care_online(world: World, request: Request) -> None:
+    """Digital self-triage ended in self-care advice: advice is the person's care (the
+    scenario's checks allow self-triage only for needs that advice meets); no call."""
+    request.care_min = request.end_min = request.arrival_min + world.self_check_min
+    request.care_service = world.service_index["advice"]
+    request.outcome = OUTCOME_SELF_CARE
 
 
 def ambulance_ride(

@@ -21,7 +21,7 @@ from sim.model.calendar import Timeline
 from sim.model.demand import GroupDemand, n_simulated_weeks
 from sim.model.desks import request_process
 from sim.model.records import MonitorTable, ReplicationRecords, Request
-from sim.model.services import walk_in
+from sim.model.services import self_care_online, walk_in
 from sim.model.world import Process, World
 from sim.scenario.schema import Scenario
 
@@ -65,6 +65,7 @@ def _arrivals(world: World, group: GroupDemand, counter: itertools.count[int]) -
         needs = batch.needs.tolist()
         channels = batch.channels.tolist()
         urgent = batch.urgent_line.tolist()
+        self_care = batch.self_care.tolist() if batch.self_care is not None else None
         # compact arrays of doubles: a request's random numbers cost 8 bytes each
         rows = array("d", batch.rows.tobytes())
         width = batch.rows.shape[1]
@@ -85,6 +86,10 @@ def _arrivals(world: World, group: GroupDemand, counter: itertools.count[int]) -
                 )
                 if channels[i] == CHANNEL_WALK_IN:
                     walk_in(request)
+                    columns.add(request)
+                    continue
+                if self_care is not None and self_care[i]:
+                    self_care_online(world, request)
                     columns.add(request)
                     continue
                 in_progress[request.id] = request

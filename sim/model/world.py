@@ -129,6 +129,7 @@ class World:
         needs = [sc.needs[n] for n in self.need_names]
         self.services = sc.services
         self.service_index = {s: i for i, s in enumerate(self.services)}
+        self.self_check_min = sc.demand.self_triage.check_min
         self.need_service = [n.service for n in needs]  # the right service
         # services that count as care for the need: the right one and the acceptable ones
         self.care_services = [frozenset((n.service, *n.acceptable_services)) for n in needs]

@@ -125,6 +125,22 @@ class _Checker:
                         where: PathT = (*base, "staffing", table, part)
                         self.unknown(where, "day part", part, parts)
 
+    def self_triage(self) -> None:
+        """A need resolved by self-care advice must count advice as care."""
+        for need in self.sc.demand.self_triage.uptake:
+            path = ("demand", "self_triage", "uptake", need)
+            if need not in self.sc.needs:
+                self.unknown(path, "need", need, self.needs)
+                continue
+            spec = self.sc.needs[need]
+            if "advice" not in (spec.service, *spec.acceptable_services):
+                self.problem(
+                    path,
+                    f"self-care advice is not care for '{need}' (its service is "
+                    f"{spec.service}; advice is not among its acceptable services): online "
+                    "self-triage can only resolve needs that advice meets",
+                )
+
     def desk_triage(self) -> None:
         for desk in ("mka", "gp_post", "coordination"):
             triage = self.sc.triage_of(desk)
@@ -241,6 +257,7 @@ def cross_reference_problems(sc: Scenario, positions: Positions) -> list[Problem
     checker.demand_groups()
     checker.staffing_tables()
     checker.special_days()
+    checker.self_triage()
     checker.desk_triage()
     checker.alternative_services()
     checker.reachable_dispositions()

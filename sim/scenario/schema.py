@@ -366,6 +366,23 @@ class DemandGroup(_Frozen):
         return mix
 
 
+class SelfTriage(_Frozen):
+    """Digital self-triage on the GP post's website, before a call to its number: some
+    people check online first, and some of them end with self-care advice and never call
+    (the rest call with their need unchanged). Off unless ``uptake`` names needs."""
+
+    # per need: the share of those about to phone the GP post's number who check online first
+    uptake: dict[str, Share] = {}
+    # of those who check, the share whose check ends in self-care advice (they do not call)
+    resolved_share: Share = 0.0
+    # minutes from the start of the check to its advice (the time to care of those it resolves)
+    check_min: Minutes = 5.0
+
+    def active(self) -> bool:
+        """Whether anyone can be resolved online."""
+        return self.resolved_share > 0 and any(v > 0 for v in self.uptake.values())
+
+
 class Demand(_Frozen):
     """Who asks for acute care: hour-of-week profiles and demand groups."""
 
@@ -382,6 +399,7 @@ class Demand(_Frozen):
     # by their mean over a year (weighted by the days of each month), so that a year keeps
     # each group's annual volume
     season_by_month: dict[Month, Factor] = {}
+    self_triage: SelfTriage = SelfTriage()
 
 
 # --------------------------------------------------------------------------- desks
