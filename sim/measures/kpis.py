@@ -28,6 +28,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +48,7 @@ from sim.codes import (
     OUTCOME_SELF_CARE,
     PUBLIC_CALL_KINDS,
 )
+from sim.measures.zones import zone_kpi_formulas
 from sim.model.calendar import Timeline
 from sim.model.records import ReplicationRecords
 from sim.scenario.schema import Scenario
@@ -97,6 +99,7 @@ class KpiContext:
         urg = self.need_urgency[r["need"]] if len(arrival) else np.zeros(0, dtype=object)
         self.urgency = urg
         self._urgency_masks: dict[str, np.ndarray] = {}
+        self.cache: dict[str, Any] = {}  # figures several KPIs share (what is reported)
         in_rep = np.zeros(len(arrival), dtype=bool)
         in_rep[np.flatnonzero(self.reported)] = True
         self._call_tables(in_rep)
@@ -132,6 +135,7 @@ class KpiContext:
         in the simulated ``hours`` (a mask: a day type, a date); per-week figures count
         the weeks the reported hours among them make up."""
         sub = copy.copy(self)
+        sub.cache = {}
         keep = hours[self.arrival_hour]
         sub.reported = self.reported & keep
         sub.n_reported = int(sub.reported.sum())
@@ -707,6 +711,8 @@ def registry(sc: Scenario) -> list[Kpi]:
             continue
         label = f"Outcome share: {name.replace('_', ' ')}"
         out.append(Kpi(f"outcome.{name}.share", "share", label, _outcome_share(code)))
+    if sc.geography is not None:
+        out.extend(_zone_kpis(sc))
     desks = desk_pool_names(sc)
     out.extend(_pool_kpis("front_desks", desks, "all front-desk staff together"))
     for pool in pool_names(sc):
@@ -731,6 +737,46 @@ DIRECTIONS: tuple[tuple[str, str, str], ...] = (
     ("outcome.referral_gave_up.", "share", "lower"),
     ("outcome.advised_below_need.", "share", "lower"),
 )
+
+
+def _zone_kpis(sc: Scenario) -> list[Kpi]:
+    """A1 within 15 min, A1 response (mean, P90) and coverage of every demand zone."""
+    assert sc.geography is not None
+    out = []
+    for index, zone in enumerate(sc.geography.zones):
+        within, mean, p90, coverage = zone_kpi_formulas(index)
+        out += [
+            Kpi(
+                f"zone.{zone}.a1_within_15.share",
+                "share",
+                f"A1 rides on scene within 15 min of the call being taken, zone {zone}",
+                within,
+                better="higher",
+            ),
+            Kpi(
+                f"zone.{zone}.a1_response.mean_min",
+                "min",
+                f"A1 response time (call taken to on scene), zone {zone}: mean",
+                mean,
+                better="lower",
+            ),
+            Kpi(
+                f"zone.{zone}.a1_response.p90_min",
+                "min",
+                f"A1 response time (call taken to on scene), zone {zone}: 90th percentile",
+                p90,
+                better="lower",
+            ),
+            Kpi(
+                f"zone.{zone}.coverage.share",
+                "share",
+                f"Coverage, zone {zone}: share of after-hours time with an idle ambulance "
+                "at a post within the cover drive",
+                coverage,
+                better="higher",
+            ),
+        ]
+    return out
 
 
 def _with_direction(k: Kpi) -> Kpi:

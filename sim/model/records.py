@@ -52,6 +52,7 @@ class Request:
     recontacted = False  # already called again after advice
     repeated = False  # already called again after care (a repeat contact)
     n_live_processes = 0  # processes of this request still running
+    zone = -1  # demand zone (index in the scenario's geography), -1: no geography
 
     def __init__(
         self,
@@ -147,9 +148,15 @@ class RideLog:
         "on_scene",
         "released",
         "conveyed",
+        "post",
+        "zone",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, geography: bool = False) -> None:
+        # with a geography: each ride's post and demand zone (indices in the scenario's
+        # geography); None without one
+        self.post: array[int] | None = array("i") if geography else None
+        self.zone: array[int] | None = array("i") if geography else None
         self.request = array("i")
         self.priority = array("b")
         self.call_taken = array("d")
@@ -169,8 +176,13 @@ class RideLog:
         on_scene: float,
         released: float,
         conveyed: bool,
+        post: int = -1,
+        zone: int = -1,
     ) -> None:
         """Log one ride (when its vehicle is on scene; ``released``: when it is free again)."""
+        if self.post is not None and self.zone is not None:
+            self.post.append(post)
+            self.zone.append(zone)
         self.request.append(request)
         self.priority.append(priority)
         self.call_taken.append(call_taken)
@@ -191,7 +203,14 @@ class RideLog:
             "on_scene_min": np.array(self.on_scene, dtype=float),
             "released_min": np.array(self.released, dtype=float),
             "conveyed": np.array(self.conveyed, dtype=bool),
-        }
+        } | (
+            {}
+            if self.post is None or self.zone is None
+            else {
+                "post": np.array(self.post, dtype=np.int32),
+                "zone": np.array(self.zone, dtype=np.int32),
+            }
+        )
 
 
 REQUEST_COLUMNS: tuple[tuple[str, str, type], ...] = (

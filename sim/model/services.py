@@ -18,6 +18,8 @@ see docs/PARAMETERS.md (ambulances, GP consultations and visits, teams).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sim.codes import (
     CLAIM_SERVED,
     OUTCOME_CARE_GIVEN,
@@ -147,6 +149,11 @@ def ambulance_ride(
     # a second ride for the same request draws fresh numbers so it is not a copy of the first
     if ride_index:
         draws = world.fresh_draws(len(draws))  # type: ignore[assignment]
+    geo = world.map
+    if geo is not None:
+        yield from _mapped_ride(world, request, priority, call_taken, requested, draws)
+        pool.release(claim)
+        return
     yield world.amb_turnout(draws, SLOT_TURNOUT) + world.amb_drive(draws, SLOT_DRIVE)
     on_scene = env.now
     reach_patient(world, request, "ambulance")
@@ -164,6 +171,53 @@ def ambulance_ride(
     )
     yield busy
     pool.release(claim)
+
+
+def _mapped_ride(
+    world: World,
+    request: Request,
+    priority: int,
+    call_taken: float,
+    requested: float,
+    draws: Sequence[float],
+) -> Process:
+    """The ride on the map: the nearest post with a free vehicle, the drive to the zone,
+    the nearest hospital, and back to the post (the drives' factors use the normal
+    quantiles of the ride's own numbers)."""
+    env, geo = world.env, world.map
+    assert geo is not None
+    assigned_at = env.now
+    zone = request.zone
+    post = geo.take_vehicle(zone, assigned_at)
+    drive = geo.drive_to[post][zone] * geo.factor(draws[SLOT_DRIVE + 1])
+    yield world.amb_turnout(draws, SLOT_TURNOUT) + drive
+    on_scene = env.now
+    reach_patient(world, request, "ambulance")
+    conveyed = draws[SLOT_CONVEY] < world.need_conveyance[request.need]
+    busy = world.amb_on_scene(draws, SLOT_ON_SCENE)
+    back = geo.factor(draws[SLOT_RETURN + 1])
+    if conveyed:
+        transport = geo.drive_to_hospital[zone] * geo.factor(draws[SLOT_TRANSPORT + 1])
+        if request.ed_arrival_min != request.ed_arrival_min:
+            request.ed_arrival_min = on_scene + busy + transport
+        busy += transport + world.amb_handover(draws, SLOT_HANDOVER)
+        busy += geo.drive_back[zone][post] * back
+    else:
+        busy += geo.drive_to[post][zone] * back
+    world.rides.add(
+        request.id,
+        priority,
+        call_taken,
+        requested,
+        assigned_at,
+        on_scene,
+        env.now + busy,
+        conveyed,
+        post,
+        zone,
+    )
+    yield busy
+    geo.free_vehicle(post)
 
 
 def gp_consult(world: World, request: Request, assigned: int) -> Process:

@@ -66,6 +66,11 @@ def _arrivals(world: World, group: GroupDemand, counter: itertools.count[int]) -
         channels = batch.channels.tolist()
         urgent = batch.urgent_line.tolist()
         self_care = batch.self_care.tolist() if batch.self_care is not None else None
+        zones = None
+        if world.map is not None:
+            # where each person lives: a stream of its own (nobody else changes)
+            u = world.streams.get(f"zones/{group.name}{group.stream_suffix}").random(len(times))
+            zones = world.map.zones_of(u).tolist()
         # compact arrays of doubles: a request's random numbers cost 8 bytes each
         rows = array("d", batch.rows.tobytes())
         width = batch.rows.shape[1]
@@ -92,6 +97,8 @@ def _arrivals(world: World, group: GroupDemand, counter: itertools.count[int]) -
                     self_care_online(world, request)
                     columns.add(request)
                     continue
+                if zones is not None:
+                    request.zone = zones[i]
                 in_progress[request.id] = request
                 world.spawn_at(request, request_process(world, request), delay)
 

@@ -17,6 +17,7 @@ from sim.codes import AMBULANCE_A2, AMBULANCE_PRIORITY, DESK_INDEX
 from sim.model.calendar import Timeline, staffing_per_hour_of_week
 from sim.model.draws import DrawSampler, duration_sampler, fresh_draws
 from sim.model.engine import Body, Engine
+from sim.model.geography import Map
 from sim.model.pools import StaffedPool
 from sim.model.records import CallLog, Request, RequestColumns, RideLog
 from sim.model.streams import Streams
@@ -111,6 +112,7 @@ class World:
         self.max_calls = sc.behaviour.max_calls_per_request
         self._need_tables(sc)
         self._samplers(sc)
+        self.map = Map(sc, self.timeline) if sc.geography is not None else None
         self.pools: dict[str, StaffedPool] = {}
         self.desks: dict[str, Desk] = {}
         self._build_desks(sc)
@@ -120,7 +122,7 @@ class World:
         self.requests_in_progress: dict[int, Request] = {}
         self.columns = RequestColumns()
         self.calls = CallLog()
-        self.rides = RideLog()
+        self.rides = RideLog(geography=self.map is not None)
 
     # ------------------------------------------------------------------ tables
     def _need_tables(self, sc: Scenario) -> None:
@@ -225,6 +227,8 @@ class World:
             if own:
                 special[code] = staffing_per_hour_of_week(sc, {**staffing, **own})
         values = self.timeline.per_hour(per_how, special)
+        if name == "ambulances" and self.map is not None:
+            values = self.map.vehicles.sum(axis=0)  # the fleet is the sum of the posts
         if sc.behaviour.shift_change == "handover":
             changes = self.timeline.shift_changes(values, sc.calendar.day_part_of_hour())
         else:

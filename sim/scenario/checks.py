@@ -79,6 +79,11 @@ class _Checker:
             (("coordination", "agents"), sc.coordination.agents),
             (("ambulances", "on_duty"), sc.ambulances.on_duty),
         ] + [(("teams", t, "staff"), team.staff) for t, team in sc.teams.items()]
+        if sc.geography is not None:
+            tables += [
+                (("geography", "posts", name, "vehicles"), post.vehicles)
+                for name, post in sc.geography.posts.items()
+            ]
         for path, table in tables:
             for part in table:
                 if part not in parts:
@@ -100,7 +105,36 @@ class _Checker:
             "ambulances.on_duty": sc.ambulances.on_duty,
         }
         tables.update({f"teams.{t}.staff": team.staff for t, team in sc.teams.items()})
+        if sc.geography is not None:
+            tables.update(
+                {
+                    f"geography.posts.{name}.vehicles": post.vehicles
+                    for name, post in sc.geography.posts.items()
+                }
+            )
         return tables
+
+    def geography(self) -> None:
+        """With a geography the fleet on duty is the sum of its posts: the ambulance table
+        must say the same number in every day part."""
+        geo = self.sc.geography
+        if geo is None:
+            return
+        fleet = self.sc.ambulances.on_duty
+        for part in self.sc.calendar.day_parts:
+            counts = [post.vehicles.get(part, 0) for post in geo.posts.values()]
+            if part in fleet and sum(counts) != fleet[part]:
+                shown = " + ".join(
+                    f"{name} {post.vehicles.get(part, 0)}" for name, post in geo.posts.items()
+                )
+                self.problem(
+                    ("ambulances", "on_duty", part),
+                    f"with a geography the fleet is the sum of its posts: {shown} = "
+                    f"{sum(counts)}, but ambulances.on_duty.{part} is {fleet[part]}; make "
+                    "them equal",
+                )
+        if sum(z.population for z in geo.zones.values()) <= 0:
+            self.problem(("geography", "zones"), "the zones hold no inhabitants")
 
     def special_days(self) -> None:
         cal = self.sc.calendar
@@ -258,6 +292,7 @@ def cross_reference_problems(sc: Scenario, positions: Positions) -> list[Problem
     checker.staffing_tables()
     checker.special_days()
     checker.self_triage()
+    checker.geography()
     checker.desk_triage()
     checker.alternative_services()
     checker.reachable_dispositions()

@@ -675,6 +675,67 @@ class UncertainInput(_Frozen):
         return self.low, self.high  # type: ignore[return-value]
 
 
+# --------------------------------------------------------------------------- geography
+
+Km = Annotated[float, Field(ge=-1e4, le=1e4, strict=True, allow_inf_nan=False)]
+
+
+class Zone(_Frozen):
+    """A demand zone: its inhabitants (the share of every demand group it holds) and its
+    point in kilometres on a flat map (e.g. the Dutch RD grid divided by 1,000)."""
+
+    population: int = Field(ge=0, le=MAX_POPULATION, strict=True)
+    x_km: Km
+    y_km: Km
+    # typical distance from the point to the zone's inhabitants (added to every drive to
+    # or from the zone: sqrt(straight line^2 + spread^2))
+    spread_km: Annotated[float, Field(ge=0.0, le=100.0, strict=True, allow_inf_nan=False)] = 0.0
+
+
+class Point(_Frozen):
+    """A place on the map (a hospital with an emergency department)."""
+
+    x_km: Km
+    y_km: Km
+
+
+class Post(_Frozen):
+    """An ambulance post: its point and the vehicles on duty there per day part."""
+
+    x_km: Km
+    y_km: Km
+    vehicles: Staffing
+
+
+class DriveModel(_Frozen):
+    """Expected emergency drive time between two points: fixed minutes plus the road
+    distance (straight line x detour factor) at the mean emergency speed; each drive
+    varies around it (lognormal with this coefficient of variation)."""
+
+    fixed_min: Minutes
+    detour_factor: Annotated[float, Field(ge=1.0, le=3.0, strict=True, allow_inf_nan=False)]
+    speed_kmh: Annotated[float, Field(gt=0.0, le=200.0, strict=True, allow_inf_nan=False)]
+    cv: Annotated[float, Field(ge=0.0, le=2.0, strict=True, allow_inf_nan=False)]
+
+    def minutes(self, km: float) -> float:
+        """The expected drive over a straight-line distance of ``km``."""
+        return self.fixed_min + self.detour_factor * km / self.speed_kmh * 60.0
+
+
+class Geography(_Frozen):
+    """Where people live, where ambulances wait and where patients are taken. With a
+    geography, dispatch sends the free vehicle with the shortest expected drive, drives
+    follow the map, and the fleet on duty is the sum of the posts."""
+
+    zones: dict[str, Zone] = Field(min_length=1)
+    posts: dict[str, Post] = Field(min_length=1)
+    hospitals: dict[str, Point] = Field(min_length=1)
+    drive: DriveModel
+    # the longest expected drive from a post for a zone to count as covered by it (the
+    # drive budget of the 15-minute A1 norm: 2 min call, 1 min turnout, 12 min drive)
+    cover_drive_min: Minutes = 12.0
+
+
 # --------------------------------------------------------------------------- the scenario
 
 
@@ -693,6 +754,7 @@ class Scenario(_Frozen):
     gp_post: GpPost
     coordination: Coordination
     ambulances: Ambulances
+    geography: Geography | None = None
     teams: dict[str, Team] = {}
     behaviour: Behaviour
     provenance: dict[str, Provenance] = {}

@@ -1,0 +1,87 @@
+"""Ambulance figures per demand zone (with a geography): A1 within 15 minutes, mean and
+90th-percentile A1 response, and coverage: the share of the reported after-hours time in
+which the zone had an idle ambulance at a post within the cover drive (12 minutes: the
+drive budget of the 15-minute A1 norm).
+
+Coverage is computed after the run from the rides' posts and busy intervals (assigned to
+free again) and the posts' vehicles on duty per hour: a post has an idle vehicle while its
+vehicles on duty outnumber its busy ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from sim.codes import AMBULANCE_A1
+from sim.model.geography import cover_matrix, post_vehicles_per_hour
+
+#: A measurement context (``sim.measures.kpis.KpiContext``; this module sits below it).
+KpiContext = Any
+
+#: The A1 response norm (minutes from the call being taken to on scene).
+A1_NORM_MIN = 15.0
+
+
+def zone_a1_response(ctx: KpiContext, zone: int) -> np.ndarray:
+    """Response times (call taken to on scene) of the reported A1 rides in ``zone``."""
+    rides = ctx.rec.rides
+    m = ctx.ride_reported & (rides["priority"] == AMBULANCE_A1) & (rides["zone"] == zone)
+    return (rides["on_scene_min"] - rides["call_taken_min"])[m]
+
+
+def zone_coverage(ctx: KpiContext) -> np.ndarray:
+    """Per zone, the share of the reported after-hours minutes with an idle vehicle at a
+    post that covers it (nan when the window has no after-hours minute)."""
+    cached = ctx.cache.get("zone_coverage")
+    if cached is not None:
+        return cached
+    sc, tl = ctx.sc, ctx.tl
+    vehicles = post_vehicles_per_hour(sc, tl)
+    rides = ctx.rec.rides
+    start, end, post = rides["assigned_min"], rides["released_min"], rides["post"]
+    edges = np.arange(tl.n_hours + 1) * 60.0
+    times = np.unique(np.concatenate([edges, start, end]))
+    times = times[times <= edges[-1]]
+    seg_start, seg_len = times[:-1], np.diff(times)
+    hour = np.minimum((seg_start // 60.0).astype(np.int64), tl.n_hours - 1)
+    weight = seg_len * ctx.window_hours[hour]
+    idle = np.zeros((vehicles.shape[0], len(seg_start)), dtype=np.int64)
+    for p in range(vehicles.shape[0]):
+        mine = post == p
+        began = np.sort(start[mine])
+        ended = np.sort(end[mine])
+        busy = np.searchsorted(began, seg_start, "right") - np.searchsorted(
+            ended, seg_start, "right"
+        )
+        idle[p] = vehicles[p, hour] > busy
+    covered = (cover_matrix(sc).T.astype(np.int64) @ idle) > 0  # zones x segments
+    total = float(weight.sum())
+    out = (covered * weight).sum(axis=1) / total if total > 0 else np.full(covered.shape[0], np.nan)
+    ctx.cache["zone_coverage"] = out
+    return out
+
+
+def zone_kpi_formulas(
+    zone: int,
+) -> tuple[Callable[[KpiContext], float], ...]:
+    """(A1 within 15 min, mean A1 response, P90 A1 response, coverage) of one zone."""
+
+    def within(ctx: KpiContext) -> float:
+        resp = zone_a1_response(ctx, zone)
+        return float((resp <= A1_NORM_MIN + 1e-9).mean()) if resp.size else float("nan")
+
+    def mean(ctx: KpiContext) -> float:
+        resp = zone_a1_response(ctx, zone)
+        return float(resp.mean()) if resp.size else float("nan")
+
+    def p90(ctx: KpiContext) -> float:
+        resp = zone_a1_response(ctx, zone)
+        return float(np.percentile(resp, 90)) if resp.size else float("nan")
+
+    def coverage(ctx: KpiContext) -> float:
+        return float(zone_coverage(ctx)[zone])
+
+    return within, mean, p90, coverage

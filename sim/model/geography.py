@@ -1,0 +1,143 @@
+"""Ambulance geography: demand zones, posts, hospitals and expected drive times.
+
+With a ``geography`` block a request lives in a demand zone (drawn by population share);
+dispatch sends the free vehicle whose post has the shortest expected drive to the zone;
+the drive to the scene, to the nearest hospital and back to the post follow the map; and
+each drive varies around its expected time with a lognormal factor of mean 1 (the ride's
+own random numbers, so forms share them). Idle vehicles wait at their posts: a vehicle is
+free again when it is back at its post. The fleet on duty is the sum of the posts.
+
+Expected drive between two points: ``fixed_min + detour_factor x km / speed_kmh x 60``,
+where km is the straight-line distance, widened by the zone's spread for a zone's
+inhabitants: ``sqrt(d^2 + spread^2)``. See docs/MODEL.md, "Ambulance geography".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.model.calendar import Timeline, staffing_per_hour_of_week
+from sim.scenario.schema import Geography, Scenario
+
+
+def post_table_name(post: str) -> str:
+    """The name of a post's vehicle table (for a special day's own staffing)."""
+    return f"geography.posts.{post}.vehicles"
+
+
+def post_vehicles_per_hour(sc: Scenario, tl: Timeline) -> np.ndarray:
+    """Vehicles on duty at each post in every simulated hour, shape (posts, hours),
+    special days' own tables included."""
+    geo = sc.geography
+    assert geo is not None
+    rows = []
+    for name, post in geo.posts.items():
+        table = dict(post.vehicles)
+        per_how = staffing_per_hour_of_week(sc, table)
+        special = {}
+        for code, day_type in enumerate(tl.day_type_names[1:], start=1):
+            own = sc.calendar.day_type(day_type).staffing.get(post_table_name(name))
+            if own:
+                special[code] = staffing_per_hour_of_week(sc, {**table, **own})
+        rows.append(tl.per_hour(per_how, special))
+    return np.array(rows, dtype=np.int64)
+
+
+def _km(ax: float, ay: float, bx: float, by: float, spread: float = 0.0) -> float:
+    return math.sqrt((ax - bx) ** 2 + (ay - by) ** 2 + spread**2)
+
+
+def post_to_zone_minutes(sc: Scenario) -> np.ndarray:
+    """Expected drive from each post to each zone's inhabitants, shape (posts, zones)."""
+    geo = sc.geography
+    assert geo is not None
+    minutes = geo.drive.minutes
+    return np.array(
+        [
+            [minutes(_km(p.x_km, p.y_km, z.x_km, z.y_km, z.spread_km)) for z in geo.zones.values()]
+            for p in geo.posts.values()
+        ]
+    )
+
+
+def cover_matrix(sc: Scenario) -> np.ndarray:
+    """Which post covers which zone (expected drive within the cover drive), (posts, zones)."""
+    geo = sc.geography
+    assert geo is not None
+    return post_to_zone_minutes(sc) <= geo.cover_drive_min
+
+
+class Map:
+    """The expected drives of a geography and the posts' state during a run."""
+
+    def __init__(self, sc: Scenario, tl: Timeline):
+        geo = sc.geography
+        assert geo is not None
+        self.geo: Geography = geo
+        self.zone_names = list(geo.zones)
+        self.post_names = list(geo.posts)
+        zones, posts = list(geo.zones.values()), list(geo.posts.values())
+        hospitals = list(geo.hospitals.values())
+        population = np.array([z.population for z in zones], dtype=float)
+        self.zone_cdf = np.cumsum(population / population.sum())
+        self.zone_cdf[-1] = 1.0
+        minutes = geo.drive.minutes
+        # expected drive from each post to each zone's inhabitants (posts x zones)
+        self.to_zone = post_to_zone_minutes(sc)  # posts x zones
+        to_hospital = np.array(
+            [
+                [minutes(_km(z.x_km, z.y_km, h.x_km, h.y_km, z.spread_km)) for h in hospitals]
+                for z in zones
+            ]
+        )
+        self.hospital_of_zone = to_hospital.argmin(axis=1)
+        self.to_hospital = to_hospital.min(axis=1)
+        # from each hospital back to each post
+        self.hospital_to_post = np.array(
+            [[minutes(_km(h.x_km, h.y_km, p.x_km, p.y_km)) for p in posts] for h in hospitals]
+        )
+        # the same as plain Python floats for the run: [post][zone], [zone], and back from
+        # the zone's hospital [zone][post]
+        self.drive_to: list[list[float]] = self.to_zone.tolist()
+        self.drive_to_hospital: list[float] = self.to_hospital.tolist()
+        self.drive_back: list[list[float]] = self.hospital_to_post[self.hospital_of_zone].tolist()
+        self.vehicles = post_vehicles_per_hour(sc, tl)  # posts x hours
+        self.busy = [0] * len(posts)
+        sigma = math.sqrt(math.log1p(geo.drive.cv**2))
+        self._sigma, self._shift = sigma, -0.5 * sigma * sigma
+        # posts by expected drive, nearest first, for each zone
+        self.nearest = [
+            list(np.argsort(self.to_zone[:, z], kind="stable")) for z in range(len(zones))
+        ]
+
+    def factor(self, z: float) -> float:
+        """The lognormal drive factor (mean 1) at the standard normal quantile ``z``."""
+        return math.exp(self._sigma * z + self._shift)
+
+    def zones_of(self, u: np.ndarray) -> np.ndarray:
+        """Demand zones for uniform numbers ``u`` (by population share)."""
+        return np.minimum(np.searchsorted(self.zone_cdf, u, side="right"), len(self.zone_cdf) - 1)
+
+    def take_vehicle(self, zone: int, now: float) -> int:
+        """The post whose free vehicle is sent to ``zone`` (the nearest with one free; a
+        vehicle the fleet has free but no post shows free comes from the nearest post
+        with vehicles on duty), marked busy."""
+        hour = int(now // 60.0)
+        on_duty = self.vehicles[:, min(hour, self.vehicles.shape[1] - 1)]
+        busy = self.busy
+        chosen = -1
+        for post in self.nearest[zone]:
+            if on_duty[post] > busy[post]:
+                chosen = post
+                break
+        if chosen < 0:
+            staffed = [p for p in self.nearest[zone] if on_duty[p] > 0]
+            chosen = staffed[0] if staffed else self.nearest[zone][0]
+        busy[chosen] += 1
+        return int(chosen)
+
+    def free_vehicle(self, post: int) -> None:
+        """A vehicle of ``post`` is back and free."""
+        self.busy[post] -= 1

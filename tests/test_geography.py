@@ -1,0 +1,113 @@
+"""Ambulance geography: zones, posts, nearest-vehicle dispatch, drives on the map, and the
+figures per zone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_golden import fingerprint_of
+
+from helpers import SCENARIOS
+from sim.experiments.replicate import run_replication
+from sim.experiments.statistics import paired_difference
+from sim.model.geography import post_to_zone_minutes
+from sim.scenario import ScenarioError, load_raw, load_scenario, validate_data
+
+GEOGRAPHY = SCENARIOS / "groningen_geography.yaml"
+SEPARATE = SCENARIOS / "groningen_separate.yaml"
+REPLICATIONS = 8
+
+
+@pytest.fixture(scope="module")
+def base():
+    sc = load_scenario(GEOGRAPHY)
+    return sc, [run_replication(sc, r).kpis for r in range(REPLICATIONS)]
+
+
+def test_without_the_geography_block_results_equal_the_zone_free_model() -> None:
+    data = load_raw(GEOGRAPHY)
+    data.pop("geography")
+    data["name"] = "groningen_separate"
+    data["description"] = load_scenario(SEPARATE).description
+    without = validate_data(data)
+    assert without == load_scenario(SEPARATE)
+    a = run_replication(without, 1)
+    b = run_replication(load_scenario(SEPARATE), 1)
+    assert fingerprint_of(a.records, a.kpis) == fingerprint_of(b.records, b.kpis)
+    assert "zone" not in a.records.rides and not any(k.startswith("zone.") for k in a.kpis)
+
+
+def test_rides_come_from_posts_and_go_to_zones(base) -> None:
+    sc, _ = base
+    rides = run_replication(sc, 0).records.rides
+    assert set(np.unique(rides["zone"])) <= set(range(len(sc.geography.zones)))
+    assert set(np.unique(rides["post"])) <= set(range(len(sc.geography.posts)))
+    # most rides come from the nearest post that has a vehicle on duty at that time
+    drive = post_to_zone_minutes(sc)
+    nearest = drive.argmin(axis=0)
+    assert np.mean(rides["post"] == nearest[rides["zone"]]) > 0.5
+    # every zone gets rides roughly in proportion to its inhabitants
+    pop = np.array([z.population for z in sc.geography.zones.values()], dtype=float)
+    share = np.bincount(rides["zone"], minlength=len(pop)) / len(rides["zone"])
+    assert np.allclose(share, pop / pop.sum(), atol=0.03)
+
+
+def test_zone_figures_are_reported(base) -> None:
+    sc, kpis = base
+    for zone in sc.geography.zones:
+        for figure in ("a1_within_15.share", "coverage.share"):
+            values = [k[f"zone.{zone}.{figure}"] for k in kpis]
+            assert all(0.0 <= v <= 1.0 for v in values), (zone, figure)
+        mean = np.mean([k[f"zone.{zone}.a1_response.mean_min"] for k in kpis])
+        p90 = np.mean([k[f"zone.{zone}.a1_response.p90_min"] for k in kpis])
+        assert 3.0 < mean < p90 < 60.0
+    # the city, with most posts and vehicles, is covered more of the time than any other zone
+    cover = {z: np.mean([k[f"zone.{z}.coverage.share"] for k in kpis]) for z in sc.geography.zones}
+    assert max(cover, key=cover.get) == "groningen"
+
+
+def _with_two_more(sc, post: str) -> tuple[str, ...]:
+    changes = []
+    for part, n in sc.geography.posts[post].vehicles.items():
+        changes.append(f"geography.posts.{post}.vehicles.{part}={n + 2}")
+        changes.append(f"ambulances.on_duty.{part}={sc.ambulances.on_duty[part] + 2}")
+    return tuple(changes)
+
+
+def test_two_more_ambulances_near_the_worst_covered_zone_raise_its_a1(base) -> None:
+    sc, kpis = base
+    zones = list(sc.geography.zones)
+    cover = [np.mean([k[f"zone.{z}.coverage.share"] for k in kpis]) for z in zones]
+    worst = int(np.argmin(cover))
+    post = list(sc.geography.posts)[int(post_to_zone_minutes(sc)[:, worst].argmin())]
+    more = load_scenario(GEOGRAPHY, _with_two_more(sc, post))
+    name = f"zone.{zones[worst]}.a1_within_15.share"
+    after = [run_replication(more, r).kpis[name] for r in range(REPLICATIONS)]
+    diff = paired_difference([k[name] for k in kpis], after).interval
+    assert diff.low > 0, (zones[worst], post, diff)
+
+
+def test_fewer_gp_type_rides_raise_a1_where_ambulances_are_scarce(base) -> None:
+    sc, kpis = base
+    # where ambulances are scarce: the zones covered least of the time
+    zones = list(sc.geography.zones)
+    cover = {z: np.mean([k[f"zone.{z}.coverage.share"] for k in kpis]) for z in zones}
+    scarce = sorted(zones, key=cover.get)[:3]
+    fewer = load_scenario(GEOGRAPHY, ("demand.gp_type_dial_112_factor=0.0",))
+    runs = [run_replication(fewer, r).kpis for r in range(REPLICATIONS)]
+    gp_rides = "ambulance.rides_gp_type.share"
+    assert np.mean([k[gp_rides] for k in runs]) < 0.5 * np.mean([k[gp_rides] for k in kpis])
+
+    def a1_scarce(k):
+        return np.mean([k[f"zone.{z}.a1_within_15.share"] for z in scarce])
+
+    diff = paired_difference([a1_scarce(k) for k in kpis], [a1_scarce(k) for k in runs]).interval
+    assert diff.low > 0, (scarce, diff)
+
+
+def test_the_fleet_must_equal_the_sum_of_the_posts() -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(GEOGRAPHY, ("ambulances.on_duty.weekday_night=25",))
+    text = str(info.value)
+    assert "ambulances.on_duty.weekday_night" in text
+    assert "the fleet is the sum of its posts" in text and "but ambulances.on_duty" in text
