@@ -3,11 +3,14 @@ figures per zone."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from test_golden import fingerprint_of
 
-from helpers import SCENARIOS
+from helpers import ROOT, SCENARIOS
 from sim.experiments.replicate import run_replication
 from sim.experiments.statistics import paired_difference
 from sim.model.geography import post_to_zone_minutes
@@ -111,3 +114,34 @@ def test_the_fleet_must_equal_the_sum_of_the_posts() -> None:
     text = str(info.value)
     assert "ambulances.on_duty.weekday_night" in text
     assert "the fleet is the sum of its posts" in text and "but ambulances.on_duty" in text
+
+
+def test_the_compare_report_has_a_zone_table(tmp_path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "run_sim.py",
+            "compare",
+            str(SEPARATE),
+            str(SCENARIOS / "groningen_central.yaml"),
+            "--overlay",
+            str(GEOGRAPHY),
+            "--replications",
+            "2",
+            "--weeks",
+            "1",
+            "--workers",
+            "1",
+            "--no-progress",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    report = (folder / "report.html").read_text()
+    assert "<h2 id='zones'>" in report and "westerwolde" in report

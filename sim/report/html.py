@@ -65,6 +65,7 @@ def write_report(
     for spec in FIGURES:
         svg = save_figure(spec.draw(exp), folder, spec.name)
         parts.append(f"<figure>{svg}<figcaption>{_e(spec.caption)}</figcaption></figure>")
+    parts.append(_zone_table(exp))
     parts.append(_day_type_table(exp))
     parts.append(_kpi_table(exp))
     parts.append(_model_description(exp, meta))
@@ -225,6 +226,54 @@ def _kpi_table(exp: Experiment) -> str:
             )
             cells.append(f"<td>{_e(diff)}</td><td>{'n/a' if math.isnan(p) else f'{p:.3g}'}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _zone_table(exp: Experiment) -> str:
+    """Per demand zone (with a geography): A1 within 15 minutes, the A1 response's 90th
+    percentile and coverage, per scenario; empty without a geography."""
+    zones: dict[str, None] = {}
+    for s in exp.scenarios:
+        if s.scenario.geography is not None:
+            zones.update(dict.fromkeys(s.scenario.geography.zones))
+    if not zones:
+        return ""
+    names = [s.scenario.name for s in exp.scenarios]
+    rows = {(r["kpi"], r["scenario"]): r for r in exp.summary_rows()}
+    diffs = {(c["kpi"], c["scenario"]): c for c in exp.comparison_rows()}
+    figures = (
+        ("a1_within_15.share", "A1 on scene within 15 min", "share"),
+        ("a1_response.p90_min", "A1 response, 90th percentile", "min"),
+        ("coverage.share", "time with an idle ambulance within the cover drive", "share"),
+    )
+    out = [
+        "<h2 id='zones'>Ambulance geography: figures per zone</h2>",
+        "<p class='small'>After-hours A1 rides by the zone of the patient; coverage is the "
+        "share of the reported after-hours time with an idle ambulance at a post whose "
+        "expected drive to the zone is within the cover drive. Mean with its 95 % interval; "
+        f"for later scenarios the paired difference to {_e(names[0])}.</p>",
+        "<table><tr><th class='l'>zone</th><th class='l'>figure</th>"
+        + "".join(f"<th>{_e(n)}</th>" for n in names)
+        + "</tr>",
+    ]
+    for zone in zones:
+        for key, label, unit in figures:
+            kpi = f"zone.{zone}.{key}"
+            cells = [f"<td class='l'>{_e(zone)}</td><td class='l'>{_e(label)}</td>"]
+            for n in names:
+                r = rows.get((kpi, n))
+                if r is None:
+                    cells.append("<td>-</td>")
+                    continue
+                text = format_interval(r["mean"], r["ci_low"], r["ci_high"], unit)
+                d = diffs.get((kpi, n))
+                if d is not None:
+                    text += "; " + format_difference(
+                        d["difference"], d["diff_ci_low"], d["diff_ci_high"], unit
+                    )
+                cells.append(f"<td>{_e(text)}</td>")
+            out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
     return "\n".join(out)
 
