@@ -73,7 +73,8 @@ def _with_two_more(sc, post: str) -> tuple[str, ...]:
     changes = []
     for part, n in sc.geography.posts[post].vehicles.items():
         changes.append(f"geography.posts.{post}.vehicles.{part}={n + 2}")
-        changes.append(f"ambulances.on_duty.{part}={sc.ambulances.on_duty[part] + 2}")
+        if sc.ambulances.on_duty is not None:
+            changes.append(f"ambulances.on_duty.{part}={sc.ambulances.on_duty[part] + 2}")
     return tuple(changes)
 
 
@@ -145,3 +146,24 @@ def test_the_compare_report_has_a_zone_table(tmp_path) -> None:
     (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     report = (folder / "report.html").read_text()
     assert "<h2 id='zones'>" in report and "westerwolde" in report
+
+
+def test_without_a_geography_the_fleet_table_is_needed(tmp_path) -> None:
+    data = load_raw(GEOGRAPHY)
+    data.pop("geography")
+    data["ambulances"].pop("on_duty")
+    data.pop("uncertainty")
+    with pytest.raises(ScenarioError) as info:
+        validate_data(data)
+    assert "ambulances.on_duty (vehicles per day part) is needed without a geography" in str(
+        info.value
+    )
+    # with a geography the fleet table may be left out: the posts are the fleet (the
+    # uncertainty block, which scales that table, goes with it)
+    data = load_raw(GEOGRAPHY)
+    data["ambulances"].pop("on_duty")
+    data.pop("uncertainty")
+    sc = validate_data(data)
+    assert sc.ambulances.on_duty is None
+    kpis = run_replication(sc, 1).kpis
+    assert kpis == run_replication(load_scenario(GEOGRAPHY), 1).kpis

@@ -220,15 +220,16 @@ class World:
         """A staffed pool on the scenario's schedule (creating it starts its roster);
         ``table``: the staffing table's name in the file, for the special days' staffing."""
         sc = self.scenario
-        per_how = staffing_per_hour_of_week(sc, staffing)
-        special = {}
-        for code, day_type in enumerate(self.timeline.day_type_names[1:], start=1):
-            own = sc.calendar.day_type(day_type).staffing.get(table)
-            if own:
-                special[code] = staffing_per_hour_of_week(sc, {**staffing, **own})
-        values = self.timeline.per_hour(per_how, special)
         if name == "ambulances" and self.map is not None:
             values = self.map.vehicles.sum(axis=0)  # the fleet is the sum of the posts
+        else:
+            per_how = staffing_per_hour_of_week(sc, staffing)
+            special = {}
+            for code, day_type in enumerate(self.timeline.day_type_names[1:], start=1):
+                own = sc.calendar.day_type(day_type).staffing.get(table)
+                if own:
+                    special[code] = staffing_per_hour_of_week(sc, {**staffing, **own})
+            values = self.timeline.per_hour(per_how, special)
         if sc.behaviour.shift_change == "handover":
             changes = self.timeline.shift_changes(values, sc.calendar.day_part_of_hour())
         else:
@@ -320,7 +321,8 @@ class World:
 
     def _build_service_pools(self, sc: Scenario) -> None:
         gp_open = self.timeline.open_changes()
-        self.ambulances = self._pool("ambulances", "ambulances.on_duty", sc.ambulances.on_duty)
+        fleet = sc.ambulances.on_duty or {}  # with a geography: the posts (see _pool)
+        self.ambulances = self._pool("ambulances", "ambulances.on_duty", fleet)
         self.service_pools: dict[str, StaffedPool] = {
             "ambulance": self.ambulances,
             "gp_consult": self._pool(

@@ -77,8 +77,9 @@ class _Checker:
             (("gp_post", "consult_gps"), sc.gp_post.consult_gps),
             (("gp_post", "visit_cars"), sc.gp_post.visit_cars),
             (("coordination", "agents"), sc.coordination.agents),
-            (("ambulances", "on_duty"), sc.ambulances.on_duty),
         ] + [(("teams", t, "staff"), team.staff) for t, team in sc.teams.items()]
+        if sc.ambulances.on_duty is not None:
+            tables.append((("ambulances", "on_duty"), sc.ambulances.on_duty))
         if sc.geography is not None:
             tables += [
                 (("geography", "posts", name, "vehicles"), post.vehicles)
@@ -102,8 +103,9 @@ class _Checker:
             "gp_post.consult_gps": sc.gp_post.consult_gps,
             "gp_post.visit_cars": sc.gp_post.visit_cars,
             "coordination.agents": sc.coordination.agents,
-            "ambulances.on_duty": sc.ambulances.on_duty,
         }
+        if sc.ambulances.on_duty is not None:
+            tables["ambulances.on_duty"] = sc.ambulances.on_duty
         tables.update({f"teams.{t}.staff": team.staff for t, team in sc.teams.items()})
         if sc.geography is not None:
             tables.update(
@@ -118,10 +120,18 @@ class _Checker:
         """With a geography the fleet on duty is the sum of its posts: the ambulance table
         must say the same number in every day part."""
         geo = self.sc.geography
-        if geo is None:
-            return
         fleet = self.sc.ambulances.on_duty
+        if geo is None:
+            if fleet is None:
+                self.problem(
+                    ("ambulances",),
+                    "ambulances.on_duty (vehicles per day part) is needed without a geography "
+                    "(with one, the fleet is the sum of geography.posts.<post>.vehicles)",
+                )
+            return
         for part in self.sc.calendar.day_parts:
+            if fleet is None:
+                break
             counts = [post.vehicles.get(part, 0) for post in geo.posts.values()]
             if part in fleet and sum(counts) != fleet[part]:
                 shown = " + ".join(

@@ -518,7 +518,9 @@ class Coordination(_Frozen):
 class Ambulances(_Frozen):
     """The ambulance fleet on duty and the phases of a ride."""
 
-    on_duty: Staffing
+    # vehicles on duty in the region per day part; with a geography the fleet is the sum of
+    # its posts (this table may then be left out, or must say the same)
+    on_duty: Staffing | None = None
     dispatch: Duration
     turnout: Duration
     drive_to_scene: Duration
