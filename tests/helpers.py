@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +59,15 @@ def all_parts(value: int) -> dict[str, int]:
 def fixed(minutes: float) -> dict[str, Any]:
     """A fixed duration."""
     return {"dist": "fixed", "mean_min": minutes}
+
+
+def run_sim(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """``python run_sim.py ARGS`` from the project folder, its output captured."""
+    return subprocess.run(
+        [sys.executable, "run_sim.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )

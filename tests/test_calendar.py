@@ -7,14 +7,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers import ROOT, SCENARIOS, scenario
+from helpers import SCENARIOS, run_sim, scenario
 from sim.experiments.replicate import replicate, run_replication
 from sim.model.calendar import Timeline
 from sim.model.demand import GroupDemand
@@ -126,13 +124,7 @@ def test_special_days_outside_the_window_are_warned_about() -> None:
 
 
 def test_the_command_line_prints_the_warning_and_still_runs(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "run_sim.py", "validate-scenario", str(SCENARIOS / "groningen_base.yaml")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_sim("validate-scenario", str(SCENARIOS / "groningen_base.yaml"), timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "warning: calendar: 9 of the 9 special days" in proc.stderr
 
@@ -170,27 +162,19 @@ def test_without_special_days_the_ordinary_day_type_is_the_whole_run() -> None:
 
 
 def test_christmas_compare_writes_figures_per_day_type_and_date(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "run_sim.py",
-            "compare",
-            str(SCENARIOS / "groningen_separate.yaml"),
-            str(SCENARIOS / "groningen_central.yaml"),
-            "--overlay",
-            str(CHRISTMAS),
-            "--replications",
-            "2",
-            "--workers",
-            "1",
-            "--no-progress",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    proc = run_sim(
+        "compare",
+        str(SCENARIOS / "groningen_separate.yaml"),
+        str(SCENARIOS / "groningen_central.yaml"),
+        "--overlay",
+        str(CHRISTMAS),
+        "--replications",
+        "2",
+        "--workers",
+        "1",
+        "--no-progress",
+        "--out",
+        str(tmp_path),
     )
     assert proc.returncode == 0, proc.stderr
     assert "warning" not in proc.stderr  # every special day of the file lies in its window
@@ -230,20 +214,12 @@ def test_christmas_compare_writes_figures_per_day_type_and_date(tmp_path: Path) 
 
 
 def test_request_records_carry_the_date_time_and_day_type(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "run_sim.py",
-            "run",
-            str(CHRISTMAS),
-            "--no-progress",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    proc = run_sim(
+        "run",
+        str(CHRISTMAS),
+        "--no-progress",
+        "--out",
+        str(tmp_path),
     )
     assert proc.returncode == 0, proc.stderr
     (records,) = list(tmp_path.glob("*/requests*.csv.gz"))
@@ -261,19 +237,12 @@ def test_request_records_carry_the_date_time_and_day_type(tmp_path: Path) -> Non
 
 
 def test_an_overlay_that_is_missing_stops_with_exit_2(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "run_sim.py",
-            "compare",
-            "--overlay",
-            str(tmp_path / "nowhere.yaml"),
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    proc = run_sim(
+        "compare",
+        "--overlay",
+        str(tmp_path / "nowhere.yaml"),
+        "--out",
+        str(tmp_path),
         timeout=120,
     )
     assert proc.returncode == 2

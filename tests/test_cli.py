@@ -14,21 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, run_sim
 
 FAST = ["--weeks", "1", "--replications", "2"]
 
 
 def run(args: list[str], tmp: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run(
-        [sys.executable, "run_sim.py", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
+    return run_sim(*args, timeout=timeout)
 
 
 def readme_commands() -> list[list[str]]:

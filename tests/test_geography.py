@@ -3,14 +3,11 @@ figures per zone."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from test_golden import fingerprint_of
 
-from helpers import ROOT, SCENARIOS
+from helpers import SCENARIOS, run_sim
 from sim.experiments.replicate import run_replication
 from sim.experiments.statistics import paired_difference
 from sim.model.geography import post_to_zone_minutes
@@ -118,29 +115,21 @@ def test_the_fleet_must_equal_the_sum_of_the_posts() -> None:
 
 
 def test_the_compare_report_has_a_zone_table(tmp_path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "run_sim.py",
-            "compare",
-            str(SEPARATE),
-            str(SCENARIOS / "groningen_central.yaml"),
-            "--overlay",
-            str(GEOGRAPHY),
-            "--replications",
-            "2",
-            "--weeks",
-            "1",
-            "--workers",
-            "1",
-            "--no-progress",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    proc = run_sim(
+        "compare",
+        str(SEPARATE),
+        str(SCENARIOS / "groningen_central.yaml"),
+        "--overlay",
+        str(GEOGRAPHY),
+        "--replications",
+        "2",
+        "--weeks",
+        "1",
+        "--workers",
+        "1",
+        "--no-progress",
+        "--out",
+        str(tmp_path),
     )
     assert proc.returncode == 0, proc.stderr
     (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]

@@ -20,33 +20,9 @@ from sim.experiments.statistics import paired_difference, t_interval
 from sim.measures.aggregates import REQUESTS_KEY
 
 #: The columns of the two tables (written also when a study kept no calendar figures).
-DAY_TYPE_FIELDS = (
-    "day_type",
-    "kpi",
-    "label",
-    "unit",
-    "scenario",
-    "mean",
-    "ci_low",
-    "ci_high",
-    "n",
-    "diff_vs_first",
-    "diff_ci_low",
-    "diff_ci_high",
-)
-DATE_FIELDS = (
-    "date",
-    "weekday",
-    "day_type",
-    "kpi",
-    "label",
-    "unit",
-    "scenario",
-    "mean",
-    "ci_low",
-    "ci_high",
-    "n",
-)
+_FIGURE_FIELDS = ("kpi", "label", "unit", "scenario", "mean", "ci_low", "ci_high", "n")
+DAY_TYPE_FIELDS = ("day_type", *_FIGURE_FIELDS, "diff_vs_first", "diff_ci_low", "diff_ci_high")
+DATE_FIELDS = ("date", "weekday", "day_type", *_FIGURE_FIELDS)
 
 
 def write_calendar_tables(folder: Path, exp: Experiment) -> None:
@@ -79,6 +55,23 @@ def _kpis(exp: Experiment) -> list[tuple[str, str, str]]:
     return [count] + [(k.name, k.label, k.unit) for k in exp.kpis() if k.headline]
 
 
+def _figure(
+    name: str, label: str, unit: str, s: ScenarioResults, values: list[float]
+) -> dict[str, Any]:
+    """The columns a figure's row shares in both tables: its mean over the replications."""
+    iv = t_interval(values)
+    return {
+        "kpi": name,
+        "label": label,
+        "unit": unit,
+        "scenario": s.scenario.name,
+        "mean": iv.mean,
+        "ci_low": iv.low,
+        "ci_high": iv.high,
+        "n": iv.n,
+    }
+
+
 def day_type_rows(exp: Experiment) -> list[dict[str, Any]]:
     """One row per day type, KPI and scenario; later scenarios with their paired difference
     to the first on the same replications."""
@@ -90,21 +83,8 @@ def day_type_rows(exp: Experiment) -> list[dict[str, Any]]:
             base = _values(first, reps, "day_type", day_type, name) if first else []
             for s in exp.scenarios:
                 values = _values(s, reps, "day_type", day_type, name)
-                iv = t_interval(values)
-                row = {
-                    "day_type": day_type,
-                    "kpi": name,
-                    "label": label,
-                    "unit": unit,
-                    "scenario": s.scenario.name,
-                    "mean": iv.mean,
-                    "ci_low": iv.low,
-                    "ci_high": iv.high,
-                    "n": iv.n,
-                    "diff_vs_first": "",
-                    "diff_ci_low": "",
-                    "diff_ci_high": "",
-                }
+                row = {"day_type": day_type} | _figure(name, label, unit, s, values)
+                row |= {"diff_vs_first": "", "diff_ci_low": "", "diff_ci_high": ""}
                 if s is not first:
                     d = paired_difference(base, values).interval
                     row.update(diff_vs_first=d.mean, diff_ci_low=d.low, diff_ci_high=d.high)
@@ -121,20 +101,7 @@ def date_rows(exp: Experiment) -> list[dict[str, Any]]:
         for s in exp.scenarios:
             day_type = s.scenario.calendar.day_type_of().get(day, "ordinary")
             for name, label, unit in _kpis(exp):
-                iv = t_interval(_values(s, reps, "date", date, name))
-                rows.append(
-                    {
-                        "date": date,
-                        "weekday": day.strftime("%a"),
-                        "day_type": day_type,
-                        "kpi": name,
-                        "label": label,
-                        "unit": unit,
-                        "scenario": s.scenario.name,
-                        "mean": iv.mean,
-                        "ci_low": iv.low,
-                        "ci_high": iv.high,
-                        "n": iv.n,
-                    }
-                )
+                values = _values(s, reps, "date", date, name)
+                row = {"date": date, "weekday": day.strftime("%a"), "day_type": day_type}
+                rows.append(row | _figure(name, label, unit, s, values))
     return rows

@@ -89,6 +89,8 @@ class Engine(simpy.Environment):
             now, _, _, event = heappop(queue)  # event: a Proc, the end, or any event
             self.now = now
             if event.__class__ is Proc:
+                # ``resume`` written out in place: a method call per event is what this
+                # loop saves
                 try:
                     wait = event.gen.send(None)
                 except StopIteration:
