@@ -36,6 +36,8 @@ CALL_KIND_NAMES = (
     "professional",
     "room_consult",
     "repeat",
+    "intake_handoff",
+    "callback",
 )
 (
     CALL_FIRST,
@@ -48,7 +50,9 @@ CALL_KIND_NAMES = (
     CALL_PROFESSIONAL,
     CALL_ROOM_CONSULT,  # co-located: the MKA nurse asks the GP-post triagist in the room
     CALL_REPEAT,  # a second call about the same problem after care by advice or a consult
-) = range(10)
+    CALL_INTAKE_HANDOFF,  # call-back mode: an urgent caller passed from intake to a triagist
+    CALL_CALLBACK,  # call-back mode: a triagist calls the person back (an attempt)
+) = range(12)
 PUBLIC_CALL_KINDS = (
     CALL_FIRST,
     CALL_REDIAL,

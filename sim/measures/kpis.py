@@ -34,6 +34,7 @@ import numpy as np
 
 from sim.codes import (
     AMBULANCE_A1,
+    CALL_CALLBACK,
     CALL_HANDOVER,
     CALL_REPEAT,
     CALL_WARM_TRANSFER,
@@ -711,6 +712,8 @@ def registry(sc: Scenario) -> list[Kpi]:
             continue
         label = f"Outcome share: {name.replace('_', ' ')}"
         out.append(Kpi(f"outcome.{name}.share", "share", label, _outcome_share(code)))
+    if callback_desks(sc):
+        out.extend(CALLBACK_KPIS)
     if sc.geography is not None:
         out.extend(_zone_kpis(sc))
     desks = desk_pool_names(sc)
@@ -736,6 +739,54 @@ DIRECTIONS: tuple[tuple[str, str, str], ...] = (
     ("outcome.abandoned.", "share", "lower"),
     ("outcome.referral_gave_up.", "share", "lower"),
     ("outcome.advised_below_need.", "share", "lower"),
+)
+
+
+def _callbacks(ctx: KpiContext) -> tuple[np.ndarray, np.ndarray]:
+    """The call-back waits (queued to a triagist on the line) of reported requests, and
+    the mask of the attempts nobody answered."""
+    c = ctx.rec.calls
+    mine = ctx.call_reported & (c["kind"] == CALL_CALLBACK)
+    answered = mine & ~np.isnan(c["answered_min"])
+    return (c["answered_min"] - c["placed_min"])[answered], mine & c["abandoned"]
+
+
+def _time_to_triage(ctx: KpiContext) -> np.ndarray:
+    """Minutes from the request to the first triage call (phone requests triaged)."""
+    r = ctx.rec.requests
+    m = ctx.phone & ~np.isnan(r["first_answer_min"])
+    return (r["first_answer_min"] - r["arrival_min"])[m]
+
+
+CALLBACK_KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "callback.wait.mean_min",
+        "min",
+        "Call-back mode: wait from the end of the intake to a triagist calling back: mean",
+        lambda ctx: _mean(_callbacks(ctx)[0]),
+        better="lower",
+    ),
+    Kpi(
+        "callback.wait.p90_min",
+        "min",
+        "Call-back mode: wait from the end of the intake to a triagist calling back: 90th "
+        "percentile",
+        lambda ctx: _p90(_callbacks(ctx)[0]),
+        better="lower",
+    ),
+    Kpi(
+        "callback.failed_attempts.per_week",
+        "calls/week",
+        "Call-back attempts nobody answered, per week",
+        lambda ctx: float(_callbacks(ctx)[1].sum()) / ctx.weeks,
+    ),
+    Kpi(
+        "triage.time_to_triage.mean_min",
+        "min",
+        "Time from the first call to the start of triage (phone requests triaged): mean",
+        lambda ctx: _mean(_time_to_triage(ctx)),
+        better="lower",
+    ),
 )
 
 
@@ -788,10 +839,16 @@ def _with_direction(k: Kpi) -> Kpi:
     return k
 
 
+def callback_desks(sc: Scenario) -> list[str]:
+    """The active desks that answer the GP post's number in call-back mode."""
+    return [d for d in sc.active_desks() if d != "mka" and sc.triage_of(d).callback is not None]
+
+
 def desk_pool_names(sc: Scenario) -> list[str]:
-    """The staff pools of the front desks of the scenario's form."""
+    """The staff pools of the front desks of the scenario's form (intake staff included)."""
     pools = {"mka": "mka_call_takers", "gp_post": "gp_post_triagists"}
-    return [pools.get(d, "coordination_agents") for d in sc.active_desks()]
+    names = [pools.get(d, "coordination_agents") for d in sc.active_desks()]
+    return names + [f"{d}_intake" for d in callback_desks(sc)]
 
 
 def pool_names(sc: Scenario) -> list[str]:

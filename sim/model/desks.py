@@ -33,8 +33,10 @@ from dataclasses import dataclass
 from sim.codes import (
     AMBULANCE_A1,
     AMBULANCE_A2,
+    CALL_CALLBACK,
     CALL_FIRST,
     CALL_HANDOVER,
+    CALL_INTAKE_HANDOFF,
     CALL_PROFESSIONAL,
     CALL_RECONTACT,
     CALL_REDIAL,
@@ -127,7 +129,7 @@ def request_process(world: World, request: Request) -> Process:
     door = _door(world, dialled_112)
     answered = yield from public_contact(world, request, door, dialled_112, CALL_FIRST)
     if answered is not None:
-        yield from handle_call(world, request, answered)
+        yield from take_call(world, request, answered)
 
 
 def contact_and_handle(
@@ -136,7 +138,15 @@ def contact_and_handle(
     """Phone a public number until answered (or given up), then have the call handled."""
     answered = yield from public_contact(world, request, door, dialled_112, kind)
     if answered is not None:
-        yield from handle_call(world, request, answered)
+        yield from take_call(world, request, answered)
+
+
+def take_call(world: World, request: Request, answered: AnsweredCall) -> Process:
+    """An answered public call: triaged at once, or (call-back mode) an intake first."""
+    desk = world.desks[answered.desk]
+    if desk.intake_pool is not None and answered.claim.pool is desk.intake_pool:
+        return callback_intake(world, request, answered)
+    return handle_call(world, request, answered)
 
 
 # --------------------------------------------------------------------------- calls
@@ -174,12 +184,15 @@ def public_contact(
             yield world.national_desk_delay(draws, pos)
         desk = world.desks[door]
         urgent = dialled_112 or request.urgent_line
-        claim = desk.pool.claim(QUEUE_URGENT if urgent else QUEUE_REGULAR)
+        pool = desk.pool
+        if desk.intake_pool is not None and not urgent and desk.intake_pool.is_open:
+            pool = desk.intake_pool  # call-back mode: the regular line reaches the intake
+        claim = pool.claim(QUEUE_URGENT if urgent else QUEUE_REGULAR)
         if claim.state == CLAIM_WAITING:
             patience = desk.patience(
                 draws, call_position(request.draws, call_no, CALL_SLOT_PATIENCE, world.overflow)
             )
-            desk.pool.give_up_after(claim, patience)
+            pool.give_up_after(claim, patience)
         state = claim.state or (yield claim)
         if state == CLAIM_SERVED:
             return AnsweredCall(door, call_no, kind, urgent, placed, env.now, claim)
@@ -240,7 +253,7 @@ def _end_call(world: World, request: Request, call: AnsweredCall) -> None:
         call.answered_min,
         world.env.now,
     )
-    desk.pool.release(call.claim)
+    call.claim.pool.release(call.claim)
 
 
 def _warm_confirmation(world: World, request: Request, door: str) -> Process:
@@ -253,6 +266,63 @@ def _warm_confirmation(world: World, request: Request, door: str) -> Process:
     pos = call_position(request.draws, call.call_no, CALL_SLOT_HANDLE, world.overflow)
     yield desk.warm_time(request.draws, pos)
     _end_call(world, request, call)
+
+
+# --------------------------------------------------------------------------- call-back mode
+
+#: Queue priority of call-backs at the triagists: after every live call, most urgent first.
+CALLBACK_QUEUE = QUEUE_REGULAR + 1
+
+
+def callback_intake(world: World, request: Request, intake: AnsweredCall) -> Process:
+    """Call-back mode: the intake call (answer, registration, urgency screen); an urgent
+    case goes to a triagist at once, the caller staying on the line; the others hang up
+    and are called back by a triagist, most urgent first."""
+    desk = world.desks[intake.desk]
+    rules = desk.callback
+    assert rules is not None
+    pos = call_position(request.draws, intake.call_no, CALL_SLOT_HANDLE, world.overflow)
+    yield rules.intake_time(request.draws, pos)
+    _end_call(world, request, intake)
+    if world.need_urgency[request.need] in rules.at_once:
+        handoff = yield from professional_call(world, request, desk.name, CALL_INTAKE_HANDOFF)
+        if handoff is not None:
+            yield from handle_call(world, request, handoff)
+        return
+    yield from _call_back(world, request, desk)
+
+
+def _call_back(world: World, request: Request, desk: Desk) -> Process:
+    """Triagists call back in order of urgency; an attempt nobody answers is tried again
+    after a delay, up to the desk's number of attempts (then the request is abandoned)."""
+    rules = desk.callback
+    assert rules is not None
+    env, draws = world.env, request.draws
+    priority = CALLBACK_QUEUE + world.max_acuity - world.need_acuity[request.need]
+    placed = env.now
+    for _ in range(rules.max_attempts):
+        if request.n_calls >= world.max_calls:
+            break
+        call_no = request.n_calls
+        request.n_calls += 1
+        queued = env.now
+        claim = desk.pool.claim(priority)
+        state = claim.state or (yield claim)
+        if state != CLAIM_SERVED:  # the post closed first
+            world.calls.add(request.id, desk.index, CALL_CALLBACK, False, queued, NAN, env.now)
+            services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
+            return
+        pos = call_position(draws, call_no, CALL_SLOT_ABANDON, world.overflow)
+        if draws[pos] >= rules.fail_share:
+            call = AnsweredCall(desk.name, call_no, CALL_CALLBACK, False, placed, env.now, claim)
+            yield from handle_call(world, request, call)
+            return
+        yield rules.attempt_min
+        world.calls.add(request.id, desk.index, CALL_CALLBACK, False, queued, NAN, env.now, True)
+        desk.pool.release(claim)
+        pos = call_position(draws, call_no, CALL_SLOT_REDIAL_DELAY, world.overflow)
+        yield rules.retry_delay(draws, pos)
+    services.finish(world, request, OUTCOME_ABANDONED)
 
 
 # --------------------------------------------------------------------------- triage

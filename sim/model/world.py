@@ -21,10 +21,22 @@ from sim.model.geography import Map
 from sim.model.pools import StaffedPool
 from sim.model.records import CallLog, Request, RequestColumns, RideLog
 from sim.model.streams import Streams
-from sim.scenario.schema import Scenario, Triage
+from sim.scenario.schema import CallBack, Scenario, Triage
 
 #: A process body: a generator that yields minutes to wait or a claim to wait for.
 Process = Body
+
+
+class CallBackRules:
+    """A desk's call-back mode, compiled: samplers and the urgencies passed on at once."""
+
+    def __init__(self, spec: CallBack):
+        self.intake_time = duration_sampler(spec.intake_time)
+        self.retry_delay = duration_sampler(spec.retry_delay)
+        self.at_once = frozenset(spec.at_once)
+        self.fail_share = spec.attempt_fail_share
+        self.attempt_min = float(spec.attempt_min)
+        self.max_attempts = spec.max_attempts
 
 
 class Desk:
@@ -61,6 +73,11 @@ class Desk:
         self.warm_time = duration_sampler(triage.warm_transfer_time)
         self.redial_share = triage.on_abandon.redial_same_share
         self.switch_share = triage.on_abandon.switch_other_share
+        # call-back mode: the intake staff's pool (set by the world) and the compiled rules
+        self.intake_pool: StaffedPool | None = None
+        self.callback: CallBackRules | None = (
+            CallBackRules(triage.callback) if triage.callback is not None else None
+        )
 
     def assign(self, true_need: int, u: float, eligible: bool = False) -> int:
         """The need a triagist assigns to a caller with ``true_need`` (confusion matrix);
@@ -137,6 +154,8 @@ class World:
         self.care_services = [frozenset((n.service, *n.acceptable_services)) for n in needs]
         self.need_alternatives = [tuple(n.acceptable_services) for n in needs]
         self.need_acuity = [n.acuity for n in needs]
+        self.need_urgency = [n.urgency for n in needs]
+        self.max_acuity = max(self.need_acuity)
         self.need_priority = [
             AMBULANCE_PRIORITY.get(n.ambulance_priority or "A2", AMBULANCE_A2) for n in needs
         ]
@@ -245,9 +264,16 @@ class World:
         needs, services = self.need_names, self.services
         if self.central:
             pool = self._pool("coordination_agents", "coordination.agents", sc.coordination.agents)
-            self.desks["coordination"] = Desk(
+            desk = self.desks["coordination"] = Desk(
                 "coordination", pool, sc.coordination.triage, needs, services
             )
+            spec = sc.coordination.triage.callback
+            if spec is not None:  # the GP post's number only (112 calls skip the intake)
+                table = "coordination.triage.callback.intake_staff"
+                opening = self.timeline.open_changes()
+                desk.intake_pool = self._pool(
+                    "coordination_intake", table, spec.intake_staff, opening
+                )
             return
         pool = self._pool("mka_call_takers", "mka.call_takers", sc.mka.call_takers)
         self.desks["mka"] = Desk("mka", pool, sc.mka.triage, needs, services)
@@ -263,7 +289,11 @@ class World:
                 "gp_post_triagists", "gp_post.triagists", sc.gp_post.triagists, opening
             )
             triage = sc.gp_post.triage
-        self.desks[self.gp_desk] = Desk(self.gp_desk, pool, triage, needs, services)
+        desk = self.desks[self.gp_desk] = Desk(self.gp_desk, pool, triage, needs, services)
+        if triage.callback is not None:
+            table = f"{self.gp_desk}.triage.callback.intake_staff"
+            staff = triage.callback.intake_staff
+            desk.intake_pool = self._pool(f"{self.gp_desk}_intake", table, staff, opening)
 
     def _desk_for_service(self) -> dict[str, str]:
         """Which active desk sends each service (a call whose disposition is a service the

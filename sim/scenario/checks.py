@@ -80,6 +80,10 @@ class _Checker:
         ] + [(("teams", t, "staff"), team.staff) for t, team in sc.teams.items()]
         if sc.ambulances.on_duty is not None:
             tables.append((("ambulances", "on_duty"), sc.ambulances.on_duty))
+        for desk in ("gp_post", "coordination"):
+            spec = sc.triage_of(desk).callback
+            if spec is not None:
+                tables.append(((desk, "triage", "callback", "intake_staff"), spec.intake_staff))
         if sc.geography is not None:
             tables += [
                 (("geography", "posts", name, "vehicles"), post.vehicles)
@@ -106,6 +110,10 @@ class _Checker:
         }
         if sc.ambulances.on_duty is not None:
             tables["ambulances.on_duty"] = sc.ambulances.on_duty
+        for desk in ("gp_post", "coordination"):
+            spec = sc.triage_of(desk).callback
+            if spec is not None:
+                tables[f"{desk}.triage.callback.intake_staff"] = spec.intake_staff
         tables.update({f"teams.{t}.staff": team.staff for t, team in sc.teams.items()})
         if sc.geography is not None:
             tables.update(
@@ -184,6 +192,23 @@ class _Checker:
                     f"{spec.service}; advice is not among its acceptable services): online "
                     "self-triage can only resolve needs that advice meets",
                 )
+
+    def callback(self) -> None:
+        """Call-back mode belongs to the GP post's number, and names real urgencies."""
+        if self.sc.mka.triage.callback is not None:
+            self.problem(
+                ("mka", "triage", "callback"),
+                "call-back mode is for the GP post's number (gp_post or coordination), not 112",
+            )
+        urgencies = sorted({n.urgency for n in self.sc.needs.values()})
+        for desk in ("gp_post", "coordination"):
+            spec = self.sc.triage_of(desk).callback
+            if spec is None:
+                continue
+            for i, urgency in enumerate(spec.at_once):
+                if urgency not in urgencies:
+                    path = (desk, "triage", "callback", "at_once", i)
+                    self.unknown(path, "urgency", urgency, urgencies)
 
     def desk_triage(self) -> None:
         for desk in ("mka", "gp_post", "coordination"):
@@ -303,6 +328,7 @@ def cross_reference_problems(sc: Scenario, positions: Positions) -> list[Problem
     checker.special_days()
     checker.self_triage()
     checker.geography()
+    checker.callback()
     checker.desk_triage()
     checker.alternative_services()
     checker.reachable_dispositions()

@@ -430,6 +430,23 @@ class AnswerNorm(_Frozen):
     regular_min: Minutes
 
 
+class CallBack(_Frozen):
+    """Call-back mode of the GP post's number (GP post or coordination desk): a short intake
+    (answer, registration, urgency screen) by intake staff; urgent cases go to a triagist
+    at once, the others hang up and are called back by a triagist, most urgent first.
+    Calls on the urgent line and on 112 skip the intake."""
+
+    intake_staff: Staffing
+    intake_time: Duration
+    # urgencies the intake passes to a triagist at once (the caller stays on the line)
+    at_once: tuple[str, ...] = ("A1", "A2", "U1")
+    # share of call-back attempts nobody answers (tried again after retry_delay)
+    attempt_fail_share: Share = 0.0
+    attempt_min: Minutes = 1.0  # a triagist's time on an attempt nobody answers
+    retry_delay: Duration
+    max_attempts: int = Field(default=3, ge=1, le=10, strict=True)
+
+
 class Triage(_Frozen):
     """How a front desk handles a call: durations, caller patience and the triage matrix."""
 
@@ -440,6 +457,8 @@ class Triage(_Frozen):
     warm_transfer_time: Duration
     dispatches: tuple[str, ...] = Field(min_length=1)
     confusion: dict[str, dict[str, Share]] = {}
+    # call-back mode (the GP post's number only); None: every call is triaged at once
+    callback: CallBack | None = None
 
     @field_validator("handle_time")
     @classmethod

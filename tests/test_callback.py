@@ -1,0 +1,109 @@
+"""The GP post's call-back mode: a short intake, urgent cases to a triagist at once, the
+others called back in order of urgency, with attempts that fail."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import SCENARIOS
+from sim.codes import CALL_CALLBACK, CALL_INTAKE_HANDOFF, DESK_INDEX
+from sim.experiments.replicate import run_replication
+from sim.experiments.statistics import paired_difference
+from sim.scenario import ScenarioError, load_scenario
+
+SEPARATE = SCENARIOS / "groningen_separate.yaml"
+PARTS = (
+    "weekday_day",
+    "weekday_evening",
+    "weekday_late_evening",
+    "weekday_night",
+    "weekend_day",
+    "weekend_evening",
+    "weekend_night",
+)
+INTAKE = {"weekday_day": 2, "weekday_evening": 3, "weekday_late_evening": 2, "weekday_night": 1}
+INTAKE |= {"weekend_day": 4, "weekend_evening": 3, "weekend_night": 1}
+
+
+def callback(fail: float = 0.1) -> tuple[str, ...]:
+    base = "gp_post.triage.callback"
+    out = [f"{base}.intake_staff.{p}={INTAKE[p]}" for p in PARTS]
+    out += [
+        f"{base}.intake_time.dist=lognormal",
+        f"{base}.intake_time.mean_min=1.5",
+        f"{base}.intake_time.cv=0.5",
+        f"{base}.retry_delay.dist=lognormal",
+        f"{base}.retry_delay.mean_min=10",
+        f"{base}.retry_delay.cv=0.5",
+        f"{base}.attempt_fail_share={fail}",
+    ]
+    return ("run.weeks=2", *out)
+
+
+@pytest.fixture(scope="module")
+def runs():
+    off = load_scenario(SEPARATE, ("run.weeks=2",))
+    on = load_scenario(SEPARATE, callback())
+    return [run_replication(off, r) for r in range(4)], [run_replication(on, r) for r in range(4)]
+
+
+def test_answer_and_triage_are_reported_separately(runs) -> None:
+    off, on = runs
+    for result in on:
+        k = result.kpis
+        assert k["callback.wait.mean_min"] > 0
+        assert k["triage.time_to_triage.mean_min"] > k["answer.gp_post.mean_min"]
+        assert 0 < k["utilisation.gp_post_intake"] < 1
+    assert "callback.wait.mean_min" not in off[0].kpis
+    # with ample intake staff the phone is answered sooner than by busy triagists
+    name = "answer.gp_post.mean_min"
+    diff = paired_difference([r.kpis[name] for r in off], [r.kpis[name] for r in on]).interval
+    assert diff.high < 0
+
+
+def test_urgent_cases_go_to_a_triagist_at_once(runs) -> None:
+    _, on = runs
+    result = on[0]
+    sc = result.simulated.scenario
+    r, c = result.records.requests, result.records.calls
+    at_once = np.array([n.urgency in ("A1", "A2", "U1") for n in sc.needs.values()])
+    called_back = np.unique(c["request"][c["kind"] == CALL_CALLBACK])
+    handed_off = np.unique(c["request"][c["kind"] == CALL_INTAKE_HANDOFF])
+    assert len(called_back) > 100 and len(handed_off) > 0
+    assert not at_once[r["need"][called_back]].any()
+    assert at_once[r["need"][handed_off]].all()
+    # the urgent line skips the intake: no one on it is called back
+    assert not r["urgent_line"][called_back].any()
+    # the call-backs are the GP post's
+    assert (c["desk"][c["kind"] == CALL_CALLBACK] == DESK_INDEX["gp_post"]).all()
+
+
+def test_failed_attempts_lengthen_the_wait_for_a_call_back(runs) -> None:
+    _, on = runs
+    worse = load_scenario(SEPARATE, callback(fail=0.4))
+    more = [run_replication(worse, r).kpis for r in range(4)]
+    for name in ("callback.failed_attempts.per_week", "callback.wait.mean_min"):
+        diff = paired_difference([r.kpis[name] for r in on], [k[name] for k in more]).interval
+        assert diff.low > 0, name
+
+
+def test_call_back_mode_is_refused_for_112() -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(
+            SEPARATE,
+            tuple(o.replace("gp_post.triage.callback", "mka.triage.callback") for o in callback()),
+        )
+    assert "call-back mode is for the GP post's number" in str(info.value)
+
+
+@pytest.mark.parametrize("form", ["coordination_centre", "central"])
+def test_the_coordination_desk_can_call_back(form: str) -> None:
+    sets = tuple(
+        o.replace("gp_post.triage.callback", "coordination.triage.callback") for o in callback()
+    )
+    result = run_replication(load_scenario(SCENARIOS / f"groningen_{form}.yaml", sets), 0)
+    k = result.kpis
+    assert k["callback.wait.mean_min"] > 0 and 0 < k["utilisation.coordination_intake"] < 1
+    c = result.records.calls
+    assert (c["desk"][c["kind"] == CALL_CALLBACK] == DESK_INDEX["coordination"]).all()
