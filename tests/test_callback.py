@@ -6,22 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import SCENARIOS
+from helpers import SCENARIOS, base_data
 from sim.codes import CALL_CALLBACK, CALL_INTAKE_HANDOFF, DESK_INDEX
 from sim.experiments.replicate import run_replication
 from sim.experiments.statistics import paired_difference
 from sim.scenario import ScenarioError, load_scenario
 
 SEPARATE = SCENARIOS / "groningen_separate.yaml"
-PARTS = (
-    "weekday_day",
-    "weekday_evening",
-    "weekday_late_evening",
-    "weekday_night",
-    "weekend_day",
-    "weekend_evening",
-    "weekend_night",
-)
+PARTS = tuple(base_data()["calendar"]["day_parts"])
 INTAKE = {"weekday_day": 2, "weekday_evening": 3, "weekday_late_evening": 2, "weekday_night": 1}
 INTAKE |= {"weekend_day": 4, "weekend_evening": 3, "weekend_night": 1}
 
