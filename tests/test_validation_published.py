@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import math
 
-from sim.validation.published import TARGETS, format_table, run_validation
+from sim.validation.published import (
+    GEOGRAPHY,
+    GEOGRAPHY_TARGETS,
+    TARGETS,
+    format_table,
+    run_validation,
+)
 
 
 def test_every_published_figure_is_measured_and_volumes_are_in_band() -> None:
@@ -32,3 +38,12 @@ def test_strict_validation_exits_1_when_a_figure_leaves_its_band(capsys) -> None
     assert main([*broken, "--strict"]) == EXIT_FAILED
     assert "NO" in capsys.readouterr().out
     assert main(broken) == EXIT_OK  # without --strict the table is only reported
+
+
+def test_the_geography_figures_are_measured() -> None:
+    rows = run_validation(
+        replications=2, weeks=1, workers=2, scenario=GEOGRAPHY, targets=GEOGRAPHY_TARGETS
+    )
+    assert [r.target.key for r in rows] == [t.key for t in GEOGRAPHY_TARGETS]
+    assert all(math.isfinite(r.mean) for r in rows), [r.target.key for r in rows]
+    assert any(r.target.key.startswith("zone.") for r in rows)
