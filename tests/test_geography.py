@@ -10,7 +10,8 @@ from test_golden import fingerprint_of
 from helpers import SCENARIOS, run_sim
 from sim.experiments.replicate import run_replication
 from sim.experiments.statistics import paired_difference
-from sim.model.geography import post_to_zone_minutes
+from sim.model.calendar import Timeline
+from sim.model.geography import Map, post_to_zone_minutes
 from sim.scenario import ScenarioError, load_raw, load_scenario, validate_data
 
 GEOGRAPHY = SCENARIOS / "groningen_geography.yaml"
@@ -156,3 +157,26 @@ def test_without_a_geography_the_fleet_table_is_needed(tmp_path) -> None:
     assert sc.ambulances.on_duty is None
     kpis = run_replication(sc, 1).kpis
     assert kpis == run_replication(load_scenario(GEOGRAPHY), 1).kpis
+
+
+def test_gp_cars_drive_from_the_nearest_base(base) -> None:
+    sc, _ = base
+    zones = list(sc.geography.zones)
+    drive = Map(sc, Timeline.from_scenario(sc)).car_to_zone
+    assert drive is not None
+    # the city (a base) is nearer than the far south-east, and Oldambt (next to Scheemda)
+    # nearer than Westerkwartier
+    assert drive[zones.index("groningen")] < drive[zones.index("westerwolde")]
+    assert drive[zones.index("oldambt")] < drive[zones.index("westerkwartier")]
+    slower = load_scenario(GEOGRAPHY, ("geography.car.speed_kmh=30.0",))
+    fast = run_replication(sc, 0).kpis["care.U2.within_target_share"]
+    slow = run_replication(slower, 0).kpis["care.U2.within_target_share"]
+    assert slow < fast
+
+
+def test_car_bases_and_the_car_model_go_together() -> None:
+    data = load_raw(GEOGRAPHY)
+    data["geography"].pop("car")
+    with pytest.raises(ScenarioError) as info:
+        validate_data(data)
+    assert "car_bases and car go together" in str(info.value)

@@ -107,6 +107,19 @@ class Map:
         self.busy = [0] * len(posts)
         sigma = math.sqrt(math.log1p(geo.drive.cv**2))
         self._sigma, self._shift = sigma, -0.5 * sigma * sigma
+        # GP cars and teams: the expected drive from the nearest base to each zone
+        self.car_to_zone: list[float] | None = None
+        if geo.car is not None and geo.car_bases:
+            car = geo.car.minutes
+            self.car_to_zone = [
+                min(
+                    car(_km(b.x_km, b.y_km, z.x_km, z.y_km, z.spread_km))
+                    for b in geo.car_bases.values()
+                )
+                for z in zones
+            ]
+            car_sigma = math.sqrt(math.log1p(geo.car.cv**2))
+            self._car_sigma, self._car_shift = car_sigma, -0.5 * car_sigma * car_sigma
         # posts by expected drive, nearest first, for each zone
         self.nearest = [
             list(np.argsort(self.to_zone[:, z], kind="stable")) for z in range(len(zones))
@@ -115,6 +128,11 @@ class Map:
     def factor(self, z: float) -> float:
         """The lognormal drive factor (mean 1) at the standard normal quantile ``z``."""
         return math.exp(self._sigma * z + self._shift)
+
+    def car_drive(self, zone: int, z: float) -> float:
+        """A GP car's or team's drive between its base and ``zone`` (normal quantile ``z``)."""
+        assert self.car_to_zone is not None
+        return self.car_to_zone[zone] * math.exp(self._car_sigma * z + self._car_shift)
 
     def zones_of(self, u: np.ndarray) -> np.ndarray:
         """Demand zones for uniform numbers ``u`` (by population share)."""

@@ -260,7 +260,11 @@ def home_visit(
         p_travel, p_site = SLOT_VISIT_TRAVEL, SLOT_VISIT_ON_SITE
     else:
         p_travel, p_site = SLOT_TEAM_TRAVEL, SLOT_TEAM_ON_SITE
-    out = travel(draws, p_travel)
+    geo = world.map
+    if geo is not None and geo.car_to_zone is not None and request.zone >= 0:
+        out = geo.car_drive(request.zone, draws[p_travel + 1])  # from the nearest base
+    else:
+        out = travel(draws, p_travel)
     yield out
     reach_patient(world, request, service)
     yield on_site(draws, p_site) + out

@@ -755,6 +755,16 @@ class Geography(_Frozen):
     # the longest expected drive from a post for a zone to count as covered by it (the
     # drive budget of the 15-minute A1 norm: 2 min call, 1 min turnout, 12 min drive)
     cover_drive_min: Minutes = 12.0
+    # where GP cars and visiting teams leave from (the nearest base to the patient's zone)
+    # and how they drive (no lights and sirens); none: their travel times as without a map
+    car_bases: dict[str, Point] = {}
+    car: DriveModel | None = None
+
+    @model_validator(mode="after")
+    def _cars(self) -> Geography:
+        if bool(self.car_bases) != (self.car is not None):
+            raise ValueError("car_bases and car go together: give both, or neither")
+        return self
 
 
 # --------------------------------------------------------------------------- the scenario

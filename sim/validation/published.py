@@ -270,10 +270,12 @@ TARGETS: tuple[Target, ...] = (
 
 
 #: The ambulance geography (``scenarios/groningen_geography.yaml``): the whole province's
-#: A1 figures with the map, and the rural north, published below 85 % in 2016.
+#: A1 figures and U1 GP visits with the map, and the rural north, published below 85 % in
+#: 2016.
 GEOGRAPHY = SCENARIO.with_name("groningen_geography.yaml")
 GEOGRAPHY_TARGETS: tuple[Target, ...] = (
     *(t for t in TARGETS if t.key in ("a1_within_15_share", "a1_p95_min")),
+    *(t for t in TARGETS if t.key == "visit_u1_within_15_share"),
     Target(
         "zone.het_hogeland.a1_within_15.share",
         "A1 rides on scene within 15 min, Het Hogeland (the rural north)",
