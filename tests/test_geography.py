@@ -136,6 +136,8 @@ def test_the_compare_report_has_a_zone_table(tmp_path) -> None:
     (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     report = (folder / "report.html").read_text()
     assert "<h2 id='zones'>" in report and "westerwolde" in report
+    assert (folder / "figures" / "zone_map.png").stat().st_size > 10_000
+    assert "Demand zones at their points" in report
 
 
 def test_without_a_geography_the_fleet_table_is_needed(tmp_path) -> None:

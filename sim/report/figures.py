@@ -252,6 +252,63 @@ def care_vs_target(exp: Experiment) -> Any:
     return fig
 
 
+def zone_map(exp: Experiment) -> Any | None:
+    """The map of a geography (None without one): each zone's point, sized by its
+    inhabitants and coloured by the first scenario's A1 within 15 min; posts and hospitals
+    as markers. Kilometres on the scenario's grid."""
+    s = exp.scenarios[0]
+    geo = s.scenario.geography
+    if geo is None:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    zones = list(geo.zones.items())
+    share = [
+        t_interval(s.kpi_values(f"zone.{name}.a1_within_15.share", exp.replications)).mean
+        for name, _ in zones
+    ]
+    points = ax.scatter(
+        [z.x_km for _, z in zones],
+        [z.y_km for _, z in zones],
+        s=[max(30.0, z.population / 400.0) for _, z in zones],
+        c=[100.0 * v for v in share],
+        cmap="viridis",
+        vmin=60,
+        vmax=100,
+        edgecolors="black",
+        linewidths=0.5,
+        zorder=2,
+    )
+    for (name, z), v in zip(zones, share, strict=True):
+        label = name.replace("_", " ") + ("" if math.isnan(v) else f"\n{100 * v:.0f} %")
+        ax.annotate(label, (z.x_km, z.y_km), fontsize=6, xytext=(6, -8), textcoords="offset points")
+    ax.scatter(
+        [p.x_km for p in geo.posts.values()],
+        [p.y_km for p in geo.posts.values()],
+        marker="^",
+        s=28,
+        color="#D55E00",
+        label="ambulance post",
+        zorder=3,
+    )
+    ax.scatter(
+        [h.x_km for h in geo.hospitals.values()],
+        [h.y_km for h in geo.hospitals.values()],
+        marker="P",
+        s=40,
+        color="#CC79A7",
+        label="hospital (ED)",
+        zorder=3,
+    )
+    fig.colorbar(points, ax=ax, shrink=0.7, label=f"A1 within 15 min, % ({s.scenario.name})")
+    ax.set_aspect("equal")
+    ax.set_xlabel("km east")
+    ax.set_ylabel("km north")
+    ax.set_title("Demand zones (size: inhabitants), posts and hospitals")
+    ax.legend(fontsize=6, loc="lower left")
+    return fig
+
+
 @dataclass(frozen=True)
 class FigureSpec:
     """A report figure: file name, caption and the function that draws it."""

@@ -20,7 +20,7 @@ from sim.experiments.runfiles import atomic_open
 from sim.experiments.statistics import paired_difference, t_interval
 from sim.report.decision import after_hours_text, changes_banner
 from sim.report.explain_table import explain_table
-from sim.report.figures import FIGURES, save_figure
+from sim.report.figures import FIGURES, save_figure, zone_map
 from sim.report.formatting import (
     SECTION_ORDER,
     format_difference,
@@ -65,7 +65,7 @@ def write_report(
     for spec in FIGURES:
         svg = save_figure(spec.draw(exp), folder, spec.name)
         parts.append(f"<figure>{svg}<figcaption>{_e(spec.caption)}</figcaption></figure>")
-    parts.append(_zone_table(exp))
+    parts.append(_zone_table(exp, folder))
     parts.append(_day_type_table(exp))
     parts.append(_kpi_table(exp))
     parts.append(_model_description(exp, meta))
@@ -230,9 +230,9 @@ def _kpi_table(exp: Experiment) -> str:
     return "\n".join(out)
 
 
-def _zone_table(exp: Experiment) -> str:
-    """Per demand zone (with a geography): A1 within 15 minutes, the A1 response's 90th
-    percentile and coverage, per scenario; empty without a geography."""
+def _zone_table(exp: Experiment, folder: Path) -> str:
+    """Per demand zone (with a geography): a map, and A1 within 15 minutes, the A1
+    response's 90th percentile and coverage per scenario; empty without a geography."""
     zones: dict[str, None] = {}
     for s in exp.scenarios:
         if s.scenario.geography is not None:
@@ -253,6 +253,7 @@ def _zone_table(exp: Experiment) -> str:
         "share of the reported after-hours time with an idle ambulance at a post whose "
         "expected drive to the zone is within the cover drive. Mean with its 95 % interval; "
         f"for later scenarios the paired difference to {_e(names[0])}.</p>",
+        _zone_map(exp, folder),
         "<table><tr><th class='l'>zone</th><th class='l'>figure</th>"
         + "".join(f"<th>{_e(n)}</th>" for n in names)
         + "</tr>",
@@ -276,6 +277,18 @@ def _zone_table(exp: Experiment) -> str:
             out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
     return "\n".join(out)
+
+
+def _zone_map(exp: Experiment, folder: Path) -> str:
+    fig = zone_map(exp)
+    if fig is None:
+        return ""
+    svg = save_figure(fig, folder, "zone_map")
+    caption = (
+        "Demand zones at their points (size: inhabitants; colour: A1 on scene within 15 min "
+        f"in {exp.scenarios[0].scenario.name}), ambulance posts and hospitals."
+    )
+    return f"<figure>{svg}<figcaption>{_e(caption)}</figcaption></figure>"
 
 
 def _day_type_table(exp: Experiment) -> str:
