@@ -96,10 +96,11 @@ def date_rows(exp: Experiment) -> list[dict[str, Any]]:
     """One row per date, KPI and scenario."""
     rows: list[dict[str, Any]] = []
     reps = exp.replications
+    special = {s.scenario.name: s.scenario.calendar.day_type_of() for s in exp.scenarios}
     for date in _keys(exp, "date"):
         day = dt.date.fromisoformat(date)
         for s in exp.scenarios:
-            day_type = s.scenario.calendar.day_type_of().get(day, "ordinary")
+            day_type = special[s.scenario.name].get(day, "ordinary")
             for name, label, unit in _kpis(exp):
                 values = _values(s, reps, "date", date, name)
                 row = {"date": date, "weekday": day.strftime("%a"), "day_type": day_type}

@@ -235,13 +235,13 @@ class World:
         table: str,
         staffing: dict[str, int],
         opening: Sequence[tuple[float, bool]] | None = None,
+        values: np.ndarray | None = None,
     ) -> StaffedPool:
         """A staffed pool on the scenario's schedule (creating it starts its roster);
-        ``table``: the staffing table's name in the file, for the special days' staffing."""
+        ``table``: the staffing table's name in the file, for the special days' staffing;
+        ``values``: the number on duty per simulated hour, when it is not a table's."""
         sc = self.scenario
-        if name == "ambulances" and self.map is not None:
-            values = self.map.vehicles.sum(axis=0)  # the fleet is the sum of the posts
-        else:
+        if values is None:
             per_how = staffing_per_hour_of_week(sc, staffing)
             special = {}
             for code, day_type in enumerate(self.timeline.day_type_names[1:], start=1):
@@ -351,8 +351,11 @@ class World:
 
     def _build_service_pools(self, sc: Scenario) -> None:
         gp_open = self.timeline.open_changes()
-        fleet = sc.ambulances.on_duty or {}  # with a geography: the posts (see _pool)
-        self.ambulances = self._pool("ambulances", "ambulances.on_duty", fleet)
+        # with a geography the fleet on duty is the sum of the posts' vehicles
+        fleet = None if self.map is None else self.map.vehicles.sum(axis=0)
+        self.ambulances = self._pool(
+            "ambulances", "ambulances.on_duty", sc.ambulances.on_duty or {}, values=fleet
+        )
         self.service_pools: dict[str, StaffedPool] = {
             "ambulance": self.ambulances,
             "gp_consult": self._pool(

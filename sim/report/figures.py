@@ -282,24 +282,13 @@ def zone_map(exp: Experiment) -> Any | None:
     for (name, z), v in zip(zones, share, strict=True):
         label = name.replace("_", " ") + ("" if math.isnan(v) else f"\n{100 * v:.0f} %")
         ax.annotate(label, (z.x_km, z.y_km), fontsize=6, xytext=(6, -8), textcoords="offset points")
-    ax.scatter(
-        [p.x_km for p in geo.posts.values()],
-        [p.y_km for p in geo.posts.values()],
-        marker="^",
-        s=28,
-        color="#D55E00",
-        label="ambulance post",
-        zorder=3,
+    markers = (
+        (geo.posts.values(), "^", 28, "#D55E00", "ambulance post"),
+        (geo.hospitals.values(), "P", 40, "#CC79A7", "hospital (ED)"),
     )
-    ax.scatter(
-        [h.x_km for h in geo.hospitals.values()],
-        [h.y_km for h in geo.hospitals.values()],
-        marker="P",
-        s=40,
-        color="#CC79A7",
-        label="hospital (ED)",
-        zorder=3,
-    )
+    for places, marker, size, colour, label in markers:
+        xs, ys = zip(*((q.x_km, q.y_km) for q in places), strict=True)
+        ax.scatter(xs, ys, marker=marker, s=size, color=colour, label=label, zorder=3)
     fig.colorbar(points, ax=ax, shrink=0.7, label=f"A1 within 15 min, % ({s.scenario.name})")
     ax.set_aspect("equal")
     ax.set_xlabel("km east")
