@@ -62,11 +62,14 @@ def scenario(form: str, weeks: int, population_factor: float = 1.0):
         base = load_scenario(path)
         overrides.append(f"region.population={int(base.region.population * population_factor)}")
         data = base.model_dump()
-        for dotted in STAFFING:
+        tables = list(STAFFING)
+        if data["geography"] is not None:  # the fleet is the posts' vehicles
+            tables += [f"geography.posts.{post}.vehicles" for post in data["geography"]["posts"]]
+        for dotted in tables:
             table = data
             for part in dotted.split("."):
-                table = table[part]
-            for day_part, n in table.items():
+                table = table[part] if table is not None else None
+            for day_part, n in (table or {}).items():
                 overrides.append(
                     f"{dotted}.{day_part}={max(1, round(n * population_factor)) if n else 0}"
                 )

@@ -226,6 +226,7 @@ def _add_validate(sub: Any) -> None:
     )
     _workers_option(val)
     _set_option(val, "override a field of the scenario")
+    _overlay_option(val)
     val.add_argument(
         "--theory",
         action="store_true",
@@ -873,36 +874,24 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``validate``: Groningen today against published figures (and theory with --theory)."""
-    from sim.validation.published import (
-        GEOGRAPHY,
-        GEOGRAPHY_TARGETS,
-        format_table,
-        run_validation,
-    )
+    from sim.validation.published import format_table, run_validation
     from sim.validation.theory import format_theory, theory_checks
 
     rows = run_validation(
-        args.replications, args.weeks, args.workers, overrides=tuple(args.overrides)
+        args.replications,
+        args.weeks,
+        args.workers,
+        overrides=tuple(args.overrides),
+        overlays=tuple(args.overlays),
     )
     print(
         f"Groningen separate vs published Dutch figures ({args.replications} replications of "
         f"{args.weeks} weeks; model mean with 95 % interval)"
     )
     print(format_table(rows, markdown=args.markdown))
-    geography = run_validation(
-        args.replications,
-        args.weeks,
-        args.workers,
-        scenario=GEOGRAPHY,
-        overrides=tuple(args.overrides),
-        targets=GEOGRAPHY_TARGETS,
-    )
-    print("\nWith the ambulance geography (scenarios/groningen_geography.yaml)")
-    print(format_table(geography, markdown=args.markdown))
-    outside = [r for r in (*rows, *geography) if not r.inside]
-    total = len(rows) + len(geography)
+    outside = [r for r in rows if not r.inside]
     print(
-        f"\n{total - len(outside)} of {total} figures inside their source band"
+        f"\n{len(rows) - len(outside)} of {len(rows)} figures inside their source band"
         + ("; see docs/VALIDATION.md for the others" if outside else "")
     )
     failed = bool(outside)

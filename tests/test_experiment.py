@@ -165,8 +165,9 @@ class _Html(HTMLParser):
         if tag == "img":
             self.images.append(a.get("src", ""))
         for key in ("href", "src", "xlink:href"):
-            # an inline SVG figure refers to its own parts by '#id'; nothing else may load
-            if key in a and tag != "img" and not a[key].startswith("#"):
+            # an inline SVG figure refers to its own parts by '#id' and embeds a raster part
+            # (a colour bar) as a data: address; nothing else may load
+            if key in a and tag != "img" and not a[key].startswith(("#", "data:")):
                 self.links.append(a[key])
 
 

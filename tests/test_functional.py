@@ -89,6 +89,7 @@ def deterministic(need: str, dial_112: bool, form: str, **extra: Any) -> Any:
             "triage_decision": fixed(2),
             "repeat_contact": {"after_advice_share": 0.0, "after_consult_share": 0.0},
         },
+        "geography": None,  # one drive-time distribution: the times below are by hand
         "ambulances": {
             "on_duty": all_parts(HUGE),
             "dispatch": fixed(2),
@@ -205,6 +206,7 @@ def test_huge_staff_means_no_queueing(form: str) -> None:
                 "visit_cars": all_parts(HUGE),
             },
             "coordination": {"agents": all_parts(HUGE)},
+            "geography": None,
             "ambulances": {"on_duty": all_parts(HUGE)},
             "teams": {
                 "district_nurse": {"staff": all_parts(HUGE)},

@@ -14,8 +14,9 @@ from sim.model.calendar import Timeline
 from sim.model.geography import Map, post_to_zone_minutes
 from sim.scenario import ScenarioError, load_raw, load_scenario, validate_data
 
-GEOGRAPHY = SCENARIOS / "groningen_geography.yaml"
-SEPARATE = SCENARIOS / "groningen_separate.yaml"
+# the shipped Groningen scenarios carry the geography; the zone-free file takes it out
+GEOGRAPHY = SCENARIOS / "groningen_separate.yaml"
+ZONE_FREE = SCENARIOS / "groningen_zone_free.yaml"
 REPLICATIONS = 8
 
 
@@ -25,17 +26,47 @@ def base():
     return sc, [run_replication(sc, r).kpis for r in range(REPLICATIONS)]
 
 
+def _without_geography(data: dict) -> dict:
+    """Scenario data with the geography block removed and the zone-free fleet table and
+    uncertain inputs (which name fields of the block) in its place."""
+    zone_free = load_raw(ZONE_FREE)
+    data = dict(data)
+    data["geography"] = None
+    data["ambulances"] = {**data["ambulances"], "on_duty": zone_free["ambulances"]["on_duty"]}
+    data["uncertainty"] = zone_free["uncertainty"]
+    data["provenance"] = zone_free["provenance"]
+    return data
+
+
 def test_without_the_geography_block_results_equal_the_zone_free_model() -> None:
-    data = load_raw(GEOGRAPHY)
-    data.pop("geography")
-    data["name"] = "groningen_separate"
-    data["description"] = load_scenario(SEPARATE).description
+    data = _without_geography(load_raw(GEOGRAPHY))
+    data["name"] = "groningen_zone_free"
+    data["description"] = load_scenario(ZONE_FREE).description
     without = validate_data(data)
-    assert without == load_scenario(SEPARATE)
+    assert without == load_scenario(ZONE_FREE)
     a = run_replication(without, 1)
-    b = run_replication(load_scenario(SEPARATE), 1)
+    b = run_replication(load_scenario(ZONE_FREE), 1)
     assert fingerprint_of(a.records, a.kpis) == fingerprint_of(b.records, b.kpis)
     assert "zone" not in a.records.rides and not any(k.startswith("zone.") for k in a.kpis)
+    # the zone-free scenario is a golden case of its own (tests/test_golden.py), recorded
+    # when the geography became the default from the model before it, bit for bit
+
+
+def test_the_zone_free_file_changes_only_the_fleet() -> None:
+    geo = load_scenario(GEOGRAPHY).model_dump()
+    free = load_scenario(ZONE_FREE).model_dump()
+    changed = {k for k in geo if geo[k] != free[k]}
+    assert changed == {
+        "name",
+        "description",
+        "geography",
+        "ambulances",
+        "uncertainty",
+        "provenance",
+    }
+    assert {k for k in geo["ambulances"] if geo["ambulances"][k] != free["ambulances"][k]} == {
+        "on_duty"
+    }
 
 
 def test_rides_come_from_posts_and_go_to_zones(base) -> None:
@@ -108,8 +139,11 @@ def test_fewer_gp_type_rides_raise_a1_where_ambulances_are_scarce(base) -> None:
 
 
 def test_the_fleet_must_equal_the_sum_of_the_posts() -> None:
+    data = load_raw(GEOGRAPHY)
+    data["ambulances"]["on_duty"] = {**load_raw(ZONE_FREE)["ambulances"]["on_duty"]}
+    data["ambulances"]["on_duty"]["weekday_night"] = 25
     with pytest.raises(ScenarioError) as info:
-        load_scenario(GEOGRAPHY, ("ambulances.on_duty.weekday_night=25",))
+        validate_data(data)
     text = str(info.value)
     assert "ambulances.on_duty.weekday_night" in text
     assert "the fleet is the sum of its posts" in text and "but ambulances.on_duty" in text
@@ -118,10 +152,8 @@ def test_the_fleet_must_equal_the_sum_of_the_posts() -> None:
 def test_the_compare_report_has_a_zone_table(tmp_path) -> None:
     proc = run_sim(
         "compare",
-        str(SEPARATE),
-        str(SCENARIOS / "groningen_central.yaml"),
-        "--overlay",
         str(GEOGRAPHY),
+        str(SCENARIOS / "groningen_central.yaml"),
         "--replications",
         "2",
         "--weeks",
@@ -141,8 +173,7 @@ def test_the_compare_report_has_a_zone_table(tmp_path) -> None:
 
 
 def test_without_a_geography_the_fleet_table_is_needed(tmp_path) -> None:
-    data = load_raw(GEOGRAPHY)
-    data.pop("geography")
+    data = _without_geography(load_raw(GEOGRAPHY))
     data["ambulances"].pop("on_duty")
     data.pop("uncertainty")
     with pytest.raises(ScenarioError) as info:
@@ -150,13 +181,11 @@ def test_without_a_geography_the_fleet_table_is_needed(tmp_path) -> None:
     assert "ambulances.on_duty (vehicles per day part) is needed without a geography" in str(
         info.value
     )
-    # with a geography the fleet table may be left out: the posts are the fleet (the
-    # uncertainty block, which scales that table, goes with it)
+    # with a geography a fleet table may be given too, but it must agree with the posts
     data = load_raw(GEOGRAPHY)
-    data["ambulances"].pop("on_duty")
-    data.pop("uncertainty")
+    data["ambulances"]["on_duty"] = load_raw(ZONE_FREE)["ambulances"]["on_duty"]
     sc = validate_data(data)
-    assert sc.ambulances.on_duty is None
+    assert sc.ambulances.on_duty is not None
     kpis = run_replication(sc, 1).kpis
     assert kpis == run_replication(load_scenario(GEOGRAPHY), 1).kpis
 

@@ -38,6 +38,7 @@ CASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("coordination_centre", "groningen_coordination_centre.yaml", ()),
     ("central", "groningen_central.yaml", ()),
     ("separate_handover", "groningen_separate.yaml", ("behaviour.shift_change=handover",)),
+    ("zone_free", "groningen_zone_free.yaml", ()),
 )
 
 

@@ -350,6 +350,7 @@ STAFF_TABLES = {
     "visit_cars",
     "agents",
     "on_duty",
+    "vehicles",
     "staff",
 }
 

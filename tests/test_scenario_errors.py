@@ -232,7 +232,11 @@ def test_shipped_scenarios_load() -> None:
         ("mka.triage.patience.mean_min", ".inf", "not a finite number"),
         ("mka.triage.patience.mean_min", "'5'", "valid number"),
         ("run.warmup_days", "1e6", "less than or equal to 365"),
-        ("ambulances.on_duty.weekday_evening", "9223372036854775808", "less than or equal"),
+        (
+            "geography.posts.leek.vehicles.weekday_evening",
+            "9223372036854775808",
+            "less than or equal",
+        ),
         ("region.population", "2.5", "valid integer"),
     ],
 )

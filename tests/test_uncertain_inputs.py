@@ -166,6 +166,8 @@ NOT_VARIED = {
     "teams.district_nurse.staff": "one or two on duty",
     "teams.mental_health.staff": "one or two on duty",
     "demand.induced_share": "belongs to a new form's easier entry",
+    "ambulances.drive_to_scene": "used only without a geography (varied in the zone-free file)",
+    "gp_post.visit_travel": "used only without car bases (varied in the zone-free file)",
 }
 
 

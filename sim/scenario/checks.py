@@ -282,8 +282,13 @@ class _Checker:
             )
 
     def provenance(self) -> None:
+        """Every note names a real field; a note on an optional block this scenario leaves
+        out (set to null, such as ``geography``) describes nothing here and is let be."""
         data = self.sc.model_dump(mode="json")
         for key in self.sc.provenance:
+            block = key.split(".")[0]
+            if block in data and data[block] is None:
+                continue
             if not has_field(data, key):
                 self.problem(("provenance", key), f"'{key}' is not a field of this scenario")
 

@@ -698,7 +698,9 @@ class UncertainInput(_Frozen):
 
 # --------------------------------------------------------------------------- geography
 
-Km = Annotated[float, Field(ge=-1e4, le=1e4, strict=True, allow_inf_nan=False)]
+#: A point's coordinate on a grid in kilometres with its origin south-west of the region,
+#: so that every coordinate is non-negative (the Dutch RD grid is such a grid).
+Km = Annotated[float, Field(ge=0.0, le=1e4, strict=True, allow_inf_nan=False)]
 
 
 class Zone(_Frozen):

@@ -266,16 +266,6 @@ TARGETS: tuple[Target, ...] = (
         "national figure",
         "GP-car dispatch at the decision, travel",
     ),
-)
-
-
-#: The ambulance geography (``scenarios/groningen_geography.yaml``): the whole province's
-#: A1 figures and U1 GP visits with the map, and the rural north, published below 85 % in
-#: 2016.
-GEOGRAPHY = SCENARIO.with_name("groningen_geography.yaml")
-GEOGRAPHY_TARGETS: tuple[Target, ...] = (
-    *(t for t in TARGETS if t.key in ("a1_within_15_share", "a1_p95_min")),
-    *(t for t in TARGETS if t.key == "visit_u1_within_15_share"),
     Target(
         "zone.het_hogeland.a1_within_15.share",
         "A1 rides on scene within 15 min, Het Hogeland (the rural north)",
@@ -443,10 +433,12 @@ def run_validation(
     workers: int | None = None,
     scenario: Path = SCENARIO,
     overrides: tuple[str, ...] = (),
+    overlays: tuple[Path, ...] = (),
     targets: tuple[Target, ...] = TARGETS,
 ) -> list[Row]:
-    """Run the scenario and pair the model's value of every target with the target."""
-    sc = load_scenario(scenario, (f"run.weeks={weeks}", *overrides))
+    """Run the scenario and pair the model's value of every target with the target. A
+    target the scenario cannot measure (a zone's figure without a geography) is left out."""
+    sc = load_scenario(scenario, (f"run.weeks={weeks}", *overrides), overlays)
     values: dict[int, dict[str, float]] = {}
     for i, res in LocalExecutor(workers).run(
         _replicate, [(sc, r, sc.run.seed) for r in range(replications)]
@@ -454,6 +446,8 @@ def run_validation(
         values[i] = res
     rows = []
     for t in targets:
+        if any(t.key not in values[r] for r in range(replications)):
+            continue
         iv = t_interval(values[r][t.key] for r in range(replications))
         rows.append(Row(t, iv.mean, iv.low, iv.high))
     return rows
