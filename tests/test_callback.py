@@ -14,29 +14,34 @@ from sim.scenario import ScenarioError, load_scenario
 
 SEPARATE = SCENARIOS / "groningen_separate.yaml"
 PARTS = tuple(base_data()["calendar"]["day_parts"])
-INTAKE = {"weekday_day": 2, "weekday_evening": 3, "weekday_late_evening": 2, "weekday_night": 1}
-INTAKE |= {"weekend_day": 4, "weekend_evening": 3, "weekend_night": 1}
+WEEKS = ("run.weeks=2",)
+OFF = ("gp_post.triage.callback=null",)
 
 
-def callback(fail: float = 0.1) -> tuple[str, ...]:
-    base = "gp_post.triage.callback"
-    out = [f"{base}.intake_staff.{p}={INTAKE[p]}" for p in PARTS]
-    out += [
-        f"{base}.intake_time.dist=lognormal",
-        f"{base}.intake_time.mean_min=1.5",
-        f"{base}.intake_time.cv=0.5",
-        f"{base}.retry_delay.dist=lognormal",
-        f"{base}.retry_delay.mean_min=10",
-        f"{base}.retry_delay.cv=0.5",
-        f"{base}.attempt_fail_share={fail}",
-    ]
-    return ("run.weeks=2", *out)
+def callback(desk: str) -> tuple[str, ...]:
+    """Overrides that give ``desk`` the GP post's call-back block of the Groningen base."""
+    spec = base_data()["gp_post"]["triage"]["callback"]
+    out = [f"{desk}.triage.callback.intake_staff.{p}={spec['intake_staff'][p]}" for p in PARTS]
+    for name in ("intake_time", "retry_delay"):
+        out += [f"{desk}.triage.callback.{name}.{k}={v}" for k, v in spec[name].items()]
+    out.append(f"{desk}.triage.callback.attempt_fail_share={spec['attempt_fail_share']}")
+    return tuple(out)
+
+
+def test_the_groningen_default_calls_back() -> None:
+    """Groningen's GP post works with an intake and a call-back, and so does every form's
+    answer to the GP post's number (the same practice in every form)."""
+    for form in ("separate", "colocated", "coordination_centre", "central"):
+        sc = load_scenario(SCENARIOS / f"groningen_{form}.yaml")
+        assert sc.gp_post.triage.callback is not None, form
+        assert sc.coordination.triage.callback == sc.gp_post.triage.callback, form
+        assert sc.mka.triage.callback is None, form
 
 
 @pytest.fixture(scope="module")
 def runs():
-    off = load_scenario(SEPARATE, ("run.weeks=2",))
-    on = load_scenario(SEPARATE, callback())
+    off = load_scenario(SEPARATE, (*WEEKS, *OFF))
+    on = load_scenario(SEPARATE, WEEKS)
     return [run_replication(off, r) for r in range(4)], [run_replication(on, r) for r in range(4)]
 
 
@@ -48,7 +53,7 @@ def test_answer_and_triage_are_reported_separately(runs) -> None:
         assert k["triage.time_to_triage.mean_min"] > k["answer.gp_post.mean_min"]
         assert 0 < k["utilisation.gp_post_intake"] < 1
     assert "callback.wait.mean_min" not in off[0].kpis
-    # with ample intake staff the phone is answered sooner than by busy triagists
+    # the intake staff answer the phone sooner than busy triagists did
     name = "answer.gp_post.mean_min"
     diff = paired_difference([r.kpis[name] for r in off], [r.kpis[name] for r in on]).interval
     assert diff.high < 0
@@ -73,7 +78,7 @@ def test_urgent_cases_go_to_a_triagist_at_once(runs) -> None:
 
 def test_failed_attempts_lengthen_the_wait_for_a_call_back(runs) -> None:
     _, on = runs
-    worse = load_scenario(SEPARATE, callback(fail=0.4))
+    worse = load_scenario(SEPARATE, (*WEEKS, "gp_post.triage.callback.attempt_fail_share=0.4"))
     more = [run_replication(worse, r).kpis for r in range(4)]
     for name in ("callback.failed_attempts.per_week", "callback.wait.mean_min"):
         diff = paired_difference([r.kpis[name] for r in on], [k[name] for k in more]).interval
@@ -82,19 +87,13 @@ def test_failed_attempts_lengthen_the_wait_for_a_call_back(runs) -> None:
 
 def test_call_back_mode_is_refused_for_112() -> None:
     with pytest.raises(ScenarioError) as info:
-        load_scenario(
-            SEPARATE,
-            tuple(o.replace("gp_post.triage.callback", "mka.triage.callback") for o in callback()),
-        )
+        load_scenario(SEPARATE, callback("mka"))
     assert "call-back mode is for the GP post's number" in str(info.value)
 
 
 @pytest.mark.parametrize("form", ["coordination_centre", "central"])
 def test_the_coordination_desk_can_call_back(form: str) -> None:
-    sets = tuple(
-        o.replace("gp_post.triage.callback", "coordination.triage.callback") for o in callback()
-    )
-    result = run_replication(load_scenario(SCENARIOS / f"groningen_{form}.yaml", sets), 0)
+    result = run_replication(load_scenario(SCENARIOS / f"groningen_{form}.yaml", WEEKS), 0)
     k = result.kpis
     assert k["callback.wait.mean_min"] > 0 and 0 < k["utilisation.coordination_intake"] < 1
     c = result.records.calls

@@ -26,7 +26,10 @@ HUGE = 500
 
 
 def _desk(handle: dict[str, Any]) -> dict[str, Any]:
+    """A desk's triage with fixed times; every call is triaged while the caller is on the
+    line (no call-back), so that times can be worked out by hand."""
     return {
+        "callback": None,
         "handle_time": {"__replace__": True, **handle},
         "patience": fixed(10_000),
         "warm_transfer_time": fixed(1.5),
@@ -201,11 +204,12 @@ def test_huge_staff_means_no_queueing(form: str) -> None:
             "run": {"weeks": 1},
             "mka": {"call_takers": all_parts(HUGE)},
             "gp_post": {
+                "triage": {"callback": None},
                 "triagists": all_parts(HUGE),
                 "consult_gps": all_parts(HUGE),
                 "visit_cars": all_parts(HUGE),
             },
-            "coordination": {"agents": all_parts(HUGE)},
+            "coordination": {"agents": all_parts(HUGE), "triage": {"callback": None}},
             "geography": None,
             "ambulances": {"on_duty": all_parts(HUGE)},
             "teams": {

@@ -141,8 +141,20 @@ TARGETS: tuple[Target, ...] = (
         0.0,
         4.0,
         "min",
-        "Groningen 0-4 min (Interswitch 2022-2024)",
-        "weekend triage staffing",
+        "Groningen 0 min (2022), about 4 (2023), 1.5 (2024, with call-back) (Interswitch "
+        "2022-2024); with call-back the wait for the intake",
+        "weekend triage staffing (with call-back: intake staffing)",
+    ),
+    Target(
+        "hap_callback_wait_mean_min",
+        "GP-post call-back: mean wait from the end of the intake to the call-back",
+        0.0,
+        30.0,
+        "min",
+        "no published figure for an ordinary day (estimated band): NTS U3 care within a few "
+        "hours leaves a call-back of minutes, not hours; Groningen's exceptional Saturday: "
+        "about 2.5 h for 100+ callers (OOG tv 2021)",
+        "triagist staffing with call-back (a weak check)",
     ),
     Target(
         "visit_within_1h_share",
@@ -324,6 +336,8 @@ def _gp_post_figures(result: ReplicationResult) -> dict[str, float]:
     saturday_evening = (how >= 5 * 24 + 17) & (how < 5 * 24 + 23)
     regular_sat = public & ~c["urgent"] & saturday_evening & ~np.isnan(ctx.call_wait)
     out["hap_saturday_evening_wait_min"] = _nanmean(ctx.call_wait[regular_sat])
+    if "callback.wait.mean_min" in result.kpis:  # only with call-back mode
+        out["hap_callback_wait_mean_min"] = result.kpis["callback.wait.mean_min"]
     # GP visits: answered call to GP arrival, for requests whose care was a GP visit
     visit = ctx.reported & (r["care_service"] == result.simulated.service_index["gp_visit"])
     to_visit = (r["care_min"] - r["first_answer_min"])[visit]
