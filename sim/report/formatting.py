@@ -130,6 +130,7 @@ SHORT_LABELS = {
     "answer.mka.mean_min": "Time to answer, MKA (112)",
     "answer.gp_post.mean_min": "Time to answer, GP post",
     "answer.coordination.mean_min": "Time to answer, coordination desk",
+    "triage.time_to_triage.mean_min": "Time from first call to triage",
     "ambulance.vehicle_hours_gp_type.per_week": "Ambulance hours, GP-type needs",
     "ambulance.rides_gp_type.share": "Ambulance rides for GP-type needs",
     "ambulance.a1_within_15.share": "A1 rides on scene within 15 min",
