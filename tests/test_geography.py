@@ -211,3 +211,33 @@ def test_car_bases_and_the_car_model_go_together() -> None:
     with pytest.raises(ScenarioError) as info:
         validate_data(data)
     assert "car_bases and car go together" in str(info.value)
+
+
+def test_move_up_is_an_option_that_is_off_in_the_shipped_files(base) -> None:
+    sc, _ = base
+    assert sc.geography.move_up is False
+    assert run_replication(sc, 0).records.moves == {}
+
+
+def test_move_up_gives_the_least_covered_zones_a_stand_in(base) -> None:
+    sc, kpis = base
+    zones = list(sc.geography.zones)
+    cover = {z: np.mean([k[f"zone.{z}.coverage.share"] for k in kpis]) for z in zones}
+    least = sorted(zones, key=cover.get)[:3]
+    on = load_scenario(GEOGRAPHY, ("geography.move_up=true",))
+    results = [run_replication(on, r) for r in range(REPLICATIONS)]
+
+    def mean_cover(k):
+        return np.mean([k[f"zone.{z}.coverage.share"] for z in least])
+
+    after = [mean_cover(res.kpis) for res in results]
+    diff = paired_difference([mean_cover(k) for k in kpis], after).interval
+    assert diff.low > 0, (least, diff)
+    # the moves' record: a vehicle leaves one post before it counts at another, so at any
+    # moment the stand-ins add no vehicle to the fleet (fewer while some are on the road)
+    moves = results[0].records.moves
+    assert len(moves["post"]) > 100 and set(np.unique(moves["delta"])) == {-1, 1}
+    assert (moves["end_min"] >= moves["begin_min"]).all()
+    at = np.sort(np.concatenate([moves["begin_min"], moves["end_min"]]))
+    in_effect = (moves["begin_min"][:, None] <= at) & (at < moves["end_min"][:, None])
+    assert (moves["delta"] @ in_effect <= 0).all()

@@ -42,8 +42,10 @@ def zone_coverage(ctx: KpiContext) -> np.ndarray:
     vehicles = post_vehicles_per_hour(sc, tl)
     rides = ctx.rec.rides
     start, end, post = rides["assigned_min"], rides["released_min"], rides["post"]
+    moves = getattr(ctx.rec, "moves", None) or {}
     edges = np.arange(tl.n_hours + 1) * 60.0
-    times = np.unique(np.concatenate([edges, start, end]))
+    move_times = [moves[k] for k in ("begin_min", "end_min") if k in moves]
+    times = np.unique(np.concatenate([edges, start, end, *move_times]))
     times = times[times <= edges[-1]]
     seg_start, seg_len = times[:-1], np.diff(times)
     hour = np.minimum((seg_start // 60.0).astype(np.int64), tl.n_hours - 1)
@@ -56,11 +58,29 @@ def zone_coverage(ctx: KpiContext) -> np.ndarray:
         busy = np.searchsorted(began, seg_start, "right") - np.searchsorted(
             ended, seg_start, "right"
         )
-        idle[p] = vehicles[p, hour] > busy
+        idle[p] = vehicles[p, hour] + _moved(moves, p, seg_start) > busy
     covered = (cover_matrix(sc).T.astype(np.int64) @ idle) > 0  # zones x segments
     total = float(weight.sum())
     out = (covered * weight).sum(axis=1) / total if total > 0 else np.full(covered.shape[0], np.nan)
     ctx.cache["zone_coverage"] = out
+    return out
+
+
+def _in_effect(begin: np.ndarray, until: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """How many of the spans [begin, until) hold at each time of ``at``."""
+    return np.searchsorted(np.sort(begin), at, "right") - np.searchsorted(
+        np.sort(until), at, "right"
+    )
+
+
+def _moved(moves: dict[str, np.ndarray], post: int, at: np.ndarray) -> np.ndarray:
+    """What move-up's stand-ins add to (or take from) ``post`` at each time of ``at``."""
+    if not moves or not len(moves["post"]):
+        return np.zeros(len(at), dtype=np.int64)
+    out = np.zeros(len(at), dtype=np.int64)
+    for delta in (1, -1):
+        m = (moves["post"] == post) & (moves["delta"] == delta)
+        out += delta * _in_effect(moves["begin_min"][m], moves["end_min"][m], at)
     return out
 
 

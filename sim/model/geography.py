@@ -124,6 +124,8 @@ class Map:
         self.nearest = [
             list(np.argsort(self.to_zone[:, z], kind="stable")) for z in range(len(zones))
         ]
+        # move-up (off unless the geography asks for it)
+        self.move_up: MoveUp | None = MoveUp(self, sc) if geo.move_up else None
 
     def factor(self, z: float) -> float:
         """The lognormal drive factor (mean 1) at the standard normal quantile ``z``."""
@@ -138,12 +140,20 @@ class Map:
         """Demand zones for uniform numbers ``u`` (by population share)."""
         return np.minimum(np.searchsorted(self.zone_cdf, u, side="right"), len(self.zone_cdf) - 1)
 
+    def on_duty(self, now: float) -> list[int]:
+        """Vehicles at each post now: the roster, with move-up's stand-ins."""
+        hour = min(int(now // 60.0), self.vehicles.shape[1] - 1)
+        on_duty = self.vehicles[:, hour].tolist()
+        if self.move_up is not None:
+            moved = self.move_up.moved_at(now)
+            on_duty = [n + m for n, m in zip(on_duty, moved, strict=True)]
+        return on_duty
+
     def take_vehicle(self, zone: int, now: float) -> int:
         """The post whose free vehicle is sent to ``zone`` (the nearest with one free; a
         vehicle the fleet has free but no post shows free comes from the nearest post
         with vehicles on duty), marked busy."""
-        hour = int(now // 60.0)
-        on_duty = self.vehicles[:, min(hour, self.vehicles.shape[1] - 1)]
+        on_duty = self.on_duty(now)
         busy = self.busy
         chosen = -1
         for post in self.nearest[zone]:
@@ -157,5 +167,110 @@ class Map:
         return int(chosen)
 
     def free_vehicle(self, post: int) -> None:
-        """A vehicle of ``post`` is back and free."""
+        """A vehicle of ``post`` is back and free (or a stand-in has reached it)."""
         self.busy[post] -= 1
+
+
+class MoveUp:
+    """Move-up (dynamic cover) on a map. After every dispatch, the most populous zone left
+    without an idle vehicle within the cover drive gets a stand-in: an idle vehicle from
+    the post with the shortest drive among those that can spare one (every zone such a
+    post covers keeps idle vehicles within the cover drive in proportion to its share of
+    the inhabitants, at least one) drives to the covering post nearest the zone. The
+    stand-in is on the road until it arrives, then idle there; it drives home as soon as
+    a vehicle of that post is back, and every stand-in is home when the posts' rosters
+    next change (the new crews start at their own posts).
+
+    The map's counts stay per post: ``moved`` is what stand-ins add to or take from each
+    post's roster, and ``spans`` records each post's change ([post, +1/-1, from, to] in
+    minutes) for the coverage figures."""
+
+    def __init__(self, geo_map: Map, sc: Scenario):
+        geo = geo_map.geo
+        self.map = geo_map
+        posts, zones = list(geo.posts.values()), list(geo.zones.values())
+        minutes = geo.drive.minutes
+        self.post_to_post = [
+            [minutes(_km(a.x_km, a.y_km, b.x_km, b.y_km)) for b in posts] for a in posts
+        ]
+        cover = cover_matrix(sc)
+        self.zones_of_post = [list(np.flatnonzero(cover[p])) for p in range(len(posts))]
+        self.covered_by = [list(np.flatnonzero(cover[:, z])) for z in range(len(zones))]
+        population = np.array([z.population for z in zones], dtype=float)
+        self.by_population = list(np.argsort(-population, kind="stable"))
+        self.population_share = (population / population.sum()).tolist()
+        # the minute at which each hour's roster next changes (stand-ins are home by then)
+        n_hours = geo_map.vehicles.shape[1]
+        until = np.full(n_hours, n_hours * 60.0)
+        for hour in range(n_hours - 2, -1, -1):
+            same = np.array_equal(geo_map.vehicles[:, hour], geo_map.vehicles[:, hour + 1])
+            until[hour] = until[hour + 1] if same else (hour + 1) * 60.0
+        self.roster_until = until.tolist()
+        self.until = -1.0
+        self.moved = [0] * len(posts)
+        # stand-ins at each post: (home post, arrival minute, index of its span at home)
+        self.stand_ins: list[list[tuple[int, float, int]]] = [[] for _ in posts]
+        self.spans: list[list[float]] = []
+
+    def moved_at(self, now: float) -> list[int]:
+        """What stand-ins add to each post now (all are home once the roster changes)."""
+        if now >= self.until:
+            self.moved = [0] * len(self.moved)
+            self.stand_ins = [[] for _ in self.moved]
+            self.until = self.roster_until[min(int(now // 60.0), len(self.roster_until) - 1)]
+        return self.moved
+
+    def after_dispatch(self, now: float) -> tuple[int, float] | None:
+        """Send a stand-in where a zone has lost its cover: (post it drives to, minutes),
+        or None."""
+        busy = self.map.busy
+        idle = [max(n - b, 0) for n, b in zip(self.map.on_duty(now), busy, strict=True)]
+        zone = next((z for z in self.by_population if not self._covered(z, idle)), None)
+        if zone is None or not self.covered_by[zone]:
+            return None
+        total = sum(idle)
+        keep = [max(1, math.ceil(share * total)) for share in self.population_share]
+        sources = [p for p in range(len(idle)) if idle[p] >= 2 and self._spare(p, idle, keep)]
+        if not sources:
+            return None
+        drive_to = self.map.drive_to
+        to = min(self.covered_by[zone], key=lambda p: drive_to[p][zone])
+        home = min(sources, key=lambda p: self.post_to_post[p][to])
+        drive = self.post_to_post[home][to]
+        self.moved[home] -= 1
+        self.moved[to] += 1
+        busy[to] += 1  # on the road until it arrives
+        self.stand_ins[to].append((home, now + drive, len(self.spans)))
+        self.spans.append([home, -1.0, now, self.until])
+        self.spans.append([to, 1.0, now + drive, self.until])
+        return to, drive
+
+    def after_return(self, post: int, now: float) -> tuple[int, float] | None:
+        """A vehicle of ``post`` is back: its first stand-in that has arrived drives home;
+        (home post, minutes) or None."""
+        moved = self.moved_at(now)
+        waiting = self.stand_ins[post]
+        ready = next((i for i, s in enumerate(waiting) if s[1] <= now), None)
+        hour = min(int(now // 60.0), self.map.vehicles.shape[1] - 1)
+        idle = int(self.map.vehicles[post, hour]) + moved[post] - self.map.busy[post]
+        if ready is None or idle < 2:  # the stand-in stays while it is the post's cover
+            return None
+        home, _, span = waiting.pop(ready)
+        drive = self.post_to_post[post][home]
+        self.moved[post] -= 1
+        self.moved[home] += 1
+        self.map.busy[home] += 1  # on the road until it is home
+        self.spans[span + 1][3] = now
+        self.spans[span][3] = min(now + drive, self.until)
+        return home, drive
+
+    def _covered(self, zone: int, idle: list[int]) -> bool:
+        return any(idle[p] for p in self.covered_by[zone])
+
+    def _spare(self, post: int, idle: list[int], keep: list[int]) -> bool:
+        """Whether an idle vehicle can leave ``post`` with every zone it covers keeping at
+        least ``keep[zone]`` idle vehicles within the cover drive."""
+        return all(
+            sum(idle[p] for p in self.covered_by[z]) - 1 >= keep[z]
+            for z in self.zones_of_post[post]
+        )

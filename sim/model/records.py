@@ -303,3 +303,6 @@ class ReplicationRecords:
     rides: dict[str, np.ndarray]
     monitors: dict[str, MonitorTable] = field(default_factory=dict)
     n_events: int = 0
+    # move-up with a geography: what stand-ins add to (+1) or take from (-1) a post's
+    # roster, from and to which minute; empty without move-up
+    moves: dict[str, np.ndarray] = field(default_factory=dict)

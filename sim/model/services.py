@@ -189,6 +189,8 @@ def _mapped_ride(
     assigned_at = env.now
     zone = request.zone
     post = geo.take_vehicle(zone, assigned_at)
+    if geo.move_up is not None:
+        _stand_in(world, geo.move_up.after_dispatch(assigned_at))
     drive = geo.drive_to[post][zone] * geo.factor(draws[SLOT_DRIVE + 1])
     yield world.amb_turnout(draws, SLOT_TURNOUT) + drive
     on_scene = env.now
@@ -218,6 +220,17 @@ def _mapped_ride(
     )
     yield busy
     geo.free_vehicle(post)
+    if geo.move_up is not None:
+        _stand_in(world, geo.move_up.after_return(post, env.now))
+
+
+def _stand_in(world: World, move: tuple[int, float] | None) -> None:
+    """A move-up drive: the vehicle is idle at its post once it arrives."""
+    if move is not None:
+        post, minutes = move
+        geo = world.map
+        assert geo is not None
+        world.env.timeout(minutes).callbacks.append(lambda _event: geo.free_vehicle(post))
 
 
 def gp_consult(world: World, request: Request, assigned: int) -> Process:

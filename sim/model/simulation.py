@@ -20,6 +20,7 @@ from sim.codes import CHANNEL_WALK_IN
 from sim.model.calendar import Timeline
 from sim.model.demand import GroupDemand, n_simulated_weeks
 from sim.model.desks import request_process
+from sim.model.geography import Map
 from sim.model.records import MonitorTable, ReplicationRecords, Request
 from sim.model.services import self_care_online, walk_in
 from sim.model.world import Process, World
@@ -151,7 +152,20 @@ def _collect(world: World) -> ReplicationRecords:
         rides=world.rides.table(),
         monitors=monitors,
         n_events=n_events,
+        moves={} if world.map is None or world.map.move_up is None else _moves(world.map),
     )
+
+
+def _moves(geo_map: Map) -> dict[str, np.ndarray]:
+    """Move-up's changes to the posts' counts as columns: post, +1 or -1, from, to."""
+    assert geo_map.move_up is not None
+    rows = np.array(geo_map.move_up.spans, dtype=float).reshape(-1, 4)
+    return {
+        "post": rows[:, 0].astype(np.int32),
+        "delta": rows[:, 1].astype(np.int32),
+        "begin_min": rows[:, 2],
+        "end_min": np.maximum(rows[:, 2], rows[:, 3]),
+    }
 
 
 def _events_scheduled(env: simpy.Environment) -> int:

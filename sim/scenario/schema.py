@@ -761,6 +761,10 @@ class Geography(_Frozen):
     # and how they drive (no lights and sirens); none: their travel times as without a map
     car_bases: dict[str, Point] = {}
     car: DriveModel | None = None
+    # move-up: when a dispatch leaves a zone with no idle vehicle within the cover drive,
+    # an idle vehicle that no other zone needs drives to the post nearest that zone and
+    # stays there until the posts' rosters next change (docs/MODEL.md, "Move-up")
+    move_up: bool = False
 
     @model_validator(mode="after")
     def _cars(self) -> Geography:
