@@ -120,12 +120,16 @@ def test_two_more_ambulances_near_the_worst_covered_zone_raise_its_a1(base) -> N
     assert diff.low > 0, (zones[worst], post, diff)
 
 
-def test_fewer_gp_type_rides_raise_a1_where_ambulances_are_scarce(base) -> None:
-    sc, kpis = base
-    # where ambulances are scarce: the zones covered least of the time
+def _least_covered(sc, kpis, n: int = 3) -> list[str]:
+    """The ``n`` zones covered least of the time (where ambulances are scarce)."""
     zones = list(sc.geography.zones)
     cover = {z: np.mean([k[f"zone.{z}.coverage.share"] for k in kpis]) for z in zones}
-    scarce = sorted(zones, key=cover.get)[:3]
+    return sorted(zones, key=cover.get)[:n]
+
+
+def test_fewer_gp_type_rides_raise_a1_where_ambulances_are_scarce(base) -> None:
+    sc, kpis = base
+    scarce = _least_covered(sc, kpis)
     fewer = load_scenario(GEOGRAPHY, ("demand.gp_type_dial_112_factor=0.0",))
     runs = [run_replication(fewer, r).kpis for r in range(REPLICATIONS)]
     gp_rides = "ambulance.rides_gp_type.share"
@@ -221,9 +225,7 @@ def test_move_up_is_an_option_that_is_off_in_the_shipped_files(base) -> None:
 
 def test_move_up_gives_the_least_covered_zones_a_stand_in(base) -> None:
     sc, kpis = base
-    zones = list(sc.geography.zones)
-    cover = {z: np.mean([k[f"zone.{z}.coverage.share"] for k in kpis]) for z in zones}
-    least = sorted(zones, key=cover.get)[:3]
+    least = _least_covered(sc, kpis)
     on = load_scenario(GEOGRAPHY, ("geography.move_up=true",))
     results = [run_replication(on, r) for r in range(REPLICATIONS)]
 
