@@ -45,19 +45,58 @@ def post_vehicles_per_hour(sc: Scenario, tl: Timeline) -> np.ndarray:
     return np.array(rows, dtype=np.int64)
 
 
+def _hospital_minutes(geo: Geography) -> tuple[np.ndarray, np.ndarray]:
+    """Expected drives from each zone to each hospital (zones x hospitals) and from each
+    hospital back to each post (hospitals x posts)."""
+    to_hospital = np.array(
+        [
+            [
+                drive_minutes(geo, zn, hn, _km(z.x_km, z.y_km, h.x_km, h.y_km, z.spread_km))
+                for hn, h in geo.hospitals.items()
+            ]
+            for zn, z in geo.zones.items()
+        ]
+    )
+    back = np.array(
+        [
+            [
+                drive_minutes(geo, hn, pn, _km(h.x_km, h.y_km, p.x_km, p.y_km))
+                for pn, p in geo.posts.items()
+            ]
+            for hn, h in geo.hospitals.items()
+        ]
+    )
+    return to_hospital, back
+
+
 def _km(ax: float, ay: float, bx: float, by: float, spread: float = 0.0) -> float:
     return math.sqrt((ax - bx) ** 2 + (ay - by) ** 2 + spread**2)
+
+
+def drive_minutes(geo: Geography, a: str, b: str, km: float) -> float:
+    """The expected drive from place ``a`` to place ``b``: the region's own figure where
+    ``drive_minutes`` gives one (either way), else the drive model over ``km``."""
+    own = geo.drive_minutes
+    if own:
+        given = own.get(a, {}).get(b)
+        if given is None:
+            given = own.get(b, {}).get(a)
+        if given is not None:
+            return given
+    return geo.drive.minutes(km)
 
 
 def post_to_zone_minutes(sc: Scenario) -> np.ndarray:
     """Expected drive from each post to each zone's inhabitants, shape (posts, zones)."""
     geo = sc.geography
     assert geo is not None
-    minutes = geo.drive.minutes
     return np.array(
         [
-            [minutes(_km(p.x_km, p.y_km, z.x_km, z.y_km, z.spread_km)) for z in geo.zones.values()]
-            for p in geo.posts.values()
+            [
+                drive_minutes(geo, pn, zn, _km(p.x_km, p.y_km, z.x_km, z.y_km, z.spread_km))
+                for zn, z in geo.zones.items()
+            ]
+            for pn, p in geo.posts.items()
         ]
     )
 
@@ -79,25 +118,14 @@ class Map:
         self.zone_names = list(geo.zones)
         self.post_names = list(geo.posts)
         zones, posts = list(geo.zones.values()), list(geo.posts.values())
-        hospitals = list(geo.hospitals.values())
         population = np.array([z.population for z in zones], dtype=float)
         self.zone_cdf = np.cumsum(population / population.sum())
         self.zone_cdf[-1] = 1.0
-        minutes = geo.drive.minutes
         # expected drive from each post to each zone's inhabitants (posts x zones)
         self.to_zone = post_to_zone_minutes(sc)  # posts x zones
-        to_hospital = np.array(
-            [
-                [minutes(_km(z.x_km, z.y_km, h.x_km, h.y_km, z.spread_km)) for h in hospitals]
-                for z in zones
-            ]
-        )
+        to_hospital, self.hospital_to_post = _hospital_minutes(geo)
         self.hospital_of_zone = to_hospital.argmin(axis=1)
         self.to_hospital = to_hospital.min(axis=1)
-        # from each hospital back to each post
-        self.hospital_to_post = np.array(
-            [[minutes(_km(h.x_km, h.y_km, p.x_km, p.y_km)) for p in posts] for h in hospitals]
-        )
         # the same as plain Python floats for the run: [post][zone], [zone], and back from
         # the zone's hospital [zone][post]
         self.drive_to: list[list[float]] = self.to_zone.tolist()
@@ -189,9 +217,12 @@ class MoveUp:
         geo = geo_map.geo
         self.map = geo_map
         posts, zones = list(geo.posts.values()), list(geo.zones.values())
-        minutes = geo.drive.minutes
         self.post_to_post = [
-            [minutes(_km(a.x_km, a.y_km, b.x_km, b.y_km)) for b in posts] for a in posts
+            [
+                drive_minutes(geo, an, bn, _km(a.x_km, a.y_km, b.x_km, b.y_km))
+                for bn, b in geo.posts.items()
+            ]
+            for an, a in geo.posts.items()
         ]
         cover = cover_matrix(sc)
         self.zones_of_post = [list(np.flatnonzero(cover[p])) for p in range(len(posts))]

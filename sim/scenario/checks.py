@@ -153,6 +153,13 @@ class _Checker:
                 )
         if sum(z.population for z in geo.zones.values()) <= 0:
             self.problem(("geography", "zones"), "the zones hold no inhabitants")
+        places = [*geo.posts, *geo.zones, *geo.hospitals]
+        for a, targets in geo.drive_minutes.items():
+            if a not in places:
+                self.unknown(("geography", "drive_minutes", a), "place", a, places)
+            for b in targets:
+                if b not in places:
+                    self.unknown(("geography", "drive_minutes", a, b), "place", b, places)
 
     def special_days(self) -> None:
         cal = self.sc.calendar

@@ -29,6 +29,7 @@ from sim.scenario.source import (
     parse_override,
     read_with_extends,
 )
+from sim.scenario.tables import inline_drive_minutes
 
 
 def load_scenario(
@@ -57,6 +58,7 @@ def load_scenario(
             continue
         positions.drop_under(key)
         positions.set(key, loc)
+    inline_drive_minutes(data, positions, problems)
     return validate_data(data, positions, problems)
 
 
@@ -83,6 +85,10 @@ def scenario_json_schema() -> dict[str, Any]:
     schema["properties"]["extends"] = {
         "type": "string",
         "description": "Base scenario file this variant overrides (relative path).",
+    }
+    schema["$defs"]["Geography"]["properties"]["drive_minutes_file"] = {
+        "type": "string",
+        "description": "CSV of drive minutes (header from,to,minutes), relative to this file.",
     }
     return schema
 

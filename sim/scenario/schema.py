@@ -765,6 +765,11 @@ class Geography(_Frozen):
     # an idle vehicle that no other zone needs drives to the post nearest that zone and
     # stays there until the posts' rosters next change (docs/MODEL.md, "Move-up")
     move_up: bool = False
+    # a region's own expected drive minutes between named places (a post, zone or hospital
+    # to another), used in place of the drive model for the pairs given; a pair counts both
+    # ways unless the way back is given too. Usually read from a file by the loader
+    # (drive_minutes_file: a CSV with the header from,to,minutes)
+    drive_minutes: dict[str, dict[str, Minutes]] = {}
 
     @model_validator(mode="after")
     def _cars(self) -> Geography:
