@@ -212,10 +212,13 @@ def _partial(out: Path, stage: str) -> Path | None:
     if not out.exists():
         return None
     pattern = ".*.partial" if stage == "draws" else "*/.*one_at_a_time.partial"
-    for found in out.glob(pattern):
-        reps = found / "replications"
-        if reps.exists() and any(p.suffix == ".json" for p in reps.iterdir()):
-            return found
+    try:
+        for found in out.glob(pattern):
+            reps = found / "replications"
+            if reps.exists() and any(p.suffix == ".json" for p in reps.iterdir()):
+                return found
+    except FileNotFoundError:  # a stage's folder was renamed into place while we looked
+        return None
     return None
 
 
