@@ -744,11 +744,15 @@ DIRECTIONS: tuple[tuple[str, str, str], ...] = (
 
 def _callbacks(ctx: KpiContext) -> tuple[np.ndarray, np.ndarray]:
     """The call-back waits (queued to a triagist on the line) of reported requests, and
-    the mask of the attempts nobody answered."""
-    c = ctx.rec.calls
-    mine = ctx.call_reported & (c["kind"] == CALL_CALLBACK)
-    answered = mine & ~np.isnan(c["answered_min"])
-    return (c["answered_min"] - c["placed_min"])[answered], mine & c["abandoned"]
+    the mask of the attempts nobody answered (computed once for the three KPIs)."""
+    cached = ctx.cache.get("callbacks")
+    if cached is None:
+        c = ctx.rec.calls
+        mine = ctx.call_reported & (c["kind"] == CALL_CALLBACK)
+        answered = mine & ~np.isnan(c["answered_min"])
+        cached = (c["answered_min"] - c["placed_min"])[answered], mine & c["abandoned"]
+        ctx.cache["callbacks"] = cached
+    return cached
 
 
 def _time_to_triage(ctx: KpiContext) -> np.ndarray:

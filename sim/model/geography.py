@@ -132,6 +132,8 @@ class Map:
         self.drive_to_hospital: list[float] = self.to_hospital.tolist()
         self.drive_back: list[list[float]] = self.hospital_to_post[self.hospital_of_zone].tolist()
         self.vehicles = post_vehicles_per_hour(sc, tl)  # posts x hours
+        # the same by hour, as plain lists for the dispatches: [hour][post]
+        self.vehicles_by_hour: list[list[int]] = self.vehicles.T.tolist()
         self.busy = [0] * len(posts)
         sigma = math.sqrt(math.log1p(geo.drive.cv**2))
         self._sigma, self._shift = sigma, -0.5 * sigma * sigma
@@ -169,9 +171,10 @@ class Map:
         return np.minimum(np.searchsorted(self.zone_cdf, u, side="right"), len(self.zone_cdf) - 1)
 
     def on_duty(self, now: float) -> list[int]:
-        """Vehicles at each post now: the roster, with move-up's stand-ins."""
-        hour = min(int(now // 60.0), self.vehicles.shape[1] - 1)
-        on_duty = self.vehicles[:, hour].tolist()
+        """Vehicles at each post now: the roster, with move-up's stand-ins (a list the
+        caller must not change)."""
+        by_hour = self.vehicles_by_hour
+        on_duty = by_hour[min(int(now // 60.0), len(by_hour) - 1)]
         if self.move_up is not None:
             moved = self.move_up.moved_at(now)
             on_duty = [n + m for n, m in zip(on_duty, moved, strict=True)]
@@ -282,8 +285,9 @@ class MoveUp:
         moved = self.moved_at(now)
         waiting = self.stand_ins[post]
         ready = next((i for i, s in enumerate(waiting) if s[1] <= now), None)
-        hour = min(int(now // 60.0), self.map.vehicles.shape[1] - 1)
-        idle = int(self.map.vehicles[post, hour]) + moved[post] - self.map.busy[post]
+        by_hour = self.map.vehicles_by_hour
+        roster = by_hour[min(int(now // 60.0), len(by_hour) - 1)]
+        idle = roster[post] + moved[post] - self.map.busy[post]
         if ready is None or idle < 2:  # the stand-in stays while it is the post's cover
             return None
         home, _, span = waiting.pop(ready)
