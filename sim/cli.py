@@ -307,6 +307,70 @@ def _add_uncertainty(sub: Any) -> None:
     _study_options(unc, DEFAULT_UNCERTAINTY_REPLICATIONS)
 
 
+def _add_staffing(sub: Any) -> None:
+    staff = sub.add_parser(
+        "staffing",
+        help="how many staff does each front desk need? the least roster that meets the norms",
+        description="Find the least staff per hour of the week at every front desk of the "
+        "scenario's form (intake staff included) that meets the norms of its 'staffing:' "
+        "block: an offered-load and Erlang-A start, then the iterative staffing algorithm on "
+        "the full model with common random numbers, and a search of its target until every "
+        "norm is met with the stated confidence. The hourly requirement becomes the "
+        "scenario's day parts, which a run on independent replications verifies. Writes "
+        "report.md, staffing.csv (hours, FTE, cost per desk), hourly.csv, norms.csv (every "
+        "norm with its interval), snippet.yaml (the tables, ready to paste) and a figure of "
+        "staff by hour against demand. Resumable with --resume.",
+    )
+    staff.add_argument(
+        "scenarios",
+        type=Path,
+        nargs="*",
+        help="scenario YAML file (with --compare: files, today's form first; default: the "
+        "four Groningen forms)",
+    )
+    staff.add_argument(
+        "--compare",
+        action="store_true",
+        help="staff every form to the same norms and compare staff hours, FTE and cost "
+        "(paired over independent searches)",
+    )
+    staff.add_argument(
+        "--searches",
+        type=_count(50, low=2),
+        metavar="K",
+        help=f"with --compare: independent searches per form (default {DEFAULT_SEARCHES})",
+    )
+    staff.add_argument(
+        "--weeks", type=_count(MAX_WEEKS), metavar="N", help="reporting weeks (overrides run.weeks)"
+    )
+    staff.add_argument("--seed", type=_seed, metavar="S", help="base seed (overrides run.seed)")
+    staff.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="folder under which the run folder <date-time>_staffing_<name> is made "
+        "(default: results)",
+    )
+    _set_option(
+        staff, "override any scenario field, e.g. --set staffing.norms.abandoned_share_max=0.03"
+    )
+    _overlay_option(staff)
+    _workers_option(staff)
+    staff.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run replications on a dask.distributed cluster (see compare --help)",
+    )
+    staff.add_argument(
+        "--resume", type=Path, metavar="FOLDER", help="finish an interrupted staffing run"
+    )
+    staff.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+#: Independent staffing searches per form in ``staffing --compare``.
+DEFAULT_SEARCHES = 3
+
+
 def _add_scenario_tools(sub: Any) -> None:
     sub.add_parser(
         "schema",
@@ -373,6 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(sub)
     _add_sweep(sub)
     _add_uncertainty(sub)
+    _add_staffing(sub)
     _add_scenario_tools(sub)
     return parser
 
@@ -865,6 +930,100 @@ def uncertainty_line(row: dict[str, str]) -> str:
     return f"{label:<36} {verdict:<7} {p:>9.0%}  {mid:+.1f} [{lo:+.1f}, {hi:+.1f}] {unit}{inputs}"
 
 
+def _staffing_problem(args: argparse.Namespace) -> str | None:
+    """Why the staffing command's arguments do not go together, if they do not."""
+    if args.resume is not None:
+        given = [
+            f
+            for a, f in RESUME_TAKES_FROM_FOLDER
+            if getattr(args, a, None) not in (None, False, [])
+        ]
+        given += ["the scenario files"] if args.scenarios else []
+        given += ["--searches"] if args.searches is not None else []
+        if given:
+            remove = ", ".join(given)
+            return f"--resume takes the scenarios and options from its folder; remove {remove}"
+        return None
+    if not args.compare and len(args.scenarios) != 1:
+        return "give one scenario file (or --compare with several, or --resume FOLDER)"
+    if not args.compare and args.searches is not None:
+        return "--searches goes with --compare"
+    return _out_problem(args.out or DEFAULT_OUT)
+
+
+def cmd_staffing(args: argparse.Namespace) -> int:
+    """``staffing``: the least roster of the front desks that meets the norms; with
+    ``--compare``, every form at the same norms."""
+    problem = _staffing_problem(args)
+    if problem:
+        return _bad("staffing", problem)
+    from sim.experiments.executors import make_executor
+    from sim.staffing.compare import read_compare, start_compare
+    from sim.staffing.run import read_folder, start_folder
+
+    compare = None
+    if args.resume is not None:
+        compare = read_compare(args.resume)
+        if compare is None:
+            try:
+                plan: Any = read_folder(args.resume)
+            except ValueError as exc:
+                return _bad("staffing", str(exc))
+        partial = args.resume
+    elif args.compare:
+        paths = list(args.scenarios) or [Path(p) for p in DEFAULT_SCENARIOS]
+        scenarios = _load_all(paths, args)
+        if len({sc.name for sc in scenarios}) != len(scenarios):
+            return _bad("staffing", "scenarios need distinct names")
+        partial, meta = start_compare(
+            scenarios, args.searches or DEFAULT_SEARCHES, args.out or DEFAULT_OUT
+        )
+        compare = (scenarios, meta)
+    else:
+        sc = _load_all(args.scenarios, args)[0]
+        plan = start_folder(sc, args.out or DEFAULT_OUT, str(args.scenarios[0]))
+        partial = plan[0]
+        plan = (sc, plan[1])
+    executor = make_executor(args.scheduler, args.workers)
+    progress = not args.no_progress and sys.stderr.isatty()
+    try:
+        if compare is not None:
+            return _staffing_compare(compare, partial, executor, progress)
+        return _staffing_one(plan, partial, executor, progress)
+    except KeyboardInterrupt:
+        print(
+            f"\nrun_sim.py staffing: interrupted; what was simulated is kept in {partial}; "
+            f"finish with: run_sim.py staffing --resume {partial}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        executor.close()
+
+
+def _staffing_one(plan: Any, partial: Path, executor: Any, progress: bool) -> int:
+    from sim.experiments.runfiles import relative
+    from sim.staffing.outputs import text_report
+    from sim.staffing.run import run_in_folder
+
+    sc, meta = plan
+    folder, result = run_in_folder(sc, partial, meta, executor, progress)
+    print(text_report(result))
+    print(f"Results: {relative(folder)}{os.sep}report.md")
+    return EXIT_OK if all(r.met for r in result.norms) else EXIT_FAILED
+
+
+def _staffing_compare(compare: Any, partial: Path, executor: Any, progress: bool) -> int:
+    from sim.experiments.runfiles import relative
+    from sim.staffing.compare import run_compare
+
+    scenarios, meta = compare
+    folder, text = run_compare(scenarios, partial, meta, executor, progress)
+    print(text)
+    print(f"Results: {relative(folder)}{os.sep}report.md")
+    return EXIT_OK if "Not every norm" not in text else EXIT_FAILED
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """``check``: the regression gate."""
     from sim.experiments.regression import run_check
@@ -930,6 +1089,7 @@ HANDLERS = {
     "check": cmd_check,
     "sweep": cmd_sweep,
     "uncertainty": cmd_uncertainty,
+    "staffing": cmd_staffing,
     "validate": cmd_validate,
     "schema": cmd_schema,
     "validate-scenario": cmd_validate_scenario,

@@ -168,6 +168,7 @@ NOT_VARIED = {
     "demand.induced_share": "belongs to a new form's easier entry",
     "ambulances.drive_to_scene": "used only without a geography (varied in the zone-free file)",
     "gp_post.visit_travel": "used only without car bases (varied in the zone-free file)",
+    "costs.per_hour": "no simulation uses costs; a staffing cost scales with them (ranges given)",
 }
 
 

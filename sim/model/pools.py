@@ -36,7 +36,8 @@ class Claim:
     when ``claim`` returns; otherwise its owner yields it and receives CLAIM_SERVED,
     CLAIM_ABANDONED or CLAIM_CLOSED. Callers: ``state = claim.state or (yield claim)``."""
 
-    __slots__ = ("callbacks", "proc", "pool", "state", "joined", "shift")
+    __slots__ = ("callbacks", "proc", "pool", "state", "joined", "shift", "decided")
+    decided: float  # when it was decided (set as it is; read only by an observed pool)
     _ok = True  # read by ``Environment.step`` when the claim is a patience timer
 
     def __init__(self, pool: StaffedPool, joined: float):
@@ -155,6 +156,7 @@ class StaffedPool:
         for _, _, claim in queue:
             if claim.state == CLAIM_WAITING:
                 claim.state = CLAIM_CLOSED
+                claim.decided = now
                 self.total_wait += now - claim.joined
                 closed.append(claim)
         self._waiting_t -= self.n_waiting * now
@@ -199,6 +201,7 @@ class StaffedPool:
             if now > self._hour_end:
                 self._close_hours(now)
             claim.state = CLAIM_ABANDONED
+            claim.decided = now
             self.n_waiting -= 1
             self._waiting_t -= now
             self.total_wait += now - claim.joined
@@ -233,6 +236,7 @@ class StaffedPool:
                 continue
             claim.state = CLAIM_SERVED
             claim.shift = self.shift
+            claim.decided = now
             self.total_wait += now - claim.joined
             self.busy += 1
             served.append(claim)
@@ -282,3 +286,35 @@ class StaffedPool:
     def waiting_now(self) -> list[Claim]:
         """The claims still waiting in the queue."""
         return [c for _, _, c in self._queue if c.state == CLAIM_WAITING]
+
+
+class ObservedPool(StaffedPool):
+    """A staffed pool that also keeps every claim made on it, for the staffing search:
+    when it joined, its priority, how many were in the pool (busy or waiting) as it
+    joined, and when and how it was decided. Results are those of a plain pool."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.observed: list[tuple[Claim, int, int]] = []
+        super().__init__(*args, **kwargs)
+
+    def claim(self, priority: int) -> Claim:
+        """Join the queue, as ``StaffedPool.claim``, and keep the claim."""
+        in_system = self.busy + self.n_waiting
+        claim = super().claim(priority)
+        if claim.state != CLAIM_WAITING:
+            claim.decided = claim.joined
+        self.observed.append((claim, priority, in_system))
+        return claim
+
+    def claim_columns(self) -> tuple[list[float], list[int], list[int], list[float], list[int]]:
+        """The kept claims as columns: joined, priority, in system on joining, decided
+        (nan while still waiting), state."""
+        joined, priority, in_system, decided, state = [], [], [], [], []
+        for claim, prio, n in self.observed:
+            joined.append(claim.joined)
+            priority.append(prio)
+            in_system.append(n)
+            waiting = claim.state == CLAIM_WAITING
+            decided.append(float("nan") if waiting else claim.decided)
+            state.append(claim.state)
+        return joined, priority, in_system, decided, state

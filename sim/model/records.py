@@ -306,3 +306,6 @@ class ReplicationRecords:
     # move-up with a geography: what stand-ins add to (+1) or take from (-1) a post's
     # roster, from and to which minute; empty without move-up
     moves: dict[str, np.ndarray] = field(default_factory=dict)
+    # observed pools (the staffing search): every claim's columns (joined_min, priority,
+    # in_system, decided_min, state); empty unless asked for
+    claims: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)

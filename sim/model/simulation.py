@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import itertools
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ from sim.model.calendar import Timeline
 from sim.model.demand import GroupDemand, n_simulated_weeks
 from sim.model.desks import request_process
 from sim.model.geography import Map
+from sim.model.pools import ObservedPool
 from sim.model.records import MonitorTable, ReplicationRecords, Request
 from sim.model.services import self_care_online, walk_in
 from sim.model.world import Process, World
@@ -39,10 +41,14 @@ class Simulated:
     service_index: dict[str, int]
 
 
-def simulate(sc: Scenario, replication: int = 0, base_seed: int | None = None) -> Simulated:
-    """Run one replication of a scenario (base seed: the scenario's ``run.seed`` if None)."""
+def simulate(
+    sc: Scenario, replication: int = 0, base_seed: int | None = None, observe: Sequence[str] = ()
+) -> Simulated:
+    """Run one replication of a scenario (base seed: the scenario's ``run.seed`` if None).
+    ``observe``: pools whose every claim is kept in the records (``claims``); the results
+    are the same with or without."""
     seed = sc.run.seed if base_seed is None else base_seed
-    world = World(sc, replication, seed)
+    world = World(sc, replication, seed, observe)
     records = _run(world)
     return Simulated(sc, replication, seed, world.timeline, records, world.service_index)
 
@@ -153,7 +159,24 @@ def _collect(world: World) -> ReplicationRecords:
         monitors=monitors,
         n_events=n_events,
         moves={} if world.map is None or world.map.move_up is None else _moves(world.map),
+        claims=_claims(world),
     )
+
+
+def _claims(world: World) -> dict[str, dict[str, np.ndarray]]:
+    """The kept claims of every observed pool, as columns."""
+    out = {}
+    for name, pool in world.pools.items():
+        if isinstance(pool, ObservedPool):
+            joined, priority, in_system, decided, state = pool.claim_columns()
+            out[name] = {
+                "joined_min": np.array(joined, dtype=float),
+                "priority": np.array(priority, dtype=np.int32),
+                "in_system": np.array(in_system, dtype=np.int32),
+                "decided_min": np.array(decided, dtype=float),
+                "state": np.array(state, dtype=np.int8),
+            }
+    return out
 
 
 def _moves(geo_map: Map) -> dict[str, np.ndarray]:

@@ -18,7 +18,7 @@ from sim.model.calendar import Timeline, staffing_per_hour_of_week
 from sim.model.draws import DrawSampler, duration_sampler, fresh_draws
 from sim.model.engine import Body, Engine
 from sim.model.geography import Map
-from sim.model.pools import StaffedPool
+from sim.model.pools import ObservedPool, StaffedPool
 from sim.model.records import CallLog, Request, RequestColumns, RideLog
 from sim.model.streams import Streams
 from sim.scenario.schema import CallBack, Scenario, Triage
@@ -112,8 +112,10 @@ def _pick(cdf: Sequence[float], u: float) -> int:
 class World:
     """Everything one replication's processes share: the clock, pools, tables and logs."""
 
-    def __init__(self, sc: Scenario, replication: int, base_seed: int):
+    def __init__(self, sc: Scenario, replication: int, base_seed: int, observe: Sequence[str] = ()):
         self.scenario = sc
+        # pools whose every claim is kept (the staffing search); results do not change
+        self.observe = frozenset(observe)
         self.env = self.engine = Engine()
         self.timeline = Timeline.from_scenario(sc)
         self.streams = Streams(base_seed, replication)
@@ -254,7 +256,8 @@ class World:
         else:
             changes = self.timeline.hourly_series_changes(values)
         handover = sc.behaviour.shift_change == "handover"
-        pool = StaffedPool(self.engine, name, changes, opening, handover)
+        kind = ObservedPool if name in self.observe else StaffedPool
+        pool = kind(self.engine, name, changes, opening, handover)
         self.pools[name] = pool
         return pool
 

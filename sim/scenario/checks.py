@@ -100,29 +100,16 @@ class _Checker:
 
     def staffing_table_names(self) -> dict[str, Mapping[str, int]]:
         """Every staffing table by its name in the file."""
-        sc = self.sc
-        tables: dict[str, Mapping[str, int]] = {
-            "mka.call_takers": sc.mka.call_takers,
-            "gp_post.triagists": sc.gp_post.triagists,
-            "gp_post.consult_gps": sc.gp_post.consult_gps,
-            "gp_post.visit_cars": sc.gp_post.visit_cars,
-            "coordination.agents": sc.coordination.agents,
-        }
-        if sc.ambulances.on_duty is not None:
-            tables["ambulances.on_duty"] = sc.ambulances.on_duty
-        for desk in ("gp_post", "coordination"):
-            spec = sc.triage_of(desk).callback
-            if spec is not None:
-                tables[f"{desk}.triage.callback.intake_staff"] = spec.intake_staff
-        tables.update({f"teams.{t}.staff": team.staff for t, team in sc.teams.items()})
-        if sc.geography is not None:
-            tables.update(
-                {
-                    f"geography.posts.{name}.vehicles": post.vehicles
-                    for name, post in sc.geography.posts.items()
-                }
-            )
-        return tables
+        return self.sc.staffing_tables()
+
+    def costs(self) -> None:
+        """``costs.per_hour`` names staff tables of the scenario (or ``ambulances``)."""
+        if self.sc.costs is None:
+            return
+        valid = self.sc.cost_keys()
+        for key in self.sc.costs.per_hour:
+            if key not in valid:
+                self.unknown(("costs", "per_hour", key), "staff group", key, valid)
 
     def geography(self) -> None:
         """With a geography the fleet on duty is the sum of its posts: the ambulance table
@@ -346,6 +333,7 @@ def cross_reference_problems(sc: Scenario, positions: Positions) -> list[Problem
     checker.reachable_dispositions()
     checker.provenance()
     checker.uncertainty()
+    checker.costs()
     checker.size()
     return checker.problems
 

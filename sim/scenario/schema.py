@@ -606,6 +606,64 @@ class Behaviour(_Frozen):
     repeat_contact: RepeatContact
 
 
+# --------------------------------------------------------------------------- staffing, costs
+
+
+class CallbackNorm(_Frozen):
+    """A call-back norm: the share of call-backs a triagist starts within some minutes of
+    the call-back being queued."""
+
+    within_min: Minutes
+    share: Share
+
+
+class StaffingNorms(_Frozen):
+    """The service every front desk must give, in every part of the week, for the
+    ``staffing`` command. Answering limits are each desk's own ``triage.answer_norm``;
+    waits are measured at the desk's own queue (a 112 call's national desk is not counted)."""
+
+    # share of urgent-line calls answered within the desk's answer_norm.urgent_min
+    urgent_answered_share: Share = 0.90
+    # share of regular-line calls answered within the desk's answer_norm.regular_min
+    regular_answered_share: Share = 0.75
+    # share of public calls (urgent and regular lines) that hang up while waiting, at most
+    abandoned_share_max: Share = 0.05
+    # call-back mode: how soon the triagists call back (None: no call-back norm)
+    callback: CallbackNorm | None = CallbackNorm(within_min=30.0, share=0.80)
+
+
+class StaffingSearch(_Frozen):
+    """How the ``staffing`` command searches: the norms, how sure the verification must be,
+    and how many replications each step simulates."""
+
+    norms: StaffingNorms = StaffingNorms()
+    # paid hours of one full-time employee per week (FTE = staff hours per week / this)
+    hours_per_fte: float = Field(default=36.0, gt=0.0, le=80.0, strict=True, allow_inf_nan=False)
+    # a norm counts as met when the one-sided bound at this confidence meets it
+    confidence: float = Field(default=0.95, ge=0.5, le=0.999, strict=True, allow_inf_nan=False)
+    # replications per step of the search (common random numbers across steps)
+    replications: int = Field(default=6, ge=2, le=200, strict=True)
+    # replications of the verification run (independent of the search's)
+    verify_replications: int = Field(default=10, ge=2, le=500, strict=True)
+    # staff on duty in every hour a desk is open, at least
+    min_staff: Count = 1
+
+
+#: The ambulance fleet's key in ``costs.per_hour`` (one rate per ambulance hour on duty).
+AMBULANCE_COST_KEY = "ambulances"
+
+
+class Costs(_Frozen):
+    """What staff and vehicles cost per hour on duty, by staffing table (named as in the
+    file: ``mka.call_takers``, ``gp_post.triagists``, ``teams.<name>.staff``, ...) and
+    ``ambulances`` for each ambulance hour on duty. Tables not named cost nothing."""
+
+    currency: str = Field(default="EUR", min_length=1, max_length=8)
+    per_hour: dict[
+        str, Annotated[float, Field(ge=0.0, le=100_000.0, strict=True, allow_inf_nan=False)]
+    ] = Field(min_length=1)
+
+
 class Provenance(_Frozen):
     """Where a default figure comes from and how sure it is."""
 
@@ -803,6 +861,10 @@ class Scenario(_Frozen):
     # inputs that are not known exactly, by name (for studies of input uncertainty; a run
     # of the scenario itself uses the values above)
     uncertainty: dict[str, UncertainInput] = {}
+    # the norms and settings of the ``staffing`` command
+    staffing: StaffingSearch = StaffingSearch()
+    # cost per hour on duty (optional: reports show costs only where it is given)
+    costs: Costs | None = None
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -820,6 +882,42 @@ class Scenario(_Frozen):
             "gp_post": self.gp_post.triage,
             "coordination": self.coordination.triage,
         }[desk]
+
+    def staffing_tables(self) -> dict[str, Mapping[str, int]]:
+        """Every staffing table by its name in the file (``mka.call_takers``, ...)."""
+        tables: dict[str, Mapping[str, int]] = {
+            "mka.call_takers": self.mka.call_takers,
+            "gp_post.triagists": self.gp_post.triagists,
+            "gp_post.consult_gps": self.gp_post.consult_gps,
+            "gp_post.visit_cars": self.gp_post.visit_cars,
+            "coordination.agents": self.coordination.agents,
+        }
+        if self.ambulances.on_duty is not None:
+            tables["ambulances.on_duty"] = self.ambulances.on_duty
+        for desk in ("gp_post", "coordination"):
+            spec = self.triage_of(desk).callback
+            if spec is not None:
+                tables[f"{desk}.triage.callback.intake_staff"] = spec.intake_staff
+        tables.update({f"teams.{t}.staff": team.staff for t, team in self.teams.items()})
+        if self.geography is not None:
+            tables.update(
+                {
+                    f"geography.posts.{name}.vehicles": post.vehicles
+                    for name, post in self.geography.posts.items()
+                }
+            )
+        return tables
+
+    def cost_keys(self) -> list[str]:
+        """The names ``costs.per_hour`` may use: the staff tables and ``ambulances``."""
+        staff = [
+            t
+            for t in self.staffing_tables()
+            if not t.startswith("geography.") and t != "ambulances.on_duty"
+        ]
+        # intake staff may have a rate while call-back is off (they then cost nothing)
+        intake = [f"{d}.triage.callback.intake_staff" for d in ("gp_post", "coordination")]
+        return [*staff, *(t for t in intake if t not in staff), AMBULANCE_COST_KEY]
 
     def content_hash(self) -> str:
         """A hash of the whole validated content (the same scenario gives the same hash)."""

@@ -1,0 +1,209 @@
+"""Forms compared at equal service: every form staffed to the same norms.
+
+Each form is searched ``searches`` times, search k with base seed ``seed + k``: the k-th
+searches of all forms share their callers (common random numbers), and searches with
+different k are independent. Staff hours, FTE and cost per form are means over the
+searches with t intervals; the difference of each form from the first is a paired
+difference over the searches. The spread covers the noise of the search itself (which
+replications it saw), not the uncertainty of the inputs.
+
+Each search is a complete staffing run folder inside the comparison's folder; an
+interrupted comparison resumes with the searches it finished.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sim.experiments.executors import Executor
+from sim.experiments.runfiles import RunFolder, atomic_open, code_metadata, write_csv, write_json
+from sim.experiments.statistics import paired_difference, t_interval
+from sim.scenario.loader import validate_data
+from sim.scenario.schema import Scenario
+from sim.staffing.run import META, SCENARIO, run_in_folder
+
+SCENARIOS = "scenarios.json"
+KIND = "staffing_compare"
+#: The figures compared, with their labels.
+FIGURES: tuple[tuple[str, str], ...] = (
+    ("hours_per_week", "staff hours a week (roster by day part)"),
+    ("hours_per_week_hourly", "staff hours a week (if staff could change every hour)"),
+    ("fte", "FTE"),
+    ("cost_per_week", "cost a week"),
+    ("cost_per_year", "cost a year"),
+)
+
+
+def start_compare(
+    scenarios: Sequence[Scenario], searches: int, out_dir: Path
+) -> tuple[Path, dict[str, Any]]:
+    """A new unfinished comparison folder holding the scenarios and the plan."""
+    name = "staffing_compare_" + "_vs_".join(sc.name for sc in scenarios)
+    folder = RunFolder(out_dir, name[:120])
+    meta = {
+        "kind": KIND,
+        "scenarios": [sc.name for sc in scenarios],
+        "searches": searches,
+        "seed": scenarios[0].run.seed,
+        "final_name": folder.final.name,
+        **code_metadata(),
+    }
+    write_json(folder.tmp / SCENARIOS, [sc.model_dump(mode="json") for sc in scenarios])
+    write_json(folder.tmp / META, meta)
+    return folder.tmp, meta
+
+
+def read_compare(partial: Path) -> tuple[list[Scenario], dict[str, Any]] | None:
+    """The scenarios and meta of an unfinished comparison folder (None if it is not one)."""
+    if not (partial / SCENARIOS).exists() or not (partial / META).exists():
+        return None
+    meta = json.loads((partial / META).read_text())
+    if meta.get("kind") != KIND:
+        return None
+    return [validate_data(d) for d in json.loads((partial / SCENARIOS).read_text())], meta
+
+
+def _search_scenario(sc: Scenario, k: int) -> Scenario:
+    data = sc.model_dump(mode="json")
+    data["run"]["seed"] = sc.run.seed + k
+    return validate_data(data)
+
+
+def _one_search(
+    sc: Scenario, k: int, parent: Path, executor: Executor, progress: bool
+) -> dict[str, Any]:
+    """Search ``k`` of one form, into ``parent/<name>_search<k+1>`` (read back if done)."""
+    name = f"{sc.name}_search{k + 1}"
+    final = parent / name
+    if not final.exists():
+        partial = parent / f".{name}.partial"
+        searched = _search_scenario(sc, k)
+        if not partial.exists():
+            partial.mkdir()
+            write_json(partial / SCENARIO, searched.model_dump(mode="json"))
+            meta = {"kind": "staffing", "scenario": sc.name, "search": k + 1, "final_name": name}
+            write_json(partial / META, {**meta, "seed": searched.run.seed})
+        meta = json.loads((partial / META).read_text())
+        run_in_folder(searched, partial, meta, executor, progress)
+    return json.loads((final / "summary.json").read_text())
+
+
+def run_compare(
+    scenarios: Sequence[Scenario],
+    partial: Path,
+    meta: dict[str, Any],
+    executor: Executor,
+    progress: bool,
+) -> tuple[Path, str]:
+    """Every search of every form, then the comparison's files; the finished folder and
+    the report's text."""
+    searches = int(meta["searches"])
+    rows = []
+    for k in range(searches):
+        for sc in scenarios:
+            summary = _one_search(sc, k, partial, executor, progress)
+            row = {"scenario": sc.name, "organisation": sc.organisation, "search": k + 1}
+            row.update({key: summary["totals"][key] for key, _ in FIGURES})
+            row["norms_met"] = all(n["met"] for n in summary["norms"])
+            rows.append(row)
+    table = summarise(scenarios, rows)
+    write_csv(partial / "staffing_compare_tidy.csv", rows)
+    write_csv(partial / "staffing_compare.csv", table)
+    text = compare_report(scenarios, table, rows, searches)
+    with atomic_open(partial / "report.md", "w", encoding="utf-8") as fh:
+        fh.write(text)
+    write_json(partial / "summary.json", {"meta": meta, "searches": rows, "summary": table})
+    final = partial.parent / meta["final_name"]
+    os.replace(partial, final)
+    return final, text
+
+
+def summarise(
+    scenarios: Sequence[Scenario], rows: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per form and figure: mean over searches [95 % CI], and the paired difference from
+    the first form [95 % CI]."""
+    first = scenarios[0].name
+    out = []
+    for sc in scenarios:
+        mine = [r for r in rows if r["scenario"] == sc.name]
+        base = [r for r in rows if r["scenario"] == first]
+        for key, label in FIGURES:
+            values = [float(r[key]) for r in mine]
+            iv = t_interval(values)
+            row: dict[str, Any] = {
+                "scenario": sc.name,
+                "figure": key,
+                "label": label,
+                "mean": iv.mean,
+                "ci_low": iv.low,
+                "ci_high": iv.high,
+                "searches": iv.n,
+            }
+            if sc.name != first:
+                diff = paired_difference([float(r[key]) for r in base], values).interval
+                row.update(difference=diff.mean, diff_low=diff.low, diff_high=diff.high)
+            else:
+                row.update(difference=math.nan, diff_low=math.nan, diff_high=math.nan)
+            out.append(row)
+    return out
+
+
+def _num(x: float, key: str) -> str:
+    if math.isnan(x):
+        return "n/a"
+    if key.startswith("cost"):
+        return f"{x:,.0f}"
+    return f"{x:,.1f}" if key == "fte" else f"{x:,.0f}"
+
+
+def compare_report(
+    scenarios: Sequence[Scenario],
+    table: Sequence[dict[str, Any]],
+    rows: Sequence[dict[str, Any]],
+    searches: int,
+) -> str:
+    """The comparison's report: each form's staff at equal norms, and its difference."""
+    first = scenarios[0]
+    currency = first.costs.currency if first.costs is not None else ""
+    out = [
+        "# Staff needed by each form at equal service",
+        "",
+        f"Every form staffed by `run_sim.py staffing` to the same norms ({searches} independent "
+        f"searches per form, paired across forms by seed; differences are against "
+        f"{first.name}). Means [95 % CI] over the searches. The intervals cover the noise "
+        "of the search, not the uncertainty of the inputs (calls at a new desk may take "
+        "longer or shorter than assumed: see docs/STAFFING.md).",
+        "",
+    ]
+    unmet = sorted({r["scenario"] for r in rows if not r["norms_met"]})
+    if unmet:
+        out += [f"**Not every norm was met in the verification of: {', '.join(unmet)}.**", ""]
+    for key, label in FIGURES:
+        unit = f" ({currency})" if key.startswith("cost") else ""
+        out += [
+            f"## {label[0].upper()}{label[1:]}{unit}",
+            "",
+            "| form | mean [95 % CI] | difference from " + first.name + " [95 % CI] |",
+            "|---|---|---|",
+        ]
+        for r in (r for r in table if r["figure"] == key):
+            diff = "-"
+            if r["scenario"] != first.name:
+                low, high = _num(r["diff_low"], key), _num(r["diff_high"], key)
+                diff = f"{_num(r['difference'], key)} [{low}, {high}]"
+            out.append(
+                f"| {r['scenario']} | {_num(r['mean'], key)} [{_num(r['ci_low'], key)}, "
+                f"{_num(r['ci_high'], key)}] | {diff} |"
+            )
+        out.append("")
+    out.append(
+        "Each search's own report (staff per day part, norms verified with intervals) is in "
+        "its folder <form>_search<k>."
+    )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,296 @@
+"""What a staffing search hands a region: tables, a scenario snippet, hours, FTE, costs,
+the verification of every norm, a figure and a report.
+
+Staff hours per week are the roster's paid hours: each day part's number times the hours
+the day part covers in a week (an ordinary week; holidays follow their day type). FTE is
+staff hours per week over ``staffing.hours_per_fte``; a year is 365.25 / 7 weeks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from sim.experiments.runfiles import atomic_open, write_csv, write_json
+from sim.report.style import pyplot, save_svg_png
+from sim.scenario.hourly import HOUR_PARTS
+from sim.scenario.schema import Scenario
+from sim.staffing.measure import NORMS, summed
+from sim.staffing.search import SearchResult
+
+WEEKS_PER_YEAR = 365.25 / 7.0
+_NORM_LABEL = dict(NORMS)
+
+
+def roster_hours(sc: Scenario, table: Mapping[str, int]) -> float:
+    """Paid staff hours per ordinary week of a table by day part."""
+    return float(
+        sum(n * len(sc.calendar.day_parts[part].hours_of_week()) for part, n in table.items())
+    )
+
+
+def _money(sc: Scenario, table: str, hours: float) -> float:
+    """Cost per week of ``hours`` of a table (nan without a rate)."""
+    if sc.costs is None or table not in sc.costs.per_hour:
+        return math.nan
+    return hours * sc.costs.per_hour[table]
+
+
+def pool_rows(result: SearchResult) -> list[dict[str, Any]]:
+    """Per pool: today's roster and the one found, in hours, FTE and money per week."""
+    sc = result.scenario
+    fte = sc.staffing.hours_per_fte
+    rows = []
+    for p in result.pools:
+        now = roster_hours(sc, sc.staffing_tables()[p.table])
+        found = roster_hours(sc, result.tables[p.table])
+        hourly = float(result.hourly[p.pool].sum())
+        rows.append(
+            {
+                "pool": p.pool,
+                "staff": p.label,
+                "table": p.table,
+                "alpha": result.alpha[p.pool],
+                "hours_per_week_now": now,
+                "hours_per_week_hourly": hourly,
+                "hours_per_week": found,
+                "fte_now": now / fte,
+                "fte": found / fte,
+                "cost_per_week_now": _money(sc, p.table, now),
+                "cost_per_week": _money(sc, p.table, found),
+                "cost_per_year": _money(sc, p.table, found) * WEEKS_PER_YEAR,
+            }
+        )
+    return rows
+
+
+def totals(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """The front desks together (money: nan unless every pool has a rate)."""
+    keys = ("hours_per_week_now", "hours_per_week_hourly", "hours_per_week", "fte_now", "fte")
+    out = {k: float(sum(r[k] for r in rows)) for k in keys}
+    for k in ("cost_per_week_now", "cost_per_week", "cost_per_year"):
+        out[k] = float(sum(r[k] for r in rows))  # nan if any is nan
+    return out
+
+
+def snippet(result: SearchResult) -> str:
+    """The tables found as YAML to paste into the scenario (nested as in the file)."""
+    data: dict[str, Any] = {}
+    for name, table in result.tables.items():
+        *parents, key = name.split(".")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[key] = dict(table)
+    head = (
+        f"# Staffing found for {result.scenario.name} by `run_sim.py staffing`: the least\n"
+        "# staff per day part that meets the norms in staffing.norms (see norms.csv).\n"
+    )
+    return head + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
+
+
+def hourly_rows(result: SearchResult) -> list[dict[str, Any]]:
+    """Per pool and hour of the week: open, demand, load, hourly requirement, roster, and
+    the verification's share of each norm met in that hour (empty when none offered)."""
+    part_of_hour = result.scenario.calendar.day_part_of_hour()
+    rows = []
+    for p in result.pools:
+        table = result.tables[p.table]
+        sums = {
+            k: summed(result.verified, p.pool, k)
+            for k in (f"{n}_{x}" for n, _ in NORMS for x in ("n", "met"))
+        }
+        for h in range(168):
+            row: dict[str, Any] = {
+                "pool": p.pool,
+                "hour": HOUR_PARTS[h],
+                "open": bool(p.open_how[h]),
+                "arrivals_per_hour": float(result.arrivals_per_hour[p.pool][h]),
+                "offered_load_erlang": float(result.offered_load[p.pool][h]),
+                "required_hourly": int(result.hourly[p.pool][h]),
+                "day_part": part_of_hour[h],
+                "roster": int(table[part_of_hour[h]]),
+            }
+            for n, _ in NORMS:
+                offered = sums[f"{n}_n"][h] if result.verified else 0
+                share = sums[f"{n}_met"][h] / offered if offered else math.nan
+                row[f"{n}_share"] = share
+            rows.append(row)
+    return rows
+
+
+def norm_rows(result: SearchResult) -> list[dict[str, Any]]:
+    """The verification of every norm of every pool."""
+    labels = {p.pool: p.label for p in result.pools}
+    return [
+        {
+            "pool": r.pool,
+            "staff": labels[r.pool],
+            "norm": r.norm,
+            "what": _NORM_LABEL[r.norm],
+            "target": r.target,
+            "direction": "at most" if r.norm == "abandoned" else "at least",
+            "mean": r.mean,
+            "ci_low": r.low,
+            "ci_high": r.high,
+            "one_sided_bound": r.bound,
+            "met": r.met,
+            "offered_per_week": r.offered_per_week,
+        }
+        for r in result.norms
+    ]
+
+
+def staffing_figure(result: SearchResult, folder: Path) -> str:
+    """Required staff by hour of the week (hourly and by day part) against the demand."""
+    plt = pyplot()
+    n = len(result.pools)
+    fig, axes = plt.subplots(n, 1, figsize=(10, 2.6 * n), sharex=True, squeeze=False)
+    hours = np.arange(169)
+    for ax, p in zip(axes[:, 0], result.pools, strict=True):
+        part_of_hour = result.scenario.calendar.day_part_of_hour()
+        roster = [result.tables[p.table][part_of_hour[h]] for h in range(168)]
+        hourly = result.hourly[p.pool]
+        ax.step(hours, [*hourly, hourly[-1]], where="post", label="needed, hour by hour")
+        ax.step(hours, [*roster, roster[-1]], where="post", ls="--", label="roster by day part")
+        ax.set_ylabel("staff on duty")
+        ax.set_title(p.label, loc="left", fontsize=9)
+        twin = ax.twinx()
+        twin.fill_between(
+            hours[:-1] + 0.5, result.arrivals_per_hour[p.pool], step="mid", alpha=0.15,
+            color="#999999", label="claims per hour",
+        )  # fmt: skip
+        twin.set_ylabel("claims per hour", color="#666666")
+        twin.grid(False)
+        if ax is axes[0, 0]:
+            lines = ax.get_legend_handles_labels()
+            extra = twin.get_legend_handles_labels()
+            ax.legend(lines[0] + extra[0], lines[1] + extra[1], loc="upper left", fontsize=7)
+    ax = axes[-1, 0]
+    ax.set_xticks(range(0, 169, 24))
+    ax.set_xticklabels(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", ""])
+    ax.set_xlim(0, 168)
+    return save_svg_png(fig, folder, "staffing_by_hour")
+
+
+def _pct(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{100 * x:.1f} %"
+
+
+def _eur(sc: Scenario, x: float) -> str:
+    if math.isnan(x):
+        return "n/a"
+    currency = sc.costs.currency if sc.costs is not None else ""
+    return f"{currency} {x:,.0f}"
+
+
+def _answer(result: SearchResult) -> list[str]:
+    """The report's first lines: what was done, and the staff found in hours and money."""
+    sc = result.scenario
+    tot = totals(pool_rows(result))
+    out = [
+        f"# Staffing for {sc.name} ({sc.organisation})",
+        "",
+        f"The least staff per day part that meets the norms below, found by the iterative "
+        f"staffing algorithm on the full model ({sc.staffing.replications} replications of "
+        f"{sc.run.weeks} weeks per step, seed {sc.run.seed}) and verified on "
+        f"{sc.staffing.verify_replications} independent replications.",
+        "",
+        f"**Front desks together: {tot['hours_per_week']:.0f} staff hours a week "
+        f"({tot['fte']:.1f} FTE of {sc.staffing.hours_per_fte:g} h), against "
+        f"{tot['hours_per_week_now']:.0f} h ({tot['fte_now']:.1f} FTE) in the scenario; "
+        f"{tot['hours_per_week_hourly']:.0f} h if staff could change every hour.**",
+    ]
+    if sc.costs is not None:
+        out.append(
+            f"Cost: {_eur(sc, tot['cost_per_week'])} a week, {_eur(sc, tot['cost_per_year'])} "
+            f"a year (scenario's roster: {_eur(sc, tot['cost_per_week_now'])} a week)."
+        )
+    return out
+
+
+def _norms_section(result: SearchResult) -> list[str]:
+    """The norms in words, then each norm of each desk as verified."""
+    sc = result.scenario
+    norms = sc.staffing.norms
+    callback = ""
+    if norms.callback is not None:
+        callback = (
+            f"; {_pct(norms.callback.share)} of call-backs within {norms.callback.within_min:g} min"
+        )
+    out = [
+        "## Norms",
+        "",
+        f"Urgent line {_pct(norms.urgent_answered_share)} and regular line "
+        f"{_pct(norms.regular_answered_share)} answered within each desk's answer_norm; at "
+        f"most {_pct(norms.abandoned_share_max)} of calls abandoned{callback}. A norm is met "
+        f"when its one-sided {100 * sc.staffing.confidence:g} % bound meets it.",
+        "",
+        "| staff | norm | target | verified mean [95 % CI] | bound | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in norm_rows(result):
+        out.append(
+            f"| {r['staff']} | {r['what']} | {r['direction']} {_pct(r['target'])} | "
+            f"{_pct(r['mean'])} [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}] | "
+            f"{_pct(r['one_sided_bound'])} | {'yes' if r['met'] else '**no**'} |"
+        )
+    return out
+
+
+def _tables_section(result: SearchResult) -> list[str]:
+    """Staff per day part against the scenario's own, with hours, FTE and cost."""
+    sc = result.scenario
+    parts = list(sc.calendar.day_parts)
+    out = [
+        "## Staff per day part",
+        "",
+        "| staff | " + " | ".join(parts) + " | h/week | FTE | cost/week |",
+        "|---|" + "---|" * (len(parts) + 3),
+    ]
+    for row in pool_rows(result):
+        table, now = result.tables[row["table"]], sc.staffing_tables()[row["table"]]
+        cells = [f"{table[p]} ({now[p]})" for p in parts]
+        out.append(
+            f"| {row['staff']} | " + " | ".join(cells) + f" | {row['hours_per_week']:.0f} "
+            f"({row['hours_per_week_now']:.0f}) | {row['fte']:.1f} | "
+            f"{_eur(sc, row['cost_per_week'])} |"
+        )
+    return [*out, "", "Numbers in brackets: the scenario's own roster."]
+
+
+def text_report(result: SearchResult) -> str:
+    """The report: the answer (staff, hours, FTE, cost), the norms verified, the tables."""
+    out = [*_answer(result), "", *_norms_section(result), "", *_tables_section(result), ""]
+    out += ["## Scenario snippet", "", "```yaml", snippet(result).rstrip(), "```", ""]
+    return "\n".join(out) + "\n"
+
+
+def write_outputs(result: SearchResult, folder: Path, meta: Mapping[str, Any]) -> None:
+    """Every file of a staffing run into ``folder``."""
+    rows = pool_rows(result)
+    write_csv(folder / "staffing.csv", rows)
+    write_csv(folder / "hourly.csv", hourly_rows(result))
+    write_csv(folder / "norms.csv", norm_rows(result))
+    with atomic_open(folder / "snippet.yaml", "w", encoding="utf-8") as fh:
+        fh.write(snippet(result))
+    staffing_figure(result, folder)
+    with atomic_open(folder / "report.md", "w", encoding="utf-8") as fh:
+        fh.write(text_report(result))
+    write_json(
+        folder / "summary.json",
+        {
+            "meta": dict(meta),
+            "tables": result.tables,
+            "alpha": result.alpha,
+            "pools": rows,
+            "totals": totals(rows),
+            "norms": norm_rows(result),
+            "steps": result.steps,
+        },
+    )
