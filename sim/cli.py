@@ -957,33 +957,41 @@ def cmd_staffing(args: argparse.Namespace) -> int:
     problem = _staffing_problem(args)
     if problem:
         return _bad("staffing", problem)
-    from sim.experiments.executors import make_executor
     from sim.staffing.compare import read_compare, start_compare
     from sim.staffing.run import read_folder, start_folder
 
-    compare = None
     if args.resume is not None:
         compare = read_compare(args.resume)
         if compare is None:
             try:
-                plan: Any = read_folder(args.resume)
+                sc, meta = read_folder(args.resume)
             except ValueError as exc:
                 return _bad("staffing", str(exc))
-        partial = args.resume
-    elif args.compare:
+        else:
+            meta = compare[1]
+        scenarios = compare[0] if compare is not None else [sc]
+    else:
         paths = list(args.scenarios) or [Path(p) for p in DEFAULT_SCENARIOS]
         scenarios = _load_all(paths, args)
         if len({sc.name for sc in scenarios}) != len(scenarios):
             return _bad("staffing", "scenarios need distinct names")
-        partial, meta = start_compare(
-            scenarios, args.searches or DEFAULT_SEARCHES, args.out or DEFAULT_OUT
-        )
+    # every check comes before the folder is made
+    if args.resume is not None:
+        partial = args.resume
+    elif args.compare:
+        searches = args.searches or DEFAULT_SEARCHES
+        partial, meta = start_compare(scenarios, searches, args.out or DEFAULT_OUT)
         compare = (scenarios, meta)
     else:
-        sc = _load_all(args.scenarios, args)[0]
-        plan = start_folder(sc, args.out or DEFAULT_OUT, str(args.scenarios[0]))
-        partial = plan[0]
-        plan = (sc, plan[1])
+        compare = None
+        partial, meta = start_folder(scenarios[0], args.out or DEFAULT_OUT, str(args.scenarios[0]))
+    return _run_staffing(args, compare, (scenarios[0], meta), partial)
+
+
+def _run_staffing(args: argparse.Namespace, compare: Any, plan: Any, partial: Path) -> int:
+    """Run the staffing search (or comparison) into its folder, on the chosen executor."""
+    from sim.experiments.executors import make_executor
+
     executor = make_executor(args.scheduler, args.workers)
     progress = not args.no_progress and sys.stderr.isatty()
     try:
@@ -1010,7 +1018,8 @@ def _staffing_one(plan: Any, partial: Path, executor: Any, progress: bool) -> in
     folder, result = run_in_folder(sc, partial, meta, executor, progress)
     print(text_report(result))
     print(f"Results: {relative(folder)}{os.sep}report.md")
-    return EXIT_OK if all(r.met for r in result.norms) else EXIT_FAILED
+    met = all(r.met for r in [*result.norms, *result.shift_norms])
+    return EXIT_OK if met else EXIT_FAILED
 
 
 def _staffing_compare(compare: Any, partial: Path, executor: Any, progress: bool) -> int:

@@ -192,7 +192,8 @@ def test_an_interrupted_staffing_run_resumes_from_what_it_kept(tmp_path: Path) -
     assert out.returncode in (0, 1), out.stderr
     (folder,) = tmp_path.iterdir()
     done = json.loads((folder / "meta.json").read_text())
-    assert done["replications_simulated"] == sc.staffing.verify_replications
+    # only the verifications (day parts, and the roster in shifts) were simulated
+    assert done["replications_simulated"] == 2 * sc.staffing.verify_replications
     assert done["replications_reused"] > 0
     # a run from scratch finds the same tables
     partial, meta = start_folder(sc, tmp_path, "test")
@@ -306,3 +307,32 @@ def test_measure_counts_only_the_reporting_window() -> None:
     assert counts["hist"].sum() == in_window
     assert counts["regular_n"].sum() == in_window  # every call is regular, none closed
     assert isinstance(pools[0], DeskPool)
+
+
+# --------------------------------------------------------------------------- shifts
+
+
+def test_shift_roster_is_the_least_cover() -> None:
+    from sim.staffing.shifts import cover
+
+    need = np.zeros(168, dtype=int)
+    for d in range(7):
+        need[d * 24 + 17 : d * 24 + 20] = 2  # 17-20: two on duty
+        need[d * 24 + 20 : d * 24 + 23] = 1  # 20-23: one
+    plan = cover(need, [17, 20], [3, 6])
+    assert plan.optimal
+    assert (plan.on_duty >= need).all()
+    assert plan.paid_hours == 7 * (6 + 3)  # one 17-23 and one 17-20 a day
+    assert sum(n * x for _, _, n, x in plan.shifts) == plan.paid_hours
+    # a night shift runs past Sunday midnight into Monday
+    night = np.zeros(168, dtype=int)
+    night[167] = night[0] = 1
+    plan = cover(night, [23], [2])
+    assert plan.shifts == (("sun", 23, 2, 1),) and plan.paid_hours == 2
+
+
+def test_shift_patterns_are_validated() -> None:
+    data = base_data()
+    data["staffing"]["shifts"] = {"starts": [25], "lengths": [8]}
+    with pytest.raises(ScenarioError, match="staffing.shifts.starts"):
+        validate_data(data)

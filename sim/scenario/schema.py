@@ -632,6 +632,14 @@ class StaffingNorms(_Frozen):
     callback: CallbackNorm | None = CallbackNorm(within_min=30.0, share=0.80)
 
 
+class ShiftPatterns(_Frozen):
+    """The shifts a roster may use: each may start at any of ``starts`` on any day and last
+    any of ``lengths`` hours (paid hours; breaks are not modelled)."""
+
+    starts: tuple[Hour, ...] = Field(min_length=1)
+    lengths: tuple[Annotated[int, Field(ge=1, le=24, strict=True)], ...] = Field(min_length=1)
+
+
 class StaffingSearch(_Frozen):
     """How the ``staffing`` command searches: the norms, how sure the verification must be,
     and how many replications each step simulates."""
@@ -647,6 +655,9 @@ class StaffingSearch(_Frozen):
     verify_replications: int = Field(default=10, ge=2, le=500, strict=True)
     # staff on duty in every hour a desk is open, at least
     min_staff: Count = 1
+    # real shift patterns: the hourly requirement is also covered by the fewest paid hours
+    # of such shifts, chosen by an integer program (None: day parts only)
+    shifts: ShiftPatterns | None = None
 
 
 #: The ambulance fleet's key in ``costs.per_hour`` (one rate per ambulance hour on duty).

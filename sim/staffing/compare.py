@@ -31,11 +31,13 @@ SCENARIOS = "scenarios.json"
 KIND = "staffing_compare"
 #: The figures compared, with their labels.
 FIGURES: tuple[tuple[str, str], ...] = (
+    ("hours_per_week_shifts", "staff hours a week (roster in shifts)"),
     ("hours_per_week", "staff hours a week (roster by day part)"),
     ("hours_per_week_hourly", "staff hours a week (if staff could change every hour)"),
-    ("fte", "FTE"),
-    ("cost_per_week", "cost a week"),
-    ("cost_per_year", "cost a year"),
+    ("fte_shifts", "FTE (roster in shifts)"),
+    ("fte", "FTE (roster by day part)"),
+    ("cost_per_year_shifts", "cost a year (roster in shifts)"),
+    ("cost_per_year", "cost a year (roster by day part)"),
 )
 
 

@@ -42,14 +42,16 @@ def _money(sc: Scenario, table: str, hours: float) -> float:
 
 
 def pool_rows(result: SearchResult) -> list[dict[str, Any]]:
-    """Per pool: today's roster and the one found, in hours, FTE and money per week."""
+    """Per pool: today's roster and the ones found (by day part, hour by hour, in shifts),
+    in hours, FTE and money per week and year."""
     sc = result.scenario
     fte = sc.staffing.hours_per_fte
     rows = []
     for p in result.pools:
         now = roster_hours(sc, sc.staffing_tables()[p.table])
         found = roster_hours(sc, result.tables[p.table])
-        hourly = float(result.hourly[p.pool].sum())
+        plan = result.shift_plans.get(p.pool)
+        shifts = float(plan.paid_hours) if plan is not None else math.nan
         rows.append(
             {
                 "pool": p.pool,
@@ -57,25 +59,43 @@ def pool_rows(result: SearchResult) -> list[dict[str, Any]]:
                 "table": p.table,
                 "alpha": result.alpha[p.pool],
                 "hours_per_week_now": now,
-                "hours_per_week_hourly": hourly,
+                "hours_per_week_hourly": float(result.hourly[p.pool].sum()),
                 "hours_per_week": found,
+                "hours_per_week_shifts": shifts,
+                "shifts_proven_least": plan.optimal if plan is not None else None,
                 "fte_now": now / fte,
                 "fte": found / fte,
+                "fte_shifts": shifts / fte,
                 "cost_per_week_now": _money(sc, p.table, now),
                 "cost_per_week": _money(sc, p.table, found),
                 "cost_per_year": _money(sc, p.table, found) * WEEKS_PER_YEAR,
+                "cost_per_week_shifts": _money(sc, p.table, shifts),
+                "cost_per_year_shifts": _money(sc, p.table, shifts) * WEEKS_PER_YEAR,
             }
         )
     return rows
 
 
+#: The figures of ``pool_rows`` that add up over the front desks.
+TOTALS = (
+    "hours_per_week_now",
+    "hours_per_week_hourly",
+    "hours_per_week",
+    "hours_per_week_shifts",
+    "fte_now",
+    "fte",
+    "fte_shifts",
+    "cost_per_week_now",
+    "cost_per_week",
+    "cost_per_year",
+    "cost_per_week_shifts",
+    "cost_per_year_shifts",
+)
+
+
 def totals(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """The front desks together (money: nan unless every pool has a rate)."""
-    keys = ("hours_per_week_now", "hours_per_week_hourly", "hours_per_week", "fte_now", "fte")
-    out = {k: float(sum(r[k] for r in rows)) for k in keys}
-    for k in ("cost_per_week_now", "cost_per_week", "cost_per_year"):
-        out[k] = float(sum(r[k] for r in rows))  # nan if any is nan
-    return out
+    """The front desks together (nan where any desk has no figure: no rate, no shifts)."""
+    return {k: float(sum(r[k] for r in rows)) for k in TOTALS}
 
 
 def snippet(result: SearchResult) -> str:
@@ -115,6 +135,9 @@ def hourly_rows(result: SearchResult) -> list[dict[str, Any]]:
                 "required_hourly": int(result.hourly[p.pool][h]),
                 "day_part": part_of_hour[h],
                 "roster": int(table[part_of_hour[h]]),
+                "shift_roster": (
+                    int(result.shift_plans[p.pool].on_duty[h]) if result.shift_plans else None
+                ),
             }
             for n, _ in NORMS:
                 offered = sums[f"{n}_n"][h] if result.verified else 0
@@ -125,10 +148,12 @@ def hourly_rows(result: SearchResult) -> list[dict[str, Any]]:
 
 
 def norm_rows(result: SearchResult) -> list[dict[str, Any]]:
-    """The verification of every norm of every pool."""
+    """The verification of every norm of every pool, for each roster verified."""
     labels = {p.pool: p.label for p in result.pools}
+    rosters = [("day parts", result.norms), ("shifts", result.shift_norms)]
     return [
         {
+            "roster": roster,
             "pool": r.pool,
             "staff": labels[r.pool],
             "norm": r.norm,
@@ -142,7 +167,17 @@ def norm_rows(result: SearchResult) -> list[dict[str, Any]]:
             "met": r.met,
             "offered_per_week": r.offered_per_week,
         }
-        for r in result.norms
+        for roster, norms in rosters
+        for r in norms
+    ]
+
+
+def shift_rows(result: SearchResult) -> list[dict[str, Any]]:
+    """Every shift of every desk's roster."""
+    return [
+        {"pool": pool, "day": day, "start_hour": start, "hours": length, "staff": count}
+        for pool, plan in result.shift_plans.items()
+        for day, start, length, count in plan.shifts
     ]
 
 
@@ -158,6 +193,10 @@ def staffing_figure(result: SearchResult, folder: Path) -> str:
         hourly = result.hourly[p.pool]
         ax.step(hours, [*hourly, hourly[-1]], where="post", label="needed, hour by hour")
         ax.step(hours, [*roster, roster[-1]], where="post", ls="--", label="roster by day part")
+        plan = result.shift_plans.get(p.pool)
+        if plan is not None:
+            shifts = [*plan.on_duty, plan.on_duty[-1]]
+            ax.step(hours, shifts, where="post", ls=":", label="roster in shifts")
         ax.set_ylabel("staff on duty")
         ax.set_title(p.label, loc="left", fontsize=9)
         twin = ax.twinx()
@@ -206,16 +245,29 @@ def _answer(result: SearchResult) -> list[str]:
         f"{tot['hours_per_week_now']:.0f} h ({tot['fte_now']:.1f} FTE) in the scenario; "
         f"{tot['hours_per_week_hourly']:.0f} h if staff could change every hour.**",
     ]
+    if result.shift_plans:
+        out.append(
+            f"**In real shifts: {tot['hours_per_week_shifts']:.0f} paid hours a week "
+            f"({tot['fte_shifts']:.1f} FTE).**"
+        )
     if sc.costs is not None:
         out.append(
-            f"Cost: {_eur(sc, tot['cost_per_week'])} a week, {_eur(sc, tot['cost_per_year'])} "
-            f"a year (scenario's roster: {_eur(sc, tot['cost_per_week_now'])} a week)."
+            f"Cost by day part: {_eur(sc, tot['cost_per_week'])} a week, "
+            f"{_eur(sc, tot['cost_per_year'])} a year"
+            + (
+                f"; in shifts: {_eur(sc, tot['cost_per_week_shifts'])} a week, "
+                f"{_eur(sc, tot['cost_per_year_shifts'])} a year"
+                if result.shift_plans
+                else ""
+            )
+            + f" (the scenario's roster: {_eur(sc, tot['cost_per_week_now'])} a week)."
         )
     return out
 
 
 def _norms_section(result: SearchResult) -> list[str]:
-    """The norms in words, then each norm of each desk as verified."""
+    """The norms in words, then each norm of each desk as verified (by day part, and in
+    shifts when there are shifts)."""
     sc = result.scenario
     norms = sc.staffing.norms
     callback = ""
@@ -231,15 +283,45 @@ def _norms_section(result: SearchResult) -> list[str]:
         f"most {_pct(norms.abandoned_share_max)} of calls abandoned{callback}. A norm is met "
         f"when its one-sided {100 * sc.staffing.confidence:g} % bound meets it.",
         "",
-        "| staff | norm | target | verified mean [95 % CI] | bound | met |",
-        "|---|---|---|---|---|---|",
+        "| roster | staff | norm | target | verified mean [95 % CI] | bound | met |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in norm_rows(result):
         out.append(
-            f"| {r['staff']} | {r['what']} | {r['direction']} {_pct(r['target'])} | "
-            f"{_pct(r['mean'])} [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}] | "
-            f"{_pct(r['one_sided_bound'])} | {'yes' if r['met'] else '**no**'} |"
+            f"| {r['roster']} | {r['staff']} | {r['what']} | {r['direction']} "
+            f"{_pct(r['target'])} | {_pct(r['mean'])} [{_pct(r['ci_low'])}, "
+            f"{_pct(r['ci_high'])}] | {_pct(r['one_sided_bound'])} | "
+            f"{'yes' if r['met'] else '**no**'} |"
         )
+    return out
+
+
+def _shifts_section(result: SearchResult) -> list[str]:
+    """Each desk's roster of shifts: which shifts, how many, paid hours."""
+    if not result.shift_plans:
+        return []
+    patterns = result.scenario.staffing.shifts
+    assert patterns is not None
+    out = [
+        "## Shifts",
+        "",
+        "The fewest paid hours of shifts starting at "
+        + ", ".join(f"{h:02d}:00" for h in patterns.starts)
+        + " and lasting "
+        + ", ".join(f"{n}" for n in patterns.lengths)
+        + " hours that cover every hour's requirement (an integer program; breaks are not "
+        "modelled).",
+        "",
+    ]
+    for p in result.pools:
+        plan = result.shift_plans[p.pool]
+        least = "proven least" if plan.optimal else "best found in the time limit"
+        out += [f"**{p.label}**: {plan.paid_hours} paid hours a week ({least}).", ""]
+        out += ["| day | shift | staff |", "|---|---|---|"]
+        for day, start, length, count in plan.shifts:
+            end = (start + length) % 24
+            out.append(f"| {day} | {start:02d}:00-{end:02d}:00 ({length} h) | {count} |")
+        out.append("")
     return out
 
 
@@ -267,6 +349,7 @@ def _tables_section(result: SearchResult) -> list[str]:
 def text_report(result: SearchResult) -> str:
     """The report: the answer (staff, hours, FTE, cost), the norms verified, the tables."""
     out = [*_answer(result), "", *_norms_section(result), "", *_tables_section(result), ""]
+    out += _shifts_section(result)
     out += ["## Scenario snippet", "", "```yaml", snippet(result).rstrip(), "```", ""]
     return "\n".join(out) + "\n"
 
@@ -277,6 +360,8 @@ def write_outputs(result: SearchResult, folder: Path, meta: Mapping[str, Any]) -
     write_csv(folder / "staffing.csv", rows)
     write_csv(folder / "hourly.csv", hourly_rows(result))
     write_csv(folder / "norms.csv", norm_rows(result))
+    if result.shift_plans:
+        write_csv(folder / "shifts.csv", shift_rows(result))
     with atomic_open(folder / "snippet.yaml", "w", encoding="utf-8") as fh:
         fh.write(snippet(result))
     staffing_figure(result, folder)
@@ -291,6 +376,7 @@ def write_outputs(result: SearchResult, folder: Path, meta: Mapping[str, Any]) -
             "pools": rows,
             "totals": totals(rows),
             "norms": norm_rows(result),
+            "shifts": shift_rows(result),
             "steps": result.steps,
         },
     )

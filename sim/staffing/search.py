@@ -37,6 +37,7 @@ from sim.model.calendar import Timeline
 from sim.scenario.hourly import HOUR_PARTS, hourly, with_tables
 from sim.scenario.schema import Scenario
 from sim.staffing.measure import MAX_IN_SYSTEM, NORMS, DeskPool, front_desk_pools, summed
+from sim.staffing.shifts import ShiftPlan, cover
 from sim.validation.queueing import ErlangA
 
 Staffing = dict[str, np.ndarray]  # pool name -> staff per hour of the week (168)
@@ -85,6 +86,10 @@ class SearchResult:
     steps: list[dict[str, Any]] = field(default_factory=list)
     norms: list[NormResult] = field(default_factory=list)
     verified: Counts = field(default_factory=list)
+    # with shift patterns: each pool's roster of shifts, and its own verification
+    shift_plans: dict[str, ShiftPlan] = field(default_factory=dict)
+    shift_norms: list[NormResult] = field(default_factory=list)
+    shift_verified: Counts = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- hour by hour
@@ -413,11 +418,22 @@ def day_part_tables(
 
 def verify(search: Search, result: SearchResult) -> SearchResult:
     """Run the scenario with the day-part tables on replications independent of the
-    search's (its own shift rule), and check every norm with its interval."""
-    sc = with_tables(search.original, result.tables)
-    n = search.original.staffing.verify_replications
+    search's (its own shift rule), and check every norm with its interval; with shift
+    patterns, also the roster of shifts (hour by hour, level rule)."""
+    original = search.original
+    n = original.staffing.verify_replications
     reps = list(range(VERIFY_FIRST_REPLICATION, VERIFY_FIRST_REPLICATION + n))
-    counts = search.runner(sc, reps, search.pools)
-    result.verified = counts
-    result.norms = evaluate_norms(sc, counts, search.pools, search.original.run.weeks)
+    weeks = original.run.weeks
+    sc = with_tables(original, result.tables)
+    result.verified = search.runner(sc, reps, search.pools)
+    result.norms = evaluate_norms(sc, result.verified, search.pools, weeks)
+    patterns = original.staffing.shifts
+    if patterns is not None:
+        result.shift_plans = {
+            p.pool: cover(result.hourly[p.pool], patterns.starts, patterns.lengths)
+            for p in search.pools
+        }
+        on_duty = {name: plan.on_duty for name, plan in result.shift_plans.items()}
+        result.shift_verified = search.runner(search.scenario_at(on_duty), reps, search.pools)
+        result.shift_norms = evaluate_norms(sc, result.shift_verified, search.pools, weeks)
     return result
