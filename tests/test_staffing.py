@@ -336,3 +336,31 @@ def test_shift_patterns_are_validated() -> None:
     data["staffing"]["shifts"] = {"starts": [25], "lengths": [8]}
     with pytest.raises(ScenarioError, match="staffing.shifts.starts"):
         validate_data(data)
+
+
+# --------------------------------------------------------------------------- costs in every report
+
+
+def test_cost_kpis_are_hours_on_duty_times_the_rates() -> None:
+    from sim.experiments.replicate import run_replication
+    from sim.measures.kpis import WEEKS_PER_YEAR, registry
+
+    sc = load_scenario(SCENARIOS / "groningen_separate.yaml", ["run.weeks=1"])
+    k = run_replication(sc, 0, 7).kpis
+    rates = sc.costs.per_hour  # type: ignore[union-attr]
+    desks = (
+        k["staff_hours.mka_call_takers.per_week"] * rates["mka.call_takers"]
+        + k["staff_hours.gp_post_triagists.per_week"] * rates["gp_post.triagists"]
+        + k["staff_hours.gp_post_intake.per_week"]
+        * rates["gp_post.triage.callback.intake_staff"]
+    )
+    assert k["cost.front_desks.per_week"] == pytest.approx(desks, rel=1e-9)
+    assert k["cost.total.per_year"] == pytest.approx(k["cost.total.per_week"] * WEEKS_PER_YEAR)
+    assert k["cost.total.per_week"] == pytest.approx(
+        k["cost.front_desks.per_week"] + k["cost.services.per_week"]
+    )
+    unit = {kpi.name: kpi.unit for kpi in registry(sc)}["cost.total.per_year"]
+    assert unit == "EUR/year"
+    data = base_data()
+    data["costs"] = None
+    assert not any(kpi.name.startswith("cost.") for kpi in registry(validate_data(data)))

@@ -720,7 +720,70 @@ def registry(sc: Scenario) -> list[Kpi]:
     out.extend(_pool_kpis("front_desks", desks, "all front-desk staff together"))
     for pool in pool_names(sc):
         out.extend(_pool_kpis(pool, [pool], pool.replace("_", " ")))
+    out.extend(_cost_kpis(sc))
     return [_with_direction(k) for k in out]
+
+
+def cost_key_of_pool(pool: str) -> str:
+    """The ``costs.per_hour`` key of a staffed pool (its staffing table's name)."""
+    fixed = {
+        "mka_call_takers": "mka.call_takers",
+        "gp_post_triagists": "gp_post.triagists",
+        "coordination_agents": "coordination.agents",
+        "gp_consult_gps": "gp_post.consult_gps",
+        "gp_visit_cars": "gp_post.visit_cars",
+        "ambulances": "ambulances",
+    }
+    if pool in fixed:
+        return fixed[pool]
+    if pool.endswith("_intake"):
+        return f"{pool[: -len('_intake')]}.triage.callback.intake_staff"
+    return f"teams.{pool[len('team_') :]}.staff"
+
+
+#: Weeks in a year, for costs per year.
+WEEKS_PER_YEAR = 365.25 / 7.0
+
+
+def _cost_kpis(sc: Scenario) -> list[Kpi]:
+    """With a ``costs:`` block: what the hours on duty after hours cost, front desks,
+    services and all, per week and per year. They follow from the rosters the scenario
+    gives (an input), not from the model: ``run_sim.py staffing --compare`` gives the
+    cost of each form at equal service."""
+    if sc.costs is None:
+        return []
+    rates = sc.costs.per_hour
+    currency = sc.costs.currency
+
+    def cost(pools: list[str], per_year: bool) -> Callable[[KpiContext], float]:
+        def f(ctx: KpiContext) -> float:
+            total = 0.0
+            for p in pools:
+                rate = rates.get(cost_key_of_pool(p), 0.0)
+                total += rate * ctx.pool_areas[p][1][ctx.window_hours].sum() / 60.0 / ctx.weeks
+            return total * (WEEKS_PER_YEAR if per_year else 1.0)
+
+        return f
+
+    desks = desk_pool_names(sc)
+    services = [p for p in pool_names(sc) if p not in desks]
+    groups = [
+        ("front_desks", desks, "front desks"),
+        ("services", services, "services"),
+        ("total", desks + services, "front desks and services"),
+    ]
+    out = []
+    for key, pools, label in groups:
+        for per_year, unit in ((False, "week"), (True, "year")):
+            out.append(
+                Kpi(
+                    f"cost.{key}.per_{unit}",
+                    f"{currency}/{unit}",
+                    f"Cost of hours on duty after hours, {label} (the rosters given x costs)",
+                    cost(pools, per_year),
+                )
+            )
+    return out
 
 
 #: Which way is better for the access and care figures that are not headlines (patients
