@@ -1018,7 +1018,7 @@ def _staffing_one(plan: Any, partial: Path, executor: Any, progress: bool) -> in
     folder, result = run_in_folder(sc, partial, meta, executor, progress)
     print(text_report(result))
     print(f"Results: {relative(folder)}{os.sep}report.md")
-    met = all(r.met for r in [*result.norms, *result.shift_norms])
+    met = all(r.met for r in [*result.norms, *result.shift_norms])  # not the scenario's own
     return EXIT_OK if met else EXIT_FAILED
 
 

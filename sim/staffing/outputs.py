@@ -150,7 +150,11 @@ def hourly_rows(result: SearchResult) -> list[dict[str, Any]]:
 def norm_rows(result: SearchResult) -> list[dict[str, Any]]:
     """The verification of every norm of every pool, for each roster verified."""
     labels = {p.pool: p.label for p in result.pools}
-    rosters = [("day parts", result.norms), ("shifts", result.shift_norms)]
+    rosters = [
+        ("scenario's own", result.own_norms),
+        ("day parts", result.norms),
+        ("shifts", result.shift_norms),
+    ]
     return [
         {
             "roster": roster,

@@ -90,6 +90,8 @@ class SearchResult:
     shift_plans: dict[str, ShiftPlan] = field(default_factory=dict)
     shift_norms: list[NormResult] = field(default_factory=list)
     shift_verified: Counts = field(default_factory=list)
+    # the scenario's own roster, run the same way: does it meet the norms today?
+    own_norms: list[NormResult] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- hour by hour
@@ -418,12 +420,15 @@ def day_part_tables(
 
 def verify(search: Search, result: SearchResult) -> SearchResult:
     """Run the scenario with the day-part tables on replications independent of the
-    search's (its own shift rule), and check every norm with its interval; with shift
-    patterns, also the roster of shifts (hour by hour, level rule)."""
+    search's (its own shift rule), and check every norm with its interval; the same for
+    the scenario's own roster and, with shift patterns, the roster of shifts (hour by
+    hour, level rule)."""
     original = search.original
     n = original.staffing.verify_replications
     reps = list(range(VERIFY_FIRST_REPLICATION, VERIFY_FIRST_REPLICATION + n))
     weeks = original.run.weeks
+    own = search.runner(original, reps, search.pools)
+    result.own_norms = evaluate_norms(original, own, search.pools, weeks)
     sc = with_tables(original, result.tables)
     result.verified = search.runner(sc, reps, search.pools)
     result.norms = evaluate_norms(sc, result.verified, search.pools, weeks)
