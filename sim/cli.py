@@ -341,6 +341,15 @@ def _add_staffing(sub: Any) -> None:
         help=f"with --compare: independent searches per form (default {DEFAULT_SEARCHES})",
     )
     staff.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="INPUT",
+        help="with --compare: also staff every form with this uncertain input (a name in the "
+        "scenarios' uncertainty: block, e.g. coordination_call_length) at its 5 %% and 95 %% "
+        "points, and show how the difference moves (repeatable)",
+    )
+    staff.add_argument(
         "--weeks", type=_count(MAX_WEEKS), metavar="N", help="reporting weeks (overrides run.weeks)"
     )
     staff.add_argument("--seed", type=_seed, metavar="S", help="base seed (overrides run.seed)")
@@ -940,14 +949,15 @@ def _staffing_problem(args: argparse.Namespace) -> str | None:
         ]
         given += ["the scenario files"] if args.scenarios else []
         given += ["--searches"] if args.searches is not None else []
+        given += ["--vary"] if args.vary else []
         if given:
             remove = ", ".join(given)
             return f"--resume takes the scenarios and options from its folder; remove {remove}"
         return None
     if not args.compare and len(args.scenarios) != 1:
         return "give one scenario file (or --compare with several, or --resume FOLDER)"
-    if not args.compare and args.searches is not None:
-        return "--searches goes with --compare"
+    if not args.compare and (args.searches is not None or args.vary):
+        return "--searches and --vary go with --compare"
     return _out_problem(args.out or DEFAULT_OUT)
 
 
@@ -975,12 +985,17 @@ def cmd_staffing(args: argparse.Namespace) -> int:
         scenarios = _load_all(paths, args)
         if len({sc.name for sc in scenarios}) != len(scenarios):
             return _bad("staffing", "scenarios need distinct names")
+        from sim.staffing.compare import vary_problem
+
+        problem = vary_problem(scenarios, args.vary)
+        if problem:
+            return _bad("staffing", problem)
     # every check comes before the folder is made
     if args.resume is not None:
         partial = args.resume
     elif args.compare:
         searches = args.searches or DEFAULT_SEARCHES
-        partial, meta = start_compare(scenarios, searches, args.out or DEFAULT_OUT)
+        partial, meta = start_compare(scenarios, searches, args.out or DEFAULT_OUT, args.vary)
         compare = (scenarios, meta)
     else:
         compare = None

@@ -365,3 +365,41 @@ def test_cost_kpis_are_hours_on_duty_times_the_rates() -> None:
     data = base_data()
     data["costs"] = None
     assert not any(kpi.name.startswith("cost.") for kpi in registry(validate_data(data)))
+
+
+@pytest.mark.slow
+def test_staffing_compare_gives_paired_differences_and_moves_an_input(tmp_path: Path) -> None:
+    forms = [SCENARIOS / "groningen_separate.yaml", SCENARIOS / "groningen_central.yaml"]
+    sets = [a for s in _small() for a in ("--set", s)]
+    out = run_sim(
+        "staffing", "--compare", *map(str, forms), *sets, "--searches", "2",
+        "--vary", "coordination_call_length", "--out", str(tmp_path), "--no-progress",
+    )  # fmt: skip
+    assert out.returncode in (0, 1), out.stderr
+    (folder,) = tmp_path.iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
+    rows = summary["searches"]
+    assert {(r["scenario"], r["search"]) for r in rows} == {
+        (f, k) for f in ("groningen_separate", "groningen_central") for k in (1, 2)
+    }
+    by = {(r["scenario"], r["search"]): r["hours_per_week_shifts"] for r in rows}
+    diff = [by[("groningen_central", k)] - by[("groningen_separate", k)] for k in (1, 2)]
+    (central,) = [
+        r
+        for r in summary["summary"]
+        if r["scenario"] == "groningen_central" and r["figure"] == "hours_per_week_shifts"
+    ]
+    assert central["difference"] == pytest.approx(np.mean(diff))
+    assert central["diff_low"] <= central["difference"] <= central["diff_high"]
+    inputs = summary["inputs"]
+    assert {(r["end"], r["scenario"]) for r in inputs} == {
+        (e, f) for e in ("low", "high") for f in ("groningen_separate", "groningen_central")
+    }
+    low, high = (next(r["value"] for r in inputs if r["end"] == e) for e in ("low", "high"))
+    assert low < 1.0 < high  # a multiplier of the coordination desk's call lengths
+    # the separate form has no coordination desk: its staffing does not move
+    sep = {
+        r["end"]: r["staff_hours_per_week"] for r in inputs if r["scenario"] == "groningen_separate"
+    }
+    assert sep["low"] == sep["high"] == by[("groningen_separate", 1)]
+    assert "How the difference moves with the inputs" in (folder / "report.md").read_text()

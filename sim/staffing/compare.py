@@ -25,6 +25,7 @@ from sim.experiments.runfiles import RunFolder, atomic_open, code_metadata, writ
 from sim.experiments.statistics import paired_difference, t_interval
 from sim.scenario.loader import validate_data
 from sim.scenario.schema import Scenario
+from sim.scenario.uncertain import at_values, value_at
 from sim.staffing.run import META, SCENARIO, run_in_folder
 
 SCENARIOS = "scenarios.json"
@@ -42,7 +43,7 @@ FIGURES: tuple[tuple[str, str], ...] = (
 
 
 def start_compare(
-    scenarios: Sequence[Scenario], searches: int, out_dir: Path
+    scenarios: Sequence[Scenario], searches: int, out_dir: Path, vary: Sequence[str] = ()
 ) -> tuple[Path, dict[str, Any]]:
     """A new unfinished comparison folder holding the scenarios and the plan."""
     name = "staffing_compare_" + "_vs_".join(sc.name for sc in scenarios)
@@ -51,6 +52,7 @@ def start_compare(
         "kind": KIND,
         "scenarios": [sc.name for sc in scenarios],
         "searches": searches,
+        "vary": list(vary),
         "seed": scenarios[0].run.seed,
         "final_name": folder.final.name,
         **code_metadata(),
@@ -77,10 +79,11 @@ def _search_scenario(sc: Scenario, k: int) -> Scenario:
 
 
 def _one_search(
-    sc: Scenario, k: int, parent: Path, executor: Executor, progress: bool
+    sc: Scenario, k: int, parent: Path, executor: Executor, progress: bool, name: str = ""
 ) -> dict[str, Any]:
-    """Search ``k`` of one form, into ``parent/<name>_search<k+1>`` (read back if done)."""
-    name = f"{sc.name}_search{k + 1}"
+    """Search ``k`` of one form, into ``parent/<name>`` (default ``<form>_search<k+1>``;
+    read back if done)."""
+    name = name or f"{sc.name}_search{k + 1}"
     final = parent / name
     if not final.exists():
         partial = parent / f".{name}.partial"
@@ -115,15 +118,112 @@ def run_compare(
             row["norms_met"] = all(n["met"] for n in found)
             rows.append(row)
     table = summarise(scenarios, rows)
+    vary = _vary_rows(scenarios, meta.get("vary", []), rows, partial, executor, progress)
     write_csv(partial / "staffing_compare_tidy.csv", rows)
     write_csv(partial / "staffing_compare.csv", table)
-    text = compare_report(scenarios, table, rows, searches)
+    if vary:
+        write_csv(partial / "staffing_compare_inputs.csv", vary)
+    text = compare_report(scenarios, table, rows, searches) + vary_report(scenarios, vary)
     with atomic_open(partial / "report.md", "w", encoding="utf-8") as fh:
         fh.write(text)
-    write_json(partial / "summary.json", {"meta": meta, "searches": rows, "summary": table})
+    write_json(
+        partial / "summary.json",
+        {"meta": meta, "searches": rows, "summary": table, "inputs": vary},
+    )
     final = partial.parent / meta["final_name"]
     os.replace(partial, final)
     return final, text
+
+
+#: The quantiles of an uncertain input at which ``--vary`` staffs every form again.
+VARY_QUANTILES = (("low", 0.05), ("high", 0.95))
+
+
+def vary_problem(scenarios: Sequence[Scenario], names: Sequence[str]) -> str | None:
+    """Why the inputs named for ``--vary`` cannot be varied, if they cannot."""
+    for name in names:
+        lacking = [sc.name for sc in scenarios if name not in sc.uncertainty]
+        if lacking:
+            known = sorted(set.intersection(*(set(sc.uncertainty) for sc in scenarios)))
+            return (
+                f"--vary {name}: not an uncertain input of {', '.join(lacking)} "
+                f"(inputs every scenario declares: {', '.join(known) or 'none'})"
+            )
+    return None
+
+
+def _headline(row: dict[str, Any]) -> float:
+    """Staff hours a week of the roster a region would work: in shifts when there are."""
+    shifts = float(row.get("hours_per_week_shifts", math.nan))
+    return float(row["hours_per_week"]) if math.isnan(shifts) else shifts
+
+
+def _vary_rows(
+    scenarios: Sequence[Scenario],
+    names: Sequence[str],
+    base_rows: Sequence[dict[str, Any]],
+    parent: Path,
+    executor: Executor,
+    progress: bool,
+) -> list[dict[str, Any]]:
+    """Each named uncertain input at its 5 % and 95 % points (the others at their base
+    values): every form staffed again by one search (the first search's seed), and its
+    staff hours against the first form's at the same point."""
+    out = []
+    base = {r["scenario"]: _headline(r) for r in base_rows if r["search"] == 1}
+    for name in names:
+        spec = scenarios[0].uncertainty[name]
+        for end, q in VARY_QUANTILES:
+            value = value_at(spec, q)
+            hours = {}
+            for sc in scenarios:
+                moved = at_values(sc, {name: value})
+                summary = _one_search(
+                    moved, 0, parent, executor, progress, name=f"{sc.name}_{name}_{end}"
+                )
+                hours[sc.name] = _headline(summary["totals"])
+            first = hours[scenarios[0].name]
+            for sc in scenarios:
+                out.append(
+                    {
+                        "input": name,
+                        "end": end,
+                        "value": value,
+                        "scenario": sc.name,
+                        "staff_hours_per_week": hours[sc.name],
+                        "difference": hours[sc.name] - first,
+                        "base_difference": base[sc.name] - base[scenarios[0].name],
+                    }
+                )
+    return out
+
+
+def vary_report(scenarios: Sequence[Scenario], vary: Sequence[dict[str, Any]]) -> str:
+    """How each form's difference in staff hours from the first moves with the inputs."""
+    if not vary:
+        return ""
+    first = scenarios[0].name
+    out = [
+        "",
+        f"## How the difference moves with the inputs (staff hours a week against {first})",
+        "",
+        "Each input at its 5 % and 95 % points with the others at their base values; one "
+        "search per form and point, on the first search's seed (so the base column is that "
+        "search's difference, not the mean above). The roster in shifts where there are.",
+        "",
+        "| input | form | at 5 % point | base | at 95 % point |",
+        "|---|---|---|---|---|",
+    ]
+    for name in dict.fromkeys(r["input"] for r in vary):
+        for sc in scenarios[1:]:
+            cells = {r["end"]: r for r in vary if r["input"] == name and r["scenario"] == sc.name}
+            low, high = cells["low"], cells["high"]
+            out.append(
+                f"| {name} | {sc.name} | {low['difference']:+,.0f} ({low['value']:.3g}) | "
+                f"{low['base_difference']:+,.0f} | {high['difference']:+,.0f} "
+                f"({high['value']:.3g}) |"
+            )
+    return "\n".join(out) + "\n"
 
 
 def summarise(
