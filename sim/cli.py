@@ -316,10 +316,12 @@ def _add_staffing(sub: Any) -> None:
         "block: an offered-load and Erlang-A start, then the iterative staffing algorithm on "
         "the full model with common random numbers, and a search of its target until every "
         "norm is met with the stated confidence. The hourly requirement becomes the "
-        "scenario's day parts, which a run on independent replications verifies. Writes "
-        "report.md, staffing.csv (hours, FTE, cost per desk), hourly.csv, norms.csv (every "
-        "norm with its interval), snippet.yaml (the tables, ready to paste) and a figure of "
-        "staff by hour against demand. Resumable with --resume.",
+        "scenario's day parts and, with shift patterns (staffing.shifts), a roster of real "
+        "shifts with the fewest paid hours; runs on independent replications verify both, "
+        "and the scenario's own roster. Writes report.md, staffing.csv (hours, FTE, cost per "
+        "desk), shifts.csv, hourly.csv, norms.csv (every norm with its interval), "
+        "snippet.yaml (the tables, ready to paste) and a figure of staff by hour against "
+        "demand. Resumable with --resume.",
     )
     staff.add_argument(
         "scenarios",

@@ -210,6 +210,9 @@ def staffing_figure(result: SearchResult, folder: Path) -> str:
         )  # fmt: skip
         twin.set_ylabel("claims per hour", color="#666666")
         twin.grid(False)
+        ax.set_zorder(twin.get_zorder() + 1)  # the staff lines over the demand
+        ax.patch.set_visible(False)
+        ax.yaxis.get_major_locator().set_params(integer=True)
         if ax is axes[0, 0]:
             lines = ax.get_legend_handles_labels()
             extra = twin.get_legend_handles_labels()
@@ -354,6 +357,7 @@ def text_report(result: SearchResult) -> str:
     """The report: the answer (staff, hours, FTE, cost), the norms verified, the tables."""
     out = [*_answer(result), "", *_norms_section(result), "", *_tables_section(result), ""]
     out += _shifts_section(result)
+    out += ["![Staff by hour of the week](figures/staffing_by_hour.png)", ""]
     out += ["## Scenario snippet", "", "```yaml", snippet(result).rstrip(), "```", ""]
     return "\n".join(out) + "\n"
 
