@@ -973,7 +973,10 @@ def cmd_staffing(args: argparse.Namespace) -> int:
     from sim.staffing.run import read_folder, start_folder
 
     if args.resume is not None:
-        compare = read_compare(args.resume)
+        try:
+            compare = read_compare(args.resume)
+        except ValueError as exc:
+            return _bad("staffing", str(exc))
         if compare is None:
             try:
                 sc, meta = read_folder(args.resume)

@@ -203,6 +203,9 @@ def test_an_interrupted_staffing_run_resumes_from_what_it_kept(tmp_path: Path) -
     same = json.loads((again / "summary.json").read_text())
     assert same["tables"] == json.loads((folder / "summary.json").read_text())["tables"]
     assert result.tables == same["tables"]
+    # a finished folder is not resumed (nothing would be gained, and it would be rewritten)
+    out = run_sim("staffing", "--resume", str(folder))
+    assert out.returncode == 2 and "finished" in out.stderr
 
 
 def test_staffing_refuses_resume_with_a_scenario(tmp_path: Path) -> None:
@@ -403,3 +406,48 @@ def test_staffing_compare_gives_paired_differences_and_moves_an_input(tmp_path: 
     }
     assert sep["low"] == sep["high"] == by[("groningen_separate", 1)]
     assert "How the difference moves with the inputs" in (folder / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_batches_and_resume_finishes_with_the_same_tables(
+    tmp_path: Path,
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from helpers import ROOT
+
+    sets = [a for s in _small() for a in ("--set", s)]
+    args = ["staffing", str(SCENARIOS / "groningen_separate.yaml"), *sets, "--no-progress"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen(
+        [sys.executable, "run_sim.py", *args, "--out", str(out), "--workers", "2"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        kept = list(out.glob(".*.partial/batches/*.npz")) if out.exists() else []
+        if len(kept) >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    (partial,) = out.glob(".*.partial")
+    assert f"--resume {partial}" in err and "Traceback" not in err
+    resumed = run_sim("staffing", "--resume", str(partial), "--no-progress")
+    assert resumed.returncode in (0, 1), resumed.stderr
+    (folder,) = (p for p in out.iterdir() if not p.name.startswith("."))
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["replications_reused"] >= 4
+    # an uninterrupted run gives the same tables
+    again = run_sim(*args, "--out", str(tmp_path / "whole"))
+    assert again.returncode == resumed.returncode
+    (whole,) = (tmp_path / "whole").iterdir()
+    first = json.loads((folder / "summary.json").read_text())
+    second = json.loads((whole / "summary.json").read_text())
+    assert first["tables"] == second["tables"] and first["shifts"] == second["shifts"]

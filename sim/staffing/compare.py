@@ -63,12 +63,15 @@ def start_compare(
 
 
 def read_compare(partial: Path) -> tuple[list[Scenario], dict[str, Any]] | None:
-    """The scenarios and meta of an unfinished comparison folder (None if it is not one)."""
+    """The scenarios and meta of an unfinished comparison folder (None if it is not one;
+    ValueError if it is a finished one)."""
     if not (partial / SCENARIOS).exists() or not (partial / META).exists():
         return None
     meta = json.loads((partial / META).read_text())
     if meta.get("kind") != KIND:
         return None
+    if (partial / "summary.json").exists():
+        raise ValueError(f"{partial} is a finished comparison: there is nothing to resume")
     return [validate_data(d) for d in json.loads((partial / SCENARIOS).read_text())], meta
 
 
@@ -262,7 +265,7 @@ def _num(x: float, key: str) -> str:
         return "n/a"
     if key.startswith("cost"):
         return f"{x:,.0f}"
-    return f"{x:,.1f}" if key == "fte" else f"{x:,.0f}"
+    return f"{x:,.1f}" if key.startswith("fte") else f"{x:,.0f}"
 
 
 def compare_report(

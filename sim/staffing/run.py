@@ -130,6 +130,8 @@ def read_folder(partial: Path) -> tuple[Scenario, dict[str, Any]]:
     meta = json.loads((partial / META).read_text())
     if meta.get("kind") != "staffing":
         raise ValueError(f"{partial} is not a staffing run")
+    if (partial / "summary.json").exists():
+        raise ValueError(f"{partial} is a finished staffing run: there is nothing to resume")
     return validate_data(json.loads((partial / SCENARIO).read_text())), meta
 
 

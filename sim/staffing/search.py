@@ -247,12 +247,11 @@ class Search:
     """One staffing search of one scenario (see the module). ``runner`` simulates a
     scenario on the given replications with the pools observed and returns their counts."""
 
-    def __init__(self, sc: Scenario, runner: Runner, seed: int | None = None):
+    def __init__(self, sc: Scenario, runner: Runner):
         self.original = sc
         self.sc = hourly(sc)
         self.pools = tuple(front_desk_pools(sc))
         self.runner = runner
-        self.seed = sc.run.seed if seed is None else seed
         self.reps = list(range(sc.staffing.replications))
         self.weeks_observed = weeks_observed(self.sc)
         self.steps: list[dict[str, Any]] = []
