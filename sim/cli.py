@@ -330,27 +330,7 @@ def _add_staffing(sub: Any) -> None:
         help="scenario YAML file (with --compare: files, today's form first; default: the "
         "four Groningen forms)",
     )
-    staff.add_argument(
-        "--compare",
-        action="store_true",
-        help="staff every form to the same norms and compare staff hours, FTE and cost "
-        "(paired over independent searches)",
-    )
-    staff.add_argument(
-        "--searches",
-        type=_count(50, low=2),
-        metavar="K",
-        help=f"with --compare: independent searches per form (default {DEFAULT_SEARCHES})",
-    )
-    staff.add_argument(
-        "--vary",
-        action="append",
-        default=[],
-        metavar="INPUT",
-        help="with --compare: also staff every form with this uncertain input (a name in the "
-        "scenarios' uncertainty: block, e.g. coordination_call_length) at its 5 %% and 95 %% "
-        "points, and show how the difference moves (repeatable)",
-    )
+    _staffing_compare_options(staff)
     staff.add_argument(
         "--weeks", type=_count(MAX_WEEKS), metavar="N", help="reporting weeks (overrides run.weeks)"
     )
@@ -376,6 +356,31 @@ def _add_staffing(sub: Any) -> None:
         "--resume", type=Path, metavar="FOLDER", help="finish an interrupted staffing run"
     )
     staff.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _staffing_compare_options(staff: argparse.ArgumentParser) -> None:
+    """The options of ``staffing --compare``."""
+    staff.add_argument(
+        "--compare",
+        action="store_true",
+        help="staff every form to the same norms and compare staff hours, FTE and cost "
+        "(paired over independent searches)",
+    )
+    staff.add_argument(
+        "--searches",
+        type=_count(50, low=2),
+        metavar="K",
+        help=f"with --compare: independent searches per form (default {DEFAULT_SEARCHES})",
+    )
+    staff.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="INPUT",
+        help="with --compare: also staff every form with this uncertain input (a name in the "
+        "scenarios' uncertainty: block, e.g. coordination_call_length) at its 5 %% and 95 %% "
+        "points, and show how the difference moves (repeatable)",
+    )
 
 
 #: Independent staffing searches per form in ``staffing --compare``.
