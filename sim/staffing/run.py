@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -77,14 +78,52 @@ class BatchStore:
             np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
 
 
+class StopRequests:
+    """Ctrl-C while a staffing run works: noted, and acted on at the next safe point
+    (between replications), so that an interrupt arriving while the process pool starts
+    its workers is not lost; a second Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self.caught = False
+        self.previous: Any = None
+
+    def __enter__(self) -> StopRequests:
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._note)
+        except ValueError:  # not the main thread: Ctrl-C is not ours to handle
+            self.previous = None
+        return self
+
+    def _note(self, _signum: int, _frame: Any) -> None:
+        if self.caught:
+            raise KeyboardInterrupt
+        self.caught = True
+
+    def check(self) -> None:
+        """Stop here if Ctrl-C was pressed."""
+        if self.caught:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
 class Runner:
     """Simulates batches on an executor, keeping each in the store (if one is given);
     counts the replications simulated and read back."""
 
-    def __init__(self, executor: Executor, store: BatchStore | None = None, progress: Any = None):
+    def __init__(
+        self,
+        executor: Executor,
+        store: BatchStore | None = None,
+        progress: Any = None,
+        stop: StopRequests | None = None,
+    ):
         self.executor = executor
         self.store = store
         self.progress = progress
+        self.stop = stop
         self.simulated = 0
         self.reused = 0
 
@@ -97,7 +136,11 @@ class Runner:
             return kept
         jobs = [(sc, r, sc.run.seed, pools) for r in reps]
         out: list[Any] = [None] * len(jobs)
+        if self.stop is not None:
+            self.stop.check()
         for i, counts in self.executor.run(measure, jobs):
+            if self.stop is not None:
+                self.stop.check()
             out[i] = counts
             self.simulated += 1
             if self.progress is not None:
@@ -144,10 +187,11 @@ def run_in_folder(
         from tqdm import tqdm
 
         bar = tqdm(desc="staffing: replications", unit="rep", leave=False)
-    runner = Runner(executor, BatchStore(partial), bar)
     try:
-        search = Search(sc, runner)
-        result = verify(search, search.run())
+        with StopRequests() as stop:
+            runner = Runner(executor, BatchStore(partial), bar, stop)
+            search = Search(sc, runner)
+            result = verify(search, search.run())
     finally:
         if bar is not None:
             bar.close()
