@@ -914,10 +914,16 @@ def callback_desks(sc: Scenario) -> list[str]:
     return [d for d in sc.active_desks() if d != "mka" and sc.triage_of(d).callback is not None]
 
 
+def desk_pool_name(desk: str) -> str:
+    """The staff pool that answers at a front desk."""
+    return {"mka": "mka_call_takers", "gp_post": "gp_post_triagists"}.get(
+        desk, "coordination_agents"
+    )
+
+
 def desk_pool_names(sc: Scenario) -> list[str]:
     """The staff pools of the front desks of the scenario's form (intake staff included)."""
-    pools = {"mka": "mka_call_takers", "gp_post": "gp_post_triagists"}
-    names = [pools.get(d, "coordination_agents") for d in sc.active_desks()]
+    names = [desk_pool_name(d) for d in sc.active_desks()]
     return names + [f"{d}_intake" for d in callback_desks(sc)]
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from sim.codes import CLAIM_ABANDONED, CLAIM_CLOSED, CLAIM_SERVED, QUEUE_REGULAR, QUEUE_URGENT
+from sim.measures.kpis import cost_key_of_pool, desk_pool_name
 from sim.model import simulate
 from sim.model.calendar import Timeline
 from sim.scenario.schema import Scenario
@@ -35,9 +36,6 @@ NORMS: tuple[tuple[str, str], ...] = (
     ("abandoned", "public calls abandoned while waiting"),
     ("callback", "call-backs started within the norm"),
 )
-
-_POOL_OF_DESK = {"mka": "mka_call_takers", "gp_post": "gp_post_triagists"}
-_TABLE_OF_DESK = {"mka": "mka.call_takers", "gp_post": "gp_post.triagists"}
 
 
 @dataclass(frozen=True)
@@ -76,13 +74,12 @@ def front_desk_pools(sc: Scenario) -> list[DeskPool]:
     always = (True,) * 168
     out = []
     for desk in sc.active_desks():
-        pool = _POOL_OF_DESK.get(desk, "coordination_agents")
-        table = _TABLE_OF_DESK.get(desk, "coordination.agents")
+        pool = desk_pool_name(desk)
         open_how = always if desk == "mka" or sc.organisation == "central" else after
-        out.append(DeskPool(pool, table, desk, False, open_how))
+        out.append(DeskPool(pool, cost_key_of_pool(pool), desk, False, open_how))
         if desk != "mka" and sc.triage_of(desk).callback is not None:
-            table = f"{desk}.triage.callback.intake_staff"
-            out.append(DeskPool(f"{desk}_intake", table, desk, True, after))
+            intake = f"{desk}_intake"
+            out.append(DeskPool(intake, cost_key_of_pool(intake), desk, True, after))
     return out
 
 

@@ -17,13 +17,13 @@ import numpy as np
 import yaml
 
 from sim.experiments.runfiles import atomic_open, write_csv, write_json
+from sim.measures.kpis import WEEKS_PER_YEAR
 from sim.report.style import pyplot, save_svg_png
 from sim.scenario.hourly import HOUR_PARTS
 from sim.scenario.schema import Scenario
 from sim.staffing.measure import NORMS, summed
 from sim.staffing.search import SearchResult
 
-WEEKS_PER_YEAR = 365.25 / 7.0
 _NORM_LABEL = dict(NORMS)
 
 
