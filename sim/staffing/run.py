@@ -80,8 +80,9 @@ class BatchStore:
 
 class StopRequests:
     """Ctrl-C while a staffing run works: noted, and acted on at the next safe point
-    (between replications), so that an interrupt arriving while the process pool starts
-    its workers is not lost; a second Ctrl-C stops at once."""
+    (when the batch of replications in hand is done and kept), so that an interrupt
+    arriving while the process pool starts its workers is not lost; a second Ctrl-C stops
+    at once."""
 
     def __init__(self) -> None:
         self.caught = False
@@ -138,15 +139,17 @@ class Runner:
         out: list[Any] = [None] * len(jobs)
         if self.stop is not None:
             self.stop.check()
+        # a batch runs to its end (a few seconds): ending workers while they send their
+        # results can leave the pool's reader waiting for ever at exit
         for i, counts in self.executor.run(measure, jobs):
-            if self.stop is not None:
-                self.stop.check()
             out[i] = counts
             self.simulated += 1
             if self.progress is not None:
                 self.progress.update(1)
         if self.store is not None:
             self.store.save(key, out)
+        if self.stop is not None:
+            self.stop.check()  # after the batch is kept
         return out
 
 
