@@ -332,6 +332,12 @@ def _add_staffing(sub: Any) -> None:
     )
     _staffing_compare_options(staff)
     staff.add_argument(
+        "--services",
+        action="store_true",
+        help="also staff the services behind the desks (GP consult GPs, GP cars, ambulances) "
+        "to the care norms in staffing.norms.care (the same as --set staffing.services=true)",
+    )
+    staff.add_argument(
         "--weeks", type=_count(MAX_WEEKS), metavar="N", help="reporting weeks (overrides run.weeks)"
     )
     staff.add_argument("--seed", type=_seed, metavar="S", help="base seed (overrides run.seed)")
@@ -957,6 +963,7 @@ def _staffing_problem(args: argparse.Namespace) -> str | None:
         given += ["the scenario files"] if args.scenarios else []
         given += ["--searches"] if args.searches is not None else []
         given += ["--vary"] if args.vary else []
+        given += ["--services"] if args.services else []
         if given:
             remove = ", ".join(given)
             return f"--resume takes the scenarios and options from its folder; remove {remove}"
@@ -992,6 +999,8 @@ def cmd_staffing(args: argparse.Namespace) -> int:
         scenarios = compare[0] if compare is not None else [sc]
     else:
         paths = list(args.scenarios) or [Path(p) for p in DEFAULT_SCENARIOS]
+        if args.services:
+            args.overrides = [*args.overrides, "staffing.services=true"]
         scenarios = _load_all(paths, args)
         if len({sc.name for sc in scenarios}) != len(scenarios):
             return _bad("staffing", "scenarios need distinct names")

@@ -16,10 +16,33 @@ from sim.experiments.executors import LocalExecutor
 from sim.model import simulate
 from sim.scenario import ScenarioError, load_scenario, validate_data
 from sim.scenario.hourly import HOUR_PARTS, hourly, with_tables
-from sim.staffing.measure import DeskPool, front_desk_pools, measure, summed
+from sim.staffing.fleet import (
+    FLEET_TABLE,
+    file_tables,
+    own_fleet,
+    own_table,
+    scaled_fleet,
+    share_out,
+)
+from sim.staffing.measure import (
+    MAX_IN_SYSTEM,
+    StaffPool,
+    count_care,
+    front_desk_pools,
+    measure,
+    service_pools,
+    staffed_pools,
+    summed,
+)
 from sim.staffing.outputs import roster_hours
 from sim.staffing.run import BatchStore, Runner, run_in_folder, start_folder
-from sim.staffing.search import Search, erlang_a_staffing, isa_step, offered_load
+from sim.staffing.search import (
+    Search,
+    erlang_a_staffing,
+    evaluate_norms,
+    isa_step,
+    offered_load,
+)
 from sim.validation.queueing import ErlangA
 
 VALIDATION = SCENARIOS / "validation"
@@ -311,7 +334,7 @@ def test_measure_counts_only_the_reporting_window() -> None:
     in_window = ((arrivals >= tl.warmup_end_min) & (arrivals < tl.arrivals_end_min)).sum()
     assert counts["hist"].sum() == in_window
     assert counts["regular_n"].sum() == in_window  # every call is regular, none closed
-    assert isinstance(pools[0], DeskPool)
+    assert isinstance(pools[0], StaffPool)
 
 
 # --------------------------------------------------------------------------- shifts
@@ -451,3 +474,158 @@ def test_ctrl_c_keeps_the_batches_and_resume_finishes_with_the_same_tables(
     first = json.loads((folder / "summary.json").read_text())
     second = json.loads((whole / "summary.json").read_text())
     assert first["tables"] == second["tables"] and first["shifts"] == second["shifts"]
+
+
+# --------------------------------------------------------------------------- services
+
+
+def test_the_fleet_is_shared_over_the_posts_as_the_scenario_shares_it() -> None:
+    assert share_out(10, [3, 1, 1, 0]) == [6, 2, 2, 0]
+    assert share_out(7, [2, 2, 2]) == [3, 2, 2]  # ties to the post named first
+    assert share_out(3, [0, 0]) == [2, 1]  # nobody on duty in the plan: shared equally
+    for total in range(0, 30):
+        assert sum(share_out(total, [8, 2, 2, 2, 1, 1, 1, 0])) == total
+
+
+def test_a_fleet_table_becomes_the_posts_tables_on_a_map() -> None:
+    sc = load_scenario(SCENARIOS / "groningen_central.yaml")
+    assert sc.geography is not None
+    own = own_fleet(sc)
+    assert own == own_table(sc, FLEET_TABLE)
+    more = {part: n + 3 for part, n in own.items()}
+    agents = {part: 4 for part in own}
+    tables = file_tables(sc, {FLEET_TABLE: more, "coordination.agents": agents})
+    assert FLEET_TABLE not in tables  # the file has no on_duty table beside its posts
+    assert tables["coordination.agents"] == agents
+    posts = [t for name, t in tables.items() if name.startswith("geography.posts.")]
+    assert len(posts) == len(sc.geography.posts)
+    for part, n in more.items():
+        assert sum(t[part] for t in posts) == n
+    staffed = with_tables(sc, tables)
+    assert own_fleet(staffed) == more
+    # the scenario's own fleet shares out to its own posts
+    same = file_tables(sc, {FLEET_TABLE: own})
+    for name, post in sc.geography.posts.items():
+        assert same[f"geography.posts.{name}.vehicles"] == {
+            part: post.vehicles.get(part, 0) for part in own
+        }
+    # without a map the fleet table is the file's
+    free = load_scenario(SCENARIOS / "groningen_zone_free.yaml")
+    assert set(file_tables(free, {FLEET_TABLE: own})) == {FLEET_TABLE}
+    # on a map the search scales the plan: k = 1 is the plan, hour by hour
+    by_hour = hourly(sc)
+    plan = scaled_fleet(by_hour, 1.0)
+    part_of_hour = sc.calendar.day_part_of_hour()
+    assert plan.tolist() == [own[part_of_hour[h]] for h in range(168)]
+    assert (scaled_fleet(by_hour, 1.5) == np.round(1.5 * plan)).all()
+    fleet = {p.service: p for p in service_pools(sc)}["ambulance"]
+    assert fleet.scaled and not {p.service: p for p in service_pools(free)}["ambulance"].scaled
+
+
+def test_service_pools_carry_the_care_norms_of_their_needs() -> None:
+    sc = load_scenario(SCENARIOS / "groningen_central.yaml")
+    pools = {p.service: p for p in service_pools(sc)}
+    assert pools["ambulance"].care == ("A1", "A2")
+    assert pools["gp_visit"].care == ("U1", "U2", "U3")
+    assert pools["gp_consult"].care == ("U2", "U3")
+    assert all(pools["ambulance"].open_how)
+    assert not all(pools["gp_consult"].open_how)
+    assert [p.pool for p in staffed_pools(sc)] == [p.pool for p in front_desk_pools(sc)]
+    on = load_scenario(SCENARIOS / "groningen_central.yaml", ["staffing.services=true"])
+    assert [p.pool for p in staffed_pools(on)][-3:] == [
+        "gp_consult_gps",
+        "gp_visit_cars",
+        "ambulances",
+    ]
+
+
+def test_care_counts_are_requests_reached_within_their_target() -> None:
+    sc = load_scenario(SCENARIOS / "groningen_zone_free.yaml", ["run.weeks=1"])
+    pool = next(p for p in service_pools(sc) if p.service == "ambulance")
+    simulated = simulate(sc, 0, 11)
+    tl, r = simulated.timeline, simulated.records.requests
+    counts = count_care(sc, tl, pool, r)
+    needs = list(sc.needs)
+    a1 = [i for i, n in enumerate(needs) if sc.needs[n].urgency == "A1"]
+    arrival = r["arrival_min"]
+    hour = (arrival // 60).astype(int)
+    window = (arrival >= tl.warmup_end_min) & (arrival < tl.arrivals_end_min)
+    mine = window & np.isin(r["need"], a1) & (tl.day_type[np.minimum(hour, tl.n_hours - 1)] == 0)
+    waited = np.nan_to_num(r["care_min"] - arrival, nan=np.inf)
+    assert counts["care_A1_n"].sum() == mine.sum() > 50
+    assert counts["care_A1_met"].sum() == (mine & (waited <= 15.0 + 1e-9)).sum()
+    assert 0 < counts["care_A1_met"].sum() < counts["care_A1_n"].sum()
+
+
+def _care_counts(shares: list[float], n: int = 1000) -> list[dict[str, dict[str, np.ndarray]]]:
+    out = []
+    for share in shares:
+        offered = np.zeros(168, dtype=np.int64)
+        met = np.zeros(168, dtype=np.int64)
+        offered[20], met[20] = n, round(share * n)
+        out.append({"ambulances": {"care_A1_n": offered, "care_A1_met": met}})
+    return out
+
+
+def _unlimited(shares: list[float]) -> dict[str, list[dict[str, dict[str, np.ndarray]]]]:
+    return {"ambulances": _care_counts(shares)}
+
+
+def test_a_care_norm_out_of_reach_is_met_near_what_unlimited_units_reach() -> None:
+    sc = load_scenario(SCENARIOS / "groningen_zone_free.yaml", ["staffing.services=true"])
+    pool = next(p for p in service_pools(sc) if p.service == "ambulance")
+    pool = StaffPool(pool.pool, pool.table, "", False, pool.open_how, "ambulance", ("A1",))
+    staffed = _care_counts([0.80, 0.81, 0.79, 0.80])
+    # unlimited units reach 81 %: a shortfall of 1 point is within the 2-point tolerance
+    (near,) = evaluate_norms(sc, staffed, [pool], 1.0, _unlimited([0.81, 0.82, 0.80, 0.81]))
+    assert near.met and near.how == "near unlimited" and abs(near.reference - 0.81) < 1e-9
+    # ... a shortfall of 5 points is not
+    (far,) = evaluate_norms(sc, staffed, [pool], 1.0, _unlimited([0.85, 0.86, 0.84, 0.85]))
+    assert not far.met and far.how == ""
+    # a share that reaches the 95 % norm meets it whatever unlimited units reach
+    (ok,) = evaluate_norms(sc, _care_counts([0.97] * 3), [pool], 1.0, _unlimited([1.0] * 3))
+    assert ok.met and ok.how == "norm"
+    # without the reference only the norm itself counts
+    (alone,) = evaluate_norms(sc, staffed, [pool], 1.0)
+    assert not alone.met
+
+
+def test_care_norms_name_urgencies_of_the_needs() -> None:
+    data = base_data()
+    data["staffing"]["norms"]["care"] = {"A1": 0.95, "U9": 0.9}
+    with pytest.raises(ScenarioError) as err:
+        validate_data(data)
+    text = str(err.value)
+    assert "staffing.norms.care.U9" in text and "unknown urgency 'U9'" in text
+
+
+def test_the_service_isa_never_reads_a_tail_lighter_than_poisson() -> None:
+    hist = np.zeros((168, MAX_IN_SYSTEM + 1), dtype=np.int64)
+    hist[:, 2] = 10  # ten claims an hour, each found two busy: no tail at all
+    open_how = np.ones(168, dtype=bool)
+    plain = isa_step(hist, 0.01, open_how, 1)
+    assert (plain == 3).all()  # the least s no claim reached: P(N >= 3) = 0
+    poisson = isa_step(hist, 0.01, open_how, 1, poisson_tail=True)
+    # Poisson(2): P(N >= 6) = 0.0166, P(N >= 7) = 0.0045
+    assert (poisson == 7).all()
+
+
+@pytest.mark.slow
+def test_staffing_with_services_staffs_the_fleet_on_the_map(tmp_path: Path) -> None:
+    path = SCENARIOS / "groningen_central.yaml"
+    sets = [a for s in _small() for a in ("--set", s)]
+    out = run_sim("staffing", str(path), "--services", *sets, "--out", str(tmp_path))
+    assert out.returncode in (0, 1), out.stderr
+    (folder,) = tmp_path.iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
+    kinds = {row["pool"]: row["kind"] for row in summary["pools"]}
+    assert kinds["ambulances"] == kinds["gp_visit_cars"] == "service"
+    assert kinds["coordination_agents"] == "front desk"
+    care = {(n["pool"], n["norm"]) for n in summary["norms"]}
+    assert ("ambulances", "care_A1") in care and ("gp_visit_cars", "care_U2") in care
+    assert "Services together" in (folder / "report.md").read_text()
+    # the snippet gives each post its share of the fleet found, and runs as an overlay
+    sc = load_scenario(path, overlays=[folder / "snippet.yaml"])
+    assert own_fleet(sc) == summary["tables"][FLEET_TABLE]
+    snippet = yaml.safe_load((folder / "snippet.yaml").read_text())
+    assert "ambulances" not in snippet and "posts" in snippet["geography"]

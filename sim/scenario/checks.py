@@ -111,6 +111,13 @@ class _Checker:
             if key not in valid:
                 self.unknown(("costs", "per_hour", key), "staff group", key, valid)
 
+    def care_norms(self) -> None:
+        """``staffing.norms.care`` names urgencies of the scenario's needs."""
+        valid = sorted({need.urgency for need in self.sc.needs.values()})
+        for key in self.sc.staffing.norms.care:
+            if key not in valid:
+                self.unknown(("staffing", "norms", "care", key), "urgency", key, valid)
+
     def geography(self) -> None:
         """With a geography the fleet on duty is the sum of its posts: the ambulance table
         must say the same number in every day part."""
@@ -334,6 +341,7 @@ def cross_reference_problems(sc: Scenario, positions: Positions) -> list[Problem
     checker.provenance()
     checker.uncertainty()
     checker.costs()
+    checker.care_norms()
     checker.size()
     return checker.problems
 

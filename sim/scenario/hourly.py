@@ -31,14 +31,17 @@ def _spelt_out(table: Mapping[str, int], part_of_hour: list[str]) -> dict[str, i
     return {HOUR_PARTS[h]: int(table[p]) for h, p in enumerate(part_of_hour) if p in table}
 
 
+def table_path(name: str) -> list[str]:
+    """The keys from the file's top to a staffing table named as in the file
+    (``geography.posts.<post>.vehicles``: a post's name may hold a dot)."""
+    if name.startswith("geography.posts.") and name.endswith(".vehicles"):
+        return ["geography", "posts", name[len("geography.posts.") : -len(".vehicles")], "vehicles"]
+    return name.split(".")
+
+
 def _node(data: dict[str, Any], name: str) -> tuple[dict[str, Any], str]:
     """The dict holding a staffing table named as in the file, and the table's key."""
-    *parents, key = name.split(".")
-    if parents[:2] == ["geography", "posts"]:  # a post's name may hold a dot
-        parents, key = (
-            ["geography", "posts", name[len("geography.posts.") : -len(".vehicles")]],
-            key,
-        )
+    *parents, key = table_path(name)
     node = data
     for p in parents:
         node = node[p]

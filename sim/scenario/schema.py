@@ -630,6 +630,14 @@ class StaffingNorms(_Frozen):
     abandoned_share_max: Share = 0.05
     # call-back mode: how soon the triagists call back (None: no call-back norm)
     callback: CallbackNorm | None = CallbackNorm(within_min=30.0, share=0.80)
+    # services staffed too (``staffing.services``): per urgency, the share of requests whose
+    # need has that urgency that a professional reaches within the need's ``target_min``
+    # (counted with the service the need is meant for); urgencies not named have no norm
+    care: dict[str, Share] = Field(default_factory=dict)
+    # travel and the desks limit what any number of units can reach: a care norm is met
+    # when the share reaches it, or comes within this of the share unlimited units reach
+    # for the same callers (whichever asks less)
+    care_tolerance: Share = 0.02
 
 
 class ShiftPatterns(_Frozen):
@@ -658,6 +666,9 @@ class StaffingSearch(_Frozen):
     # real shift patterns: the hourly requirement is also covered by the fewest paid hours
     # of such shifts, chosen by an integer program (None: day parts only)
     shifts: ShiftPatterns | None = None
+    # also staff the services behind the desks (GP consult GPs, GP cars, ambulances) to the
+    # care norms (``run_sim.py staffing --services``)
+    services: bool = False
 
 
 #: The ambulance fleet's key in ``costs.per_hour`` (one rate per ambulance hour on duty).

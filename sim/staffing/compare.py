@@ -40,6 +40,30 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("cost_per_year_shifts", "cost a year (roster in shifts)"),
     ("cost_per_year", "cost a year (roster by day part)"),
 )
+#: With the services staffed too, the figures above cover desks and services together,
+#: and these split them (key prefix: the kind of pool in ``summary.json``).
+SPLIT: tuple[tuple[str, str, str], ...] = (
+    ("front desk", "desks_hours_per_week_shifts", "front desks: staff hours a week (in shifts)"),
+    ("service", "services_hours_per_week_shifts", "services: unit hours a week (in shifts)"),
+    ("front desk", "desks_hours_per_week", "front desks: staff hours a week (by day part)"),
+    ("service", "services_hours_per_week", "services: unit hours a week (by day part)"),
+)
+
+
+def figures(scenarios: Sequence[Scenario]) -> tuple[tuple[str, str], ...]:
+    """The figures compared: with the services staffed, also desks and services apart."""
+    if not any(sc.staffing.services for sc in scenarios):
+        return FIGURES
+    return FIGURES + tuple((key, label) for _, key, label in SPLIT)
+
+
+def _figures_of(summary: dict[str, Any]) -> dict[str, float]:
+    """One search's figures from its ``summary.json``."""
+    out = {key: summary["totals"][key] for key, _ in FIGURES}
+    for kind, key, _ in SPLIT if "totals_by_kind" in summary else ():
+        source = key.split("_", 1)[1]
+        out[key] = summary["totals_by_kind"][kind][source]
+    return out
 
 
 def start_compare(
@@ -116,7 +140,8 @@ def run_compare(
         for sc in scenarios:
             summary = _one_search(sc, k, partial, executor, progress)
             row = {"scenario": sc.name, "organisation": sc.organisation, "search": k + 1}
-            row.update({key: summary["totals"][key] for key, _ in FIGURES})
+            figures_of = _figures_of(summary)
+            row.update({key: figures_of[key] for key, _ in figures(scenarios)})
             found = [n for n in summary["norms"] if n["roster"] != "scenario's own"]
             row["norms_met"] = all(n["met"] for n in found)
             rows.append(row)
@@ -239,7 +264,7 @@ def summarise(
     for sc in scenarios:
         mine = [r for r in rows if r["scenario"] == sc.name]
         base = [r for r in rows if r["scenario"] == first]
-        for key, label in FIGURES:
+        for key, label in figures(scenarios):
             values = [float(r[key]) for r in mine]
             iv = t_interval(values)
             row: dict[str, Any] = {
@@ -290,7 +315,7 @@ def compare_report(
     unmet = sorted({r["scenario"] for r in rows if not r["norms_met"]})
     if unmet:
         out += [f"**Not every norm was met in the verification of: {', '.join(unmet)}.**", ""]
-    for key, label in FIGURES:
+    for key, label in figures(scenarios):
         unit = f" ({currency})" if key.startswith("cost") else ""
         out += [
             f"## {label[0].upper()}{label[1:]}{unit}",

@@ -19,12 +19,11 @@ import yaml
 from sim.experiments.runfiles import atomic_open, write_csv, write_json
 from sim.measures.kpis import WEEKS_PER_YEAR
 from sim.report.style import pyplot, save_svg_png
-from sim.scenario.hourly import HOUR_PARTS
+from sim.scenario.hourly import HOUR_PARTS, table_path
 from sim.scenario.schema import Scenario
-from sim.staffing.measure import NORMS, summed
+from sim.staffing.fleet import file_tables, own_table
+from sim.staffing.measure import NORMS, norm_keys, summed
 from sim.staffing.search import SearchResult
-
-_NORM_LABEL = dict(NORMS)
 
 
 def roster_hours(sc: Scenario, table: Mapping[str, int]) -> float:
@@ -34,11 +33,11 @@ def roster_hours(sc: Scenario, table: Mapping[str, int]) -> float:
     )
 
 
-def _money(sc: Scenario, table: str, hours: float) -> float:
-    """Cost per week of ``hours`` of a table (nan without a rate)."""
-    if sc.costs is None or table not in sc.costs.per_hour:
+def _money(sc: Scenario, key: str, hours: float) -> float:
+    """Cost per week of ``hours`` at the rate ``costs.per_hour[key]`` (nan without one)."""
+    if sc.costs is None or key not in sc.costs.per_hour:
         return math.nan
-    return hours * sc.costs.per_hour[table]
+    return hours * sc.costs.per_hour[key]
 
 
 def pool_rows(result: SearchResult) -> list[dict[str, Any]]:
@@ -48,14 +47,16 @@ def pool_rows(result: SearchResult) -> list[dict[str, Any]]:
     fte = sc.staffing.hours_per_fte
     rows = []
     for p in result.pools:
-        now = roster_hours(sc, sc.staffing_tables()[p.table])
+        now = roster_hours(sc, own_table(sc, p.table))
         found = roster_hours(sc, result.tables[p.table])
+        key = p.cost_key
         plan = result.shift_plans.get(p.pool)
         shifts = float(plan.paid_hours) if plan is not None else math.nan
         rows.append(
             {
                 "pool": p.pool,
                 "staff": p.label,
+                "kind": "service" if p.service else "front desk",
                 "table": p.table,
                 "alpha": result.alpha[p.pool],
                 "hours_per_week_now": now,
@@ -66,11 +67,11 @@ def pool_rows(result: SearchResult) -> list[dict[str, Any]]:
                 "fte_now": now / fte,
                 "fte": found / fte,
                 "fte_shifts": shifts / fte,
-                "cost_per_week_now": _money(sc, p.table, now),
-                "cost_per_week": _money(sc, p.table, found),
-                "cost_per_year": _money(sc, p.table, found) * WEEKS_PER_YEAR,
-                "cost_per_week_shifts": _money(sc, p.table, shifts),
-                "cost_per_year_shifts": _money(sc, p.table, shifts) * WEEKS_PER_YEAR,
+                "cost_per_week_now": _money(sc, key, now),
+                "cost_per_week": _money(sc, key, found),
+                "cost_per_year": _money(sc, key, found) * WEEKS_PER_YEAR,
+                "cost_per_week_shifts": _money(sc, key, shifts),
+                "cost_per_year_shifts": _money(sc, key, shifts) * WEEKS_PER_YEAR,
             }
         )
     return rows
@@ -93,16 +94,17 @@ TOTALS = (
 )
 
 
-def totals(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """The front desks together (nan where any desk has no figure: no rate, no shifts)."""
-    return {k: float(sum(r[k] for r in rows)) for k in TOTALS}
+def totals(rows: Sequence[Mapping[str, Any]], kind: str | None = None) -> dict[str, float]:
+    """The pools together, or those of one kind (``front desk``, ``service``); nan where
+    any pool has no figure (no rate, no shifts)."""
+    return {k: float(sum(r[k] for r in rows if kind in (None, r["kind"]))) for k in TOTALS}
 
 
 def snippet(result: SearchResult) -> str:
     """The tables found as YAML to paste into the scenario (nested as in the file)."""
     data: dict[str, Any] = {}
-    for name, table in result.tables.items():
-        *parents, key = name.split(".")
+    for name, table in file_tables(result.scenario, result.tables).items():
+        *parents, key = table_path(name)
         node = data
         for part in parents:
             node = node.setdefault(part, {})
@@ -117,13 +119,19 @@ def snippet(result: SearchResult) -> str:
 def hourly_rows(result: SearchResult) -> list[dict[str, Any]]:
     """Per pool and hour of the week: open, demand, load, hourly requirement, roster, and
     the verification's share of each norm met in that hour (empty when none offered)."""
-    part_of_hour = result.scenario.calendar.day_part_of_hour()
+    sc = result.scenario
+    part_of_hour = sc.calendar.day_part_of_hour()
+    own = {p.pool: [key for key, *_ in norm_keys(sc, p)] for p in result.pools}
+    columns = [key for key, _ in NORMS]
+    columns += [k for keys in own.values() for k in keys if k not in columns]
     rows = []
     for p in result.pools:
         table = result.tables[p.table]
+        verified = bool(result.verified)
         sums = {
-            k: summed(result.verified, p.pool, k)
-            for k in (f"{n}_{x}" for n, _ in NORMS for x in ("n", "met"))
+            f"{n}_{x}": summed(result.verified, p.pool, f"{n}_{x}")
+            for n in (own[p.pool] if verified else ())
+            for x in ("n", "met")
         }
         for h in range(168):
             row: dict[str, Any] = {
@@ -139,10 +147,9 @@ def hourly_rows(result: SearchResult) -> list[dict[str, Any]]:
                     int(result.shift_plans[p.pool].on_duty[h]) if result.shift_plans else None
                 ),
             }
-            for n, _ in NORMS:
-                offered = sums[f"{n}_n"][h] if result.verified else 0
-                share = sums[f"{n}_met"][h] / offered if offered else math.nan
-                row[f"{n}_share"] = share
+            for n in columns:
+                offered = sums[f"{n}_n"][h] if f"{n}_n" in sums else 0
+                row[f"{n}_share"] = sums[f"{n}_met"][h] / offered if offered else math.nan
             rows.append(row)
     return rows
 
@@ -150,6 +157,7 @@ def hourly_rows(result: SearchResult) -> list[dict[str, Any]]:
 def norm_rows(result: SearchResult) -> list[dict[str, Any]]:
     """The verification of every norm of every pool, for each roster verified."""
     labels = {p.pool: p.label for p in result.pools}
+    what = {key: label for p in result.pools for key, label, *_ in norm_keys(result.scenario, p)}
     rosters = [
         ("scenario's own", result.own_norms),
         ("day parts", result.norms),
@@ -161,7 +169,7 @@ def norm_rows(result: SearchResult) -> list[dict[str, Any]]:
             "pool": r.pool,
             "staff": labels[r.pool],
             "norm": r.norm,
-            "what": _NORM_LABEL[r.norm],
+            "what": what[r.norm],
             "target": r.target,
             "direction": "at most" if r.norm == "abandoned" else "at least",
             "mean": r.mean,
@@ -169,6 +177,8 @@ def norm_rows(result: SearchResult) -> list[dict[str, Any]]:
             "ci_high": r.high,
             "one_sided_bound": r.bound,
             "met": r.met,
+            "met_how": r.how,
+            "unlimited_units_share": r.reference,
             "offered_per_week": r.offered_per_week,
         }
         for roster, norms in rosters
@@ -238,7 +248,7 @@ def _eur(sc: Scenario, x: float) -> str:
 def _answer(result: SearchResult) -> list[str]:
     """The report's first lines: what was done, and the staff found in hours and money."""
     sc = result.scenario
-    tot = totals(pool_rows(result))
+    rows = pool_rows(result)
     out = [
         f"# Staffing for {sc.name} ({sc.organisation})",
         "",
@@ -247,29 +257,42 @@ def _answer(result: SearchResult) -> list[str]:
         f"{sc.run.weeks} weeks per step, seed {sc.run.seed}) and verified on "
         f"{sc.staffing.verify_replications} independent replications.",
         "",
-        f"**Front desks together: {tot['hours_per_week']:.0f} staff hours a week "
-        f"({tot['fte']:.1f} FTE of {sc.staffing.hours_per_fte:g} h), against "
-        f"{tot['hours_per_week_now']:.0f} h ({tot['fte_now']:.1f} FTE) in the scenario; "
-        f"{tot['hours_per_week_hourly']:.0f} h if staff could change every hour.**",
     ]
-    if result.shift_plans:
+    kinds = [("front desk", "Front desks together", "staff")]
+    if any(p.service for p in result.pools):
+        kinds.append(("service", "Services together (GPs, GP cars, ambulances)", "unit"))
+    for kind, title, unit in kinds:
+        tot = totals(rows, kind)
         out.append(
-            f"**In real shifts: {tot['hours_per_week_shifts']:.0f} paid hours a week "
-            f"({tot['fte_shifts']:.1f} FTE).**"
+            f"**{title}: {tot['hours_per_week']:.0f} {unit} hours a week "
+            f"({tot['fte']:.1f} FTE of {sc.staffing.hours_per_fte:g} h), against "
+            f"{tot['hours_per_week_now']:.0f} h ({tot['fte_now']:.1f} FTE) in the scenario; "
+            f"{tot['hours_per_week_hourly']:.0f} h if {unit}s could change every hour.**"
         )
-    if sc.costs is not None:
-        out.append(
-            f"Cost by day part: {_eur(sc, tot['cost_per_week'])} a week, "
-            f"{_eur(sc, tot['cost_per_year'])} a year"
-            + (
-                f"; in shifts: {_eur(sc, tot['cost_per_week_shifts'])} a week, "
-                f"{_eur(sc, tot['cost_per_year_shifts'])} a year"
-                if result.shift_plans
-                else ""
+        if result.shift_plans:
+            out.append(
+                f"**In real shifts: {tot['hours_per_week_shifts']:.0f} paid hours a week "
+                f"({tot['fte_shifts']:.1f} FTE).**"
             )
-            + f" (the scenario's roster: {_eur(sc, tot['cost_per_week_now'])} a week)."
-        )
+        out.append("")
+    if sc.costs is not None:
+        out.append(_cost_line(sc, totals(rows), bool(result.shift_plans)))
     return out
+
+
+def _cost_line(sc: Scenario, tot: Mapping[str, float], shifts: bool) -> str:
+    """What the rosters found cost, against the scenario's own."""
+    return (
+        f"Cost by day part: {_eur(sc, tot['cost_per_week'])} a week, "
+        f"{_eur(sc, tot['cost_per_year'])} a year"
+        + (
+            f"; in shifts: {_eur(sc, tot['cost_per_week_shifts'])} a week, "
+            f"{_eur(sc, tot['cost_per_year_shifts'])} a year"
+            if shifts
+            else ""
+        )
+        + f" (the scenario's roster: {_eur(sc, tot['cost_per_week_now'])} a week)."
+    )
 
 
 def _norms_section(result: SearchResult) -> list[str]:
@@ -289,6 +312,7 @@ def _norms_section(result: SearchResult) -> list[str]:
         f"{_pct(norms.regular_answered_share)} answered within each desk's answer_norm; at "
         f"most {_pct(norms.abandoned_share_max)} of calls abandoned{callback}. A norm is met "
         f"when its one-sided {100 * sc.staffing.confidence:g} % bound meets it.",
+        *_care_words(result),
         "",
         "| roster | staff | norm | target | verified mean [95 % CI] | bound | met |",
         "|---|---|---|---|---|---|---|",
@@ -297,10 +321,37 @@ def _norms_section(result: SearchResult) -> list[str]:
         out.append(
             f"| {r['roster']} | {r['staff']} | {r['what']} | {r['direction']} "
             f"{_pct(r['target'])} | {_pct(r['mean'])} [{_pct(r['ci_low'])}, "
-            f"{_pct(r['ci_high'])}] | {_pct(r['one_sided_bound'])} | "
-            f"{'yes' if r['met'] else '**no**'} |"
+            f"{_pct(r['ci_high'])}] | {_pct(r['one_sided_bound'])} | {_met(r)} |"
         )
     return out
+
+
+def _care_words(result: SearchResult) -> list[str]:
+    """The care norms in words, when services are staffed."""
+    sc = result.scenario
+    if not any(p.service for p in result.pools):
+        return []
+    norms = sc.staffing.norms
+    named = ", ".join(f"{u} {_pct(x)}" for u, x in norms.care.items()) or "none"
+    return [
+        "",
+        f"Services: the share of requests of each urgency that a professional reaches within "
+        f"their need's target ({named}). Travel and the desks limit what any number of units "
+        f"can reach, so a care norm is also met when the share is at most "
+        f"{100 * norms.care_tolerance:g} points below what unlimited units reach for the same "
+        "callers (paired, at the same bound), whichever asks less: 'near unlimited' below, "
+        "with the unlimited units' share. Where the ambulances stand follows the scenario's "
+        "own plan; the search sets how many are on duty.",
+    ]
+
+
+def _met(row: Mapping[str, Any]) -> str:
+    """A norm's verdict in the report's table."""
+    if not row["met"]:
+        return "**no**"
+    if row["met_how"] == "near unlimited":
+        return f"near unlimited ({_pct(row['unlimited_units_share'])})"
+    return "yes"
 
 
 def _shifts_section(result: SearchResult) -> list[str]:
@@ -343,7 +394,7 @@ def _tables_section(result: SearchResult) -> list[str]:
         "|---|" + "---|" * (len(parts) + 3),
     ]
     for row in pool_rows(result):
-        table, now = result.tables[row["table"]], sc.staffing_tables()[row["table"]]
+        table, now = result.tables[row["table"]], own_table(sc, row["table"])
         cells = [f"{table[p]} ({now[p]})" for p in parts]
         out.append(
             f"| {row['staff']} | " + " | ".join(cells) + f" | {row['hours_per_week']:.0f} "
@@ -383,6 +434,7 @@ def write_outputs(result: SearchResult, folder: Path, meta: Mapping[str, Any]) -
             "alpha": result.alpha,
             "pools": rows,
             "totals": totals(rows),
+            "totals_by_kind": {kind: totals(rows, kind) for kind in ("front desk", "service")},
             "norms": norm_rows(result),
             "shifts": shift_rows(result),
             "steps": result.steps,

@@ -24,7 +24,7 @@ from sim.experiments.executors import Executor
 from sim.experiments.runfiles import RunFolder, atomic_open, code_metadata, write_json
 from sim.scenario.loader import validate_data
 from sim.scenario.schema import Scenario
-from sim.staffing.measure import MAX_IN_SYSTEM, DeskPool, measure
+from sim.staffing.measure import MAX_IN_SYSTEM, StaffPool, measure
 from sim.staffing.outputs import write_outputs
 from sim.staffing.search import Counts, Search, SearchResult, verify
 
@@ -41,12 +41,12 @@ class BatchStore:
         self.folder.mkdir(exist_ok=True)
 
     @staticmethod
-    def key(sc: Scenario, reps: Sequence[int], pools: Sequence[DeskPool]) -> str:
+    def key(sc: Scenario, reps: Sequence[int], pools: Sequence[StaffPool]) -> str:
         """What a batch simulated: the scenario's content, its replications and pools."""
         blob = json.dumps([sc.content_hash(), list(reps), [p.pool for p in pools]])
         return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
-    def load(self, key: str, n: int, pools: Sequence[DeskPool]) -> Counts | None:
+    def load(self, key: str, n: int, pools: Sequence[StaffPool]) -> Counts | None:
         """The batch if it is on disk."""
         path = self.folder / f"{key}.npz"
         if not path.exists():
@@ -128,7 +128,7 @@ class Runner:
         self.simulated = 0
         self.reused = 0
 
-    def __call__(self, sc: Scenario, reps: Sequence[int], pools: tuple[DeskPool, ...]) -> Counts:
+    def __call__(self, sc: Scenario, reps: Sequence[int], pools: tuple[StaffPool, ...]) -> Counts:
         """The counts of ``reps`` of ``sc`` (read back if this batch was kept)."""
         key = BatchStore.key(sc, reps, pools)
         kept = None if self.store is None else self.store.load(key, len(reps), pools)

@@ -19,6 +19,14 @@ Method (Feldman, Mandelbaum, Massey & Whitt, Management Science 54(2), 2008):
    meets it.
 4. **Day parts.** A scenario staffs by day part, so each day part gets the largest hourly
    requirement inside it (the least constant number that covers every hour).
+5. **Services** (``staffing.services``). With the desks held at the hourly staffing
+   found, the same search staffs GP consult GPs, GP cars and the ambulance fleet to the
+   care norms: the share of requests of each urgency reached within their need's target.
+   Travel and the desks limit what any number of units can reach, so a care norm is
+   also met within ``care_tolerance`` of the share unlimited units reach for the same
+   callers (the start's run with ample units, paired). A service's claims are few, so
+   its ISA never reads a tail lighter than Poisson (``isa_step``), and its target stays
+   at most ``MAX_SERVICE_ALPHA``.
 
 Hours a desk is closed get no staff; open hours get at least ``staffing.min_staff``.
 """
@@ -31,12 +39,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from sim.experiments.statistics import t_interval
 from sim.model.calendar import Timeline
 from sim.scenario.hourly import HOUR_PARTS, hourly, with_tables
 from sim.scenario.schema import Scenario
-from sim.staffing.measure import MAX_IN_SYSTEM, NORMS, DeskPool, front_desk_pools, summed
+from sim.staffing.fleet import file_tables, own_table, scaled_fleet
+from sim.staffing.measure import (
+    MAX_IN_SYSTEM,
+    StaffPool,
+    front_desk_pools,
+    norm_keys,
+    service_pools,
+    staffed_pools,
+    summed,
+)
 from sim.staffing.shifts import ShiftPlan, cover
 from sim.validation.queueing import ErlangA
 
@@ -46,6 +64,13 @@ Counts = list[dict[str, dict[str, np.ndarray]]]  # per replication, per pool, pe
 #: The first target (probability of waiting) of every pool, and its bounds.
 START_ALPHA = 0.2
 MIN_ALPHA, MAX_ALPHA = 1e-3, 0.9
+#: A service's patients do not hang up, so a queue that grows is not held back: its target
+#: stays at or below this (at most half the requests wait for a free unit), where the ISA
+#: settles; above it the staffing swings between a queue that explodes and none at all.
+MAX_SERVICE_ALPHA = 0.5
+#: The fleet on a map scales the scenario's plan by k = (START_ALPHA / alpha) ** this:
+#: 1 at the first target, about 3.8 at the smallest, 0.8 at the largest.
+SCALE_POWER = 0.25
 #: The search stops when the bracket of every pool is this narrow (ratio of its ends).
 BRACKET_RATIO = 1.25
 MAX_ISA_ITERATIONS = 6
@@ -53,7 +78,7 @@ MAX_TARGET_STEPS = 10
 #: Replication numbers of the verification start here (independent of the search's).
 VERIFY_FIRST_REPLICATION = 100_000
 
-Runner = Callable[[Scenario, Sequence[int], tuple[DeskPool, ...]], Counts]
+Runner = Callable[[Scenario, Sequence[int], tuple[StaffPool, ...]], Counts]
 
 
 @dataclass
@@ -70,6 +95,10 @@ class NormResult:
     bound: float
     met: bool
     offered_per_week: float
+    # care norms: the share unlimited units reach for the same callers, and how the norm
+    # was met ("norm", or "near unlimited" when only the tolerance clause held)
+    reference: float = math.nan
+    how: str = ""
 
 
 @dataclass
@@ -77,7 +106,7 @@ class SearchResult:
     """What the search found: hourly requirement, day-part tables, targets, the steps."""
 
     scenario: Scenario
-    pools: tuple[DeskPool, ...]
+    pools: tuple[StaffPool, ...]
     hourly: Staffing
     alpha: dict[str, float]
     tables: dict[str, dict[str, int]]
@@ -97,12 +126,28 @@ class SearchResult:
 # --------------------------------------------------------------------------- hour by hour
 
 
-def isa_step(hist: np.ndarray, alpha: float, open_how: np.ndarray, min_staff: int) -> np.ndarray:
+def isa_step(
+    hist: np.ndarray,
+    alpha: float,
+    open_how: np.ndarray,
+    min_staff: int,
+    poisson_tail: bool = False,
+) -> np.ndarray:
     """The ISA's next staffing of one pool: per hour, the least ``s`` with
-    ``P(in pool >= s) <= alpha`` under the distribution ``hist`` (168 x n)."""
+    ``P(in pool >= s) <= alpha`` under the distribution ``hist`` (168 x n).
+
+    With ``poisson_tail`` (the services) the tail is never taken lighter than a Poisson
+    tail of the same mean: a service's claims are few (a few rides an hour) and its
+    targets small, so the seen distribution often holds too few claims to show a tail of
+    ``alpha``; when nobody waits the number busy is Poisson for Poisson arrivals (the
+    infinite-server law), which fills in where the data end."""
     total = hist.sum(axis=1)
     # tail[h, s] = claims that found at least s in the pool
     tail = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]
+    if poisson_tail:
+        n = np.arange(hist.shape[1])
+        mean = np.divide(hist @ n, total, out=np.zeros(168), where=total > 0)
+        tail = np.maximum(tail, stats.poisson.sf(n[None, :] - 1, mean[:, None]) * total[:, None])
     ok = tail <= alpha * total[:, None]
     ok = np.concatenate([ok, np.ones((168, 1), dtype=bool)], axis=1)
     s = np.argmax(ok, axis=1)
@@ -124,7 +169,7 @@ def erlang_a_staffing(
 
 
 def offered_load(
-    counts: Counts, pools: Sequence[DeskPool], weeks_observed: np.ndarray
+    counts: Counts, pools: Sequence[StaffPool], weeks_observed: np.ndarray
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Per pool and hour of the week, from a run where nobody waits: arrivals per minute,
     and the offered load (mean number in the pool seen by arrivals, PASTA)."""
@@ -150,7 +195,7 @@ def weeks_observed(sc: Scenario) -> np.ndarray:
 
 def seed_staffing(
     sc: Scenario,
-    pools: Sequence[DeskPool],
+    pools: Sequence[StaffPool],
     rates: Mapping[str, np.ndarray],
     loads: Mapping[str, np.ndarray],
     alpha: Mapping[str, float],
@@ -159,8 +204,7 @@ def seed_staffing(
     low = sc.staffing.min_staff
     out = {}
     for p in pools:
-        patience = sc.triage_of(p.desk).patience.mean
-        theta = 1.0 / patience if patience > 0 else 1e6
+        theta = SERVICE_PATIENCE_RATE if p.service else _patience_rate(sc, p.desk)
         s = np.zeros(168, dtype=np.int64)
         for h in range(168):
             if not p.open_how[h]:
@@ -169,15 +213,26 @@ def seed_staffing(
             if lam <= 0 or load <= 0:
                 s[h] = low
                 continue
-            s[h] = erlang_a_staffing(lam, lam / load, theta, alpha[p.pool], low)
+            # a service's patients do not hang up: start the count at the load
+            start = max(low, int(load)) if p.service else low
+            s[h] = erlang_a_staffing(lam, lam / load, theta, alpha[p.pool], start)
         out[p.pool] = s
     return out
+
+
+#: Services have no abandonment; Erlang-A with a patience of a week stands in for Erlang-C.
+SERVICE_PATIENCE_RATE = 1.0 / (7 * 24 * 60.0)
+
+
+def _patience_rate(sc: Scenario, desk: str) -> float:
+    patience = sc.triage_of(desk).patience.mean
+    return 1.0 / patience if patience > 0 else 1e6
 
 
 # --------------------------------------------------------------------------- norms
 
 
-def _share_per_replication(counts: Counts, pool: DeskPool, key: str) -> list[float]:
+def _share_per_replication(counts: Counts, pool: StaffPool, key: str) -> list[float]:
     """One norm's share over the pool's open hours, in each replication (nan: none offered)."""
     open_how = np.asarray(pool.open_how)
     out = []
@@ -189,47 +244,63 @@ def _share_per_replication(counts: Counts, pool: DeskPool, key: str) -> list[flo
 
 
 def evaluate_norms(
-    sc: Scenario, counts: Counts, pools: Sequence[DeskPool], weeks: float
+    sc: Scenario,
+    counts: Counts,
+    pools: Sequence[StaffPool],
+    weeks: float,
+    reference: Mapping[str, Counts] | None = None,
 ) -> list[NormResult]:
-    """Every norm that applies to each pool (a norm applies when the pool had such claims)."""
-    norms = sc.staffing.norms
+    """Every norm that applies to each pool (a norm applies when the pool had such claims).
+    A care norm is also met when its share is at most ``staffing.norms.care_tolerance``
+    below the share of ``reference[pool]`` (the same replications with unlimited units of
+    that service), paired."""
     confidence = sc.staffing.confidence
-    targets = {
-        "urgent": norms.urgent_answered_share,
-        "regular": norms.regular_answered_share,
-        "abandoned": norms.abandoned_share_max,
-        "callback": norms.callback.share if norms.callback is not None else math.nan,
-    }
     out = []
     for p in pools:
-        for key, _ in NORMS:
-            if math.isnan(targets[key]):
-                continue
+        for key, _, target, at_most in norm_keys(sc, p):
             shares = _share_per_replication(counts, p, key)
             if all(math.isnan(x) for x in shares):
                 continue
-            two_sided = t_interval(shares, sc.staffing.confidence)
-            one_sided = t_interval(shares, 2.0 * confidence - 1.0)
-            at_most = key == "abandoned"
-            bound = one_sided.high if at_most else one_sided.low
-            if math.isnan(bound):  # one replication, or no spread estimate
-                bound = two_sided.mean
-            met = bound <= targets[key] + 1e-12 if at_most else bound >= targets[key] - 1e-12
-            offered = sum(float(c[p.pool][f"{key}_n"].sum()) for c in counts)
-            out.append(
-                NormResult(
-                    p.pool,
-                    key,
-                    targets[key],
-                    two_sided.mean,
-                    two_sided.low,
-                    two_sided.high,
-                    bound,
-                    bool(met),
-                    offered / len(counts) / weeks,
-                )
+            two_sided = t_interval(shares, confidence)
+            bound = _one_sided(shares, confidence, at_most)
+            met = bound <= target + 1e-12 if at_most else bound >= target - 1e-12
+            result = NormResult(
+                p.pool,
+                key,
+                target,
+                two_sided.mean,
+                two_sided.low,
+                two_sided.high,
+                bound,
+                bool(met),
+                sum(float(c[p.pool][f"{key}_n"].sum()) for c in counts) / len(counts) / weeks,
+                how="norm" if met else "",
             )
+            if reference is not None and p.pool in reference:
+                unlimited = _share_per_replication(reference[p.pool], p, key)
+                _near_unlimited(sc, result, shares, unlimited)
+            out.append(result)
     return out
+
+
+def _one_sided(values: Sequence[float], confidence: float, at_most: bool) -> float:
+    """The one-sided bound of the mean at ``confidence`` (upper for a most, else lower);
+    the mean itself when there is no spread estimate (one value)."""
+    one_sided = t_interval(values, 2.0 * confidence - 1.0)
+    bound = one_sided.high if at_most else one_sided.low
+    return t_interval(values, confidence).mean if math.isnan(bound) else bound
+
+
+def _near_unlimited(
+    sc: Scenario, result: NormResult, shares: Sequence[float], unlimited: Sequence[float]
+) -> None:
+    """The care norm's second clause: the paired shortfall from unlimited units is at most
+    the tolerance (at the one-sided bound)."""
+    result.reference = t_interval(unlimited, sc.staffing.confidence).mean
+    pairs = [a - b for a, b in zip(shares, unlimited, strict=True)]
+    shortfall = _one_sided(pairs, sc.staffing.confidence, at_most=False)
+    if not result.met and shortfall >= -sc.staffing.norms.care_tolerance - 1e-12:
+        result.met, result.how = True, "near unlimited"
 
 
 def pools_meeting_norms(results: Sequence[NormResult]) -> dict[str, bool]:
@@ -247,22 +318,34 @@ class Search:
     """One staffing search of one scenario (see the module). ``runner`` simulates a
     scenario on the given replications with the pools observed and returns their counts."""
 
-    def __init__(self, sc: Scenario, runner: Runner):
+    def __init__(
+        self,
+        sc: Scenario,
+        runner: Runner,
+        pools: Sequence[StaffPool] | None = None,
+        fixed: Mapping[str, np.ndarray] | None = None,
+    ):
         self.original = sc
         self.sc = hourly(sc)
-        self.pools = tuple(front_desk_pools(sc))
+        # the pools searched; ``fixed``: the hourly staffing of other pools, held
+        self.pools = tuple(front_desk_pools(sc) if pools is None else pools)
+        self.fixed = dict(fixed or {})
         self.runner = runner
+        # per service: the counts with unlimited units of it (its care norms' reference)
+        self.reference: dict[str, Counts] | None = None
         self.reps = list(range(sc.staffing.replications))
         self.weeks_observed = weeks_observed(self.sc)
         self.steps: list[dict[str, Any]] = []
 
     def scenario_at(self, staffing: Staffing) -> Scenario:
         """The hour-by-hour scenario with the pools staffed as given."""
+        everything = {**self.fixed, **staffing}
         tables = {
-            p.table: {HOUR_PARTS[h]: int(staffing[p.pool][h]) for h in range(168)}
-            for p in self.pools
+            p.table: {HOUR_PARTS[h]: int(everything[p.pool][h]) for h in range(168)}
+            for p in staffed_pools(self.original)
+            if p.pool in everything
         }
-        return with_tables(self.sc, tables)
+        return with_tables(self.sc, file_tables(self.sc, tables))
 
     def simulate(self, staffing: Staffing) -> Counts:
         """The counts of every replication of the search at this hourly staffing."""
@@ -270,12 +353,12 @@ class Search:
 
     def ample(self) -> Staffing:
         """Staff nobody waits for: three times the scenario's largest number, plus ten."""
-        out = {}
-        for p in self.pools:
-            table = self.original.staffing_tables()[p.table]
-            top = 3 * max(table.values()) + 10
-            out[p.pool] = np.where(np.asarray(p.open_how), top, 0).astype(np.int64)
-        return out
+        return {
+            p.pool: np.where(np.asarray(p.open_how), ample_number(self.original, p), 0).astype(
+                np.int64
+            )
+            for p in self.pools
+        }
 
     def isa(self, start: Staffing, alpha: Mapping[str, float]) -> tuple[Staffing, Counts]:
         """Iterate the ISA from ``start`` to a staffing it no longer changes (or, when it
@@ -285,11 +368,16 @@ class Search:
         for _ in range(MAX_ISA_ITERATIONS):
             counts = self.simulate(staffing)
             nxt = {
-                p.pool: isa_step(
-                    summed(counts, p.pool, "hist"),
-                    alpha[p.pool],
-                    np.asarray(p.open_how),
-                    low,
+                p.pool: (
+                    self.scaled(alpha[p.pool])
+                    if p.scaled
+                    else isa_step(
+                        summed(counts, p.pool, "hist"),
+                        alpha[p.pool],
+                        np.asarray(p.open_how),
+                        low,
+                        poisson_tail=bool(p.service),
+                    )
                 )
                 for p in self.pools
             }
@@ -305,7 +393,8 @@ class Search:
         """One ISA run at the targets ``alpha``, with its norms checked and noted."""
         staffing, counts = self.isa(staffing, alpha)
         weeks = self.original.run.weeks
-        met = pools_meeting_norms(evaluate_norms(self.sc, counts, self.pools, weeks))
+        norms = evaluate_norms(self.sc, counts, self.pools, weeks, self.reference)
+        met = pools_meeting_norms(norms)
         self.steps.append(
             {
                 "alpha": dict(alpha),
@@ -320,15 +409,62 @@ class Search:
     ) -> tuple[Staffing, dict[str, np.ndarray], dict[str, np.ndarray]]:
         """The offered-load start: Erlang-A staffing at targets ``alpha`` from a run with
         ample staff; also the arrival rates (per minute) and offered loads it measured."""
-        counts = self.simulate(self.ample())
+        ample = self.ample()
+        counts = self.simulate(ample)
+        if any(p.care for p in self.pools):
+            own = self.own()
+            self.reference = {
+                p.pool: self.simulate({**own, p.pool: ample[p.pool]}) for p in self.pools if p.care
+            }
         rates, loads = offered_load(counts, self.pools, self.weeks_observed)
-        return seed_staffing(self.sc, self.pools, rates, loads, alpha), rates, loads
+        seed = seed_staffing(self.sc, self.pools, rates, loads, alpha)
+        seed.update({p.pool: self.scaled(alpha[p.pool]) for p in self.pools if p.scaled})
+        return seed, rates, loads
+
+    def scaled(self, alpha: float) -> np.ndarray:
+        """The fleet on a map at target ``alpha``: the plan scaled (``SCALE_POWER``)."""
+        return scaled_fleet(self.sc, (START_ALPHA / alpha) ** SCALE_POWER)
+
+    def own(self) -> Staffing:
+        """The scenario's own staffing of the pools searched, hour by hour."""
+        return {
+            p.pool: np.array(
+                [own_table(self.sc, p.table)[part] for part in HOUR_PARTS], dtype=np.int64
+            )
+            for p in self.pools
+        }
 
     def run(self) -> SearchResult:
+        """The front desks' search; with ``staffing.services``, then the services' with the
+        desks held at the staffing found (see the module)."""
+        result = self.target_search()
+        if not self.original.staffing.services:
+            return result
+        services = Search(
+            self.original, self.runner, service_pools(self.original), fixed=result.hourly
+        )
+        more = services.target_search()
+        self.pools = (*self.pools, *services.pools)
+        self.fixed = {}
+        self.steps += services.steps
+        return SearchResult(
+            scenario=self.original,
+            pools=self.pools,
+            hourly={**result.hourly, **more.hourly},
+            alpha={**result.alpha, **more.alpha},
+            tables={**result.tables, **more.tables},
+            offered_load={**result.offered_load, **more.offered_load},
+            arrivals_per_hour={**result.arrivals_per_hour, **more.arrivals_per_hour},
+            steps=self.steps,
+        )
+
+    def target_search(self) -> SearchResult:
         """Offered-load start, then the target search with the ISA (see the module)."""
         alpha = {p.pool: START_ALPHA for p in self.pools}
         staffing, rates, loads = self.start(alpha)
-        brackets = {p.pool: _Bracket() for p in self.pools}
+        brackets = {
+            p.pool: _Bracket(top=MAX_SERVICE_ALPHA if p.service else MAX_ALPHA) for p in self.pools
+        }
         for _ in range(MAX_TARGET_STEPS):
             staffing, met = self.step(staffing, alpha)
             for name, bracket in brackets.items():
@@ -358,6 +494,11 @@ class Search:
         )
 
 
+def ample_number(sc: Scenario, pool: StaffPool) -> int:
+    """Staff nobody waits for: three times the scenario's largest number, plus ten."""
+    return 3 * max(own_table(sc, pool.table).values()) + 10
+
+
 @dataclass
 class _Bracket:
     """The largest target known to meet the norms (``ok``) and the smallest known to
@@ -365,6 +506,7 @@ class _Bracket:
 
     ok: float | None = None
     bad: float | None = None
+    top: float = MAX_ALPHA  # the largest target tried
 
     def note(self, alpha: float, met: bool) -> None:
         if met and (self.ok is None or alpha > self.ok):
@@ -377,7 +519,7 @@ class _Bracket:
         """Whether the search of this pool is done."""
         if self.ok is None:
             return self.bad is not None and self.bad <= MIN_ALPHA
-        return self.ok >= MAX_ALPHA or (self.bad is not None and self.bad / self.ok < BRACKET_RATIO)
+        return self.ok >= self.top or (self.bad is not None and self.bad / self.ok < BRACKET_RATIO)
 
     def next(self) -> float:
         if self.narrow:
@@ -385,7 +527,7 @@ class _Bracket:
         if self.ok is not None and self.bad is not None:
             return math.sqrt(self.ok * self.bad)
         if self.ok is not None:
-            return min(MAX_ALPHA, self.ok * 2.5)
+            return min(self.top, self.ok * 2.5)
         assert self.bad is not None
         return max(MIN_ALPHA, self.bad / 2.5)
 
@@ -403,7 +545,7 @@ class _Bracket:
 
 
 def day_part_tables(
-    sc: Scenario, pools: Sequence[DeskPool], staffing: Staffing
+    sc: Scenario, pools: Sequence[StaffPool], staffing: Staffing
 ) -> dict[str, dict[str, int]]:
     """Each pool's hourly requirement as a table by the scenario's day parts: the largest
     requirement of the hours in each day part."""
@@ -421,23 +563,34 @@ def verify(search: Search, result: SearchResult) -> SearchResult:
     """Run the scenario with the day-part tables on replications independent of the
     search's (its own shift rule), and check every norm with its interval; the same for
     the scenario's own roster and, with shift patterns, the roster of shifts (hour by
-    hour, level rule)."""
+    hour, level rule). With services staffed, each roster is also run with unlimited units
+    of each service in turn (the rest as the roster has them), the reference of that
+    service's care norms."""
     original = search.original
     n = original.staffing.verify_replications
     reps = list(range(VERIFY_FIRST_REPLICATION, VERIFY_FIRST_REPLICATION + n))
     weeks = original.run.weeks
-    own = search.runner(original, reps, search.pools)
-    result.own_norms = evaluate_norms(original, own, search.pools, weeks)
-    sc = with_tables(original, result.tables)
-    result.verified = search.runner(sc, reps, search.pools)
-    result.norms = evaluate_norms(sc, result.verified, search.pools, weeks)
+    pools = search.pools
+    services = [p for p in pools if p.service]
+
+    def check(sc: Scenario) -> tuple[Counts, list[NormResult]]:
+        counts = search.runner(sc, reps, pools)
+        reference = {}
+        for p in services:
+            top = ample_number(original, p)
+            unlimited = {p.table: {part: top for part in sc.calendar.day_parts}}
+            ample = with_tables(sc, file_tables(sc, unlimited))
+            reference[p.pool] = search.runner(ample, reps, pools)
+        return counts, evaluate_norms(sc, counts, pools, weeks, reference)
+
+    result.own_norms = check(original)[1]
+    sc = with_tables(original, file_tables(original, result.tables))
+    result.verified, result.norms = check(sc)
     patterns = original.staffing.shifts
     if patterns is not None:
         result.shift_plans = {
-            p.pool: cover(result.hourly[p.pool], patterns.starts, patterns.lengths)
-            for p in search.pools
+            p.pool: cover(result.hourly[p.pool], patterns.starts, patterns.lengths) for p in pools
         }
         on_duty = {name: plan.on_duty for name, plan in result.shift_plans.items()}
-        result.shift_verified = search.runner(search.scenario_at(on_duty), reps, search.pools)
-        result.shift_norms = evaluate_norms(sc, result.shift_verified, search.pools, weeks)
+        result.shift_verified, result.shift_norms = check(search.scenario_at(on_duty))
     return result
