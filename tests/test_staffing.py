@@ -629,3 +629,21 @@ def test_staffing_with_services_staffs_the_fleet_on_the_map(tmp_path: Path) -> N
     assert own_fleet(sc) == summary["tables"][FLEET_TABLE]
     snippet = yaml.safe_load((folder / "snippet.yaml").read_text())
     assert "ambulances" not in snippet and "posts" in snippet["geography"]
+
+
+def test_compare_with_services_splits_desks_and_services() -> None:
+    from sim.staffing.compare import FIGURES, _figures_of, figures
+
+    plain = load_scenario(SCENARIOS / "groningen_central.yaml")
+    on = load_scenario(SCENARIOS / "groningen_central.yaml", ["staffing.services=true"])
+    assert figures([plain]) == FIGURES
+    keys = [key for key, _ in figures([plain, on])]
+    assert "desks_hours_per_week_shifts" in keys and "services_hours_per_week" in keys
+    one = {key: 1.0 for key, _ in FIGURES}
+    summary = {
+        "totals": {key: 3.0 for key, _ in FIGURES},
+        "totals_by_kind": {"front desk": one, "service": {k: 2.0 for k in one}},
+    }
+    got = _figures_of(summary)
+    assert got["hours_per_week"] == 3.0
+    assert got["desks_hours_per_week"] == 1.0 and got["services_hours_per_week_shifts"] == 2.0
