@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.paths import groningen
+from sim import __version__
+from sim.paths import groningen, program_name
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from sim.scenario.checks import calendar_warnings
 from sim.scenario.schema import FORMS
@@ -447,11 +448,12 @@ def _workers_option(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The command line: every command with its options."""
     parser = argparse.ArgumentParser(
-        prog="run_sim.py",
+        prog=program_name(),
         description="After-hours acute care simulator: compare separate front doors (112 and the "
         "GP post) with forms of coordination. Without a command, runs the default comparison "
         "of the four Groningen forms (with --explain) and writes its report.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_run(sub)
     _add_compare(sub)
@@ -515,7 +517,7 @@ def _run_study(args: argparse.Namespace, plan: Any, command: str) -> Path | int:
             return resume(args.resume, executor, progress, write_study_outputs, kind=command)
         return start(plan, args.out or DEFAULT_OUT, executor, progress, write_study_outputs)
     except StudyStopped as exc:
-        print(f"\nrun_sim.py {command}: {exc}", file=sys.stderr)
+        print(f"\n{program_name()} {command}: {exc}", file=sys.stderr)
         return exc.exit_code
     finally:
         executor.close()
@@ -630,7 +632,7 @@ def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requ
 
 def _bad(command: str, message: str) -> int:
     """Print a message about the command's arguments; the exit code of bad input."""
-    print(f"run_sim.py {command}: {message}", file=sys.stderr)
+    print(f"{program_name()} {command}: {message}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 
@@ -1034,8 +1036,8 @@ def _run_staffing(args: argparse.Namespace, compare: Any, plan: Any, partial: Pa
         return _staffing_one(plan, partial, executor, progress)
     except KeyboardInterrupt:
         print(
-            f"\nrun_sim.py staffing: interrupted; what was simulated is kept in {partial}; "
-            f"finish with: run_sim.py staffing --resume {partial}",
+            f"\n{program_name()} staffing: interrupted; what was simulated is kept in "
+            f"{partial}; finish with: {program_name()} staffing --resume {partial}",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
@@ -1168,7 +1170,7 @@ def _main(argv: list[str]) -> int:
     from sim.experiments.runfiles import Terminated, WriteFailed
 
     parser = build_parser()
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         # no command: the default comparison of the four Groningen forms, explained
         argv = ["compare", "--explain", *argv]
     args = parser.parse_args(argv)
@@ -1184,8 +1186,8 @@ def _main(argv: list[str]) -> int:
         print("interrupted before any replication finished; nothing was kept", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except WriteFailed as exc:
-        print(f"run_sim.py: {exc}; nothing was kept", file=sys.stderr)
+        print(f"{program_name()}: {exc}; nothing was kept", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (OSError, ValueError, RuntimeError) as exc:
-        print(f"run_sim.py: {exc}", file=sys.stderr)
+        print(f"{program_name()}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

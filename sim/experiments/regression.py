@@ -22,7 +22,7 @@ import numpy as np
 from sim.experiments.executors import LocalExecutor
 from sim.experiments.replicate import replicate
 from sim.experiments.runfiles import json_safe, number_or_nan
-from sim.paths import CHECK_REFERENCE, REPO_ROOT
+from sim.paths import CHECK_REFERENCE, REPO_ROOT, program_name
 from sim.scenario.loader import load_scenario
 
 REFERENCE = CHECK_REFERENCE
@@ -118,7 +118,7 @@ def run_check(
         if not update:
             print(
                 f"no reference results at {reference_path}; "
-                "create them with: python run_sim.py check --update"
+                f"create them with: {program_name()} check --update"
             )
             return 1
         reference, settings = {}, dict(DEFAULT_SET)

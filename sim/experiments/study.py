@@ -44,6 +44,7 @@ from sim.experiments.runfiles import (
 )
 from sim.experiments.sweep import write_sweep_tables
 from sim.experiments.uncertainty import write_uncertainty_tables
+from sim.paths import program_name
 from sim.scenario.loader import validate_data
 from sim.scenario.problems import ScenarioError
 from sim.scenario.schema import Scenario
@@ -77,7 +78,7 @@ class StudyStopped(Exception):
     def __str__(self) -> str:
         return (
             f"{self.why}: {self.done} of {self.total} replications finished and are kept in "
-            f"{self.folder}; finish with: python run_sim.py {self.kind} --resume {self.folder}"
+            f"{self.folder}; finish with: {program_name()} {self.kind} --resume {self.folder}"
         )
 
 
@@ -242,7 +243,7 @@ def resume(
     if kind is not None and meta.kind != kind:
         raise ResumeRefused(
             f"--resume {partial}: this folder holds a '{meta.kind}' study; finish it with: "
-            f"python run_sim.py {meta.kind} --resume {partial}"
+            f"{program_name()} {meta.kind} --resume {partial}"
         )
     scenarios = []
     for i, entry in enumerate(meta.scenarios):
