@@ -187,6 +187,56 @@ def _add_compare(sub: Any) -> None:
     )
 
 
+def _add_rerun(sub: Any) -> None:
+    rerun = sub.add_parser(
+        "rerun",
+        help="run a finished study again from its meta.json and check its numbers are the same",
+        description="Rebuild a finished run, compare, sweep or uncertainty study from the "
+        "scenarios, seed, replications and design recorded in its meta.json (the scenario "
+        "files need not exist any more) into a new folder, and check that every KPI of every "
+        "replication and the summary are the same to the last digit. Exits 1 if they are not.",
+    )
+    rerun.add_argument("folder", type=Path, help="a finished run folder")
+    rerun.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="folder under which the new run folder is made (default: results)",
+    )
+    _workers_option(rerun)
+    rerun.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run replications on a dask.distributed cluster (see compare --help)",
+    )
+    rerun.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def cmd_rerun(args: argparse.Namespace) -> int:
+    """``rerun``: the study of a finished folder again, and whether its numbers agree."""
+    from sim.experiments.runfiles import relative
+    from sim.experiments.study import ResumeRefused, differing_tables, rerun_plan
+
+    try:
+        plan = rerun_plan(args.folder)
+    except ResumeRefused as exc:
+        return _bad("rerun", str(exc))
+    problem = _out_problem(args.out or DEFAULT_OUT)
+    if problem:
+        return _bad("rerun", problem)
+    args.resume = None
+    folder = _run_study(args, plan, plan.kind)
+    if isinstance(folder, int):
+        return folder
+    differ = differing_tables(args.folder, folder)
+    print(f"Results: {relative(folder)}")
+    if differ:
+        print(f"NOT reproduced: {', '.join(differ)} differ from {args.folder}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Reproduced: every KPI of every replication is the same as in {args.folder}")
+    return EXIT_OK
+
+
 def _add_check(sub: Any) -> None:
     check = sub.add_parser(
         "check",
@@ -462,6 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep(sub)
     _add_uncertainty(sub)
     _add_staffing(sub)
+    _add_rerun(sub)
     _add_scenario_tools(sub)
     return parser
 
@@ -1135,6 +1186,7 @@ HANDLERS = {
     "sweep": cmd_sweep,
     "uncertainty": cmd_uncertainty,
     "staffing": cmd_staffing,
+    "rerun": cmd_rerun,
     "validate": cmd_validate,
     "schema": cmd_schema,
     "validate-scenario": cmd_validate_scenario,

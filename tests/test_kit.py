@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import yaml
 
 import sim
-from helpers import ROOT, run_sim
+from helpers import ROOT, SCENARIOS, run_sim
 
 
 def test_version_is_one_figure_everywhere() -> None:
@@ -45,3 +46,51 @@ def test_licence_and_citation_agree_with_the_package() -> None:
         assert cff.get(key), key
     assert cff["license"] == "MIT" and cff["type"] == "software"
     assert all("name" in a or "family-names" in a for a in cff["authors"])
+
+
+def test_rerun_rebuilds_a_run_from_its_folder_alone(tmp_path: Path) -> None:
+    # a scenario file that is gone by the time of the rerun: meta.json holds its content
+    scenario = tmp_path / "mine.yaml"
+    scenario.write_text(
+        f"extends: {SCENARIOS / 'groningen_central.yaml'}\nname: mine\n", encoding="utf-8"
+    )
+    first_out, again_out = tmp_path / "first", tmp_path / "again"
+    args = ["--weeks", "1", "--replications", "2", "--no-progress", "--out", str(first_out)]
+    separate = str(SCENARIOS / "groningen_separate.yaml")
+    out = run_sim("compare", separate, str(scenario), *args, "--workers", "2")
+    assert out.returncode == 0, out.stderr
+    scenario.unlink()
+    (first,) = first_out.iterdir()
+    out = run_sim("rerun", str(first), "--workers", "1", "--no-progress", "--out", str(again_out))
+    assert out.returncode == 0, out.stderr
+    assert "Reproduced" in out.stdout
+    (again,) = again_out.iterdir()
+    for name in ("kpis_by_replication.csv", "summary.csv", "comparison.csv"):
+        assert (first / name).read_bytes() == (again / name).read_bytes(), name
+    # a number changed in the first folder is found
+    table = first / "kpis_by_replication.csv"
+    lines = table.read_text(encoding="utf-8").splitlines()
+    cells = lines[1].split(",")
+    cells[2] = "12345"
+    table.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", encoding="utf-8")
+    out = run_sim("rerun", str(first), "--no-progress", "--out", str(again_out))
+    assert out.returncode == 1
+    assert "NOT reproduced: kpis_by_replication.csv" in out.stderr
+
+
+def test_rerun_refuses_what_it_cannot_rebuild(tmp_path: Path) -> None:
+    out = run_sim("rerun", str(tmp_path / "nothing"))
+    assert out.returncode == 2 and "no such folder" in out.stderr
+    unfinished = tmp_path / ".20260101-000000_x.partial"
+    unfinished.mkdir()
+    out = run_sim("rerun", str(unfinished))
+    assert out.returncode == 2 and "unfinished" in out.stderr
+    (tmp_path / "plain").mkdir()
+    out = run_sim("rerun", str(tmp_path / "plain"))
+    assert out.returncode == 2 and "not a run folder" in out.stderr
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "meta.json").write_text('{"kind": "compare"', encoding="utf-8")
+    out = run_sim("rerun", str(broken))
+    assert out.returncode == 2 and "not valid JSON" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -245,34 +245,7 @@ def resume(
             f"--resume {partial}: this folder holds a '{meta.kind}' study; finish it with: "
             f"{program_name()} {meta.kind} --resume {partial}"
         )
-    scenarios = []
-    for i, entry in enumerate(meta.scenarios):
-        try:
-            sc = validate_data(entry.content)
-        except ScenarioError as exc:
-            raise ResumeRefused(
-                f"{partial / META}: scenarios[{i}].content is not a valid scenario: "
-                f"{exc.problems[0].path}: {exc.problems[0].message}"
-            ) from None
-        if sc.content_hash() != entry.hash:
-            raise ResumeRefused(
-                f"{partial / META}: scenarios[{i}] ({entry.name}) does not match its recorded hash"
-            )
-        scenarios.append(sc)
-    plan = StudyPlan(
-        name=meta.name,
-        scenarios=scenarios,
-        sources=[e.file for e in meta.scenarios],
-        base_seed=meta.seed,
-        replications=meta.replications_requested,
-        precision=meta.precision,
-        max_replications=meta.max_replications,
-        save_requests=meta.save_requests,
-        kind=meta.kind,
-        sweep=meta.sweep,
-        explain=meta.explain,
-        uncertainty=meta.uncertainty,
-    )
+    plan = plan_of(partial, meta)
     check_replication_files(plan, partial)
     final = partial.parent / meta.final_name
     n = 1
@@ -286,6 +259,72 @@ def resume(
         _hold_stop_signals(False)
         raise
     return _run(plan, partial, final, executor, progress, write_outputs, lock)
+
+
+def plan_of(folder: Path, meta: _Meta) -> StudyPlan:
+    """The study a folder's ``meta.json`` describes: its scenarios as recorded (each checked
+    against its hash), seed, replications and design."""
+    scenarios = []
+    for i, entry in enumerate(meta.scenarios):
+        try:
+            sc = validate_data(entry.content)
+        except ScenarioError as exc:
+            raise ResumeRefused(
+                f"{folder / META}: scenarios[{i}].content is not a valid scenario: "
+                f"{exc.problems[0].path}: {exc.problems[0].message}"
+            ) from None
+        if sc.content_hash() != entry.hash:
+            raise ResumeRefused(
+                f"{folder / META}: scenarios[{i}] ({entry.name}) does not match its recorded hash"
+            )
+        scenarios.append(sc)
+    return StudyPlan(
+        name=meta.name,
+        scenarios=scenarios,
+        sources=[e.file for e in meta.scenarios],
+        base_seed=meta.seed,
+        replications=meta.replications_requested,
+        precision=meta.precision,
+        max_replications=meta.max_replications,
+        save_requests=meta.save_requests,
+        kind=meta.kind,
+        sweep=meta.sweep,
+        explain=meta.explain,
+        uncertainty=meta.uncertainty,
+    )
+
+
+def rerun_plan(folder: Path) -> StudyPlan:
+    """The study of a finished run folder, to run again from its ``meta.json`` alone
+    (ResumeRefused, naming the file, when the folder cannot be rerun)."""
+    if not folder.is_dir():
+        raise ResumeRefused(f"rerun {folder}: no such folder")
+    if folder.name.endswith(".partial"):
+        raise ResumeRefused(
+            f"rerun {folder}: an unfinished run; finish it with --resume, or rerun a finished one"
+        )
+    if not (folder / META).is_file():
+        raise ResumeRefused(f"rerun {folder}: no {META} here; not a run folder")
+    if (folder / "staffing.csv").exists() or (folder / "staffing_compare.csv").exists():
+        raise ResumeRefused(
+            f"rerun {folder}: a staffing run; run it again with the scenario and options "
+            f"in its {META}"
+        )
+    return plan_of(folder, _parse_meta(folder / META))
+
+
+#: The tables of a finished study that hold its numbers: a rerun must give them unchanged.
+NUMBER_TABLES = ("kpis_by_replication.csv", "summary.csv")
+
+
+def differing_tables(first: Path, second: Path) -> list[str]:
+    """The number tables of two finished study folders that are not the same, byte for byte."""
+
+    def same(name: str) -> bool:
+        a, b = first / name, second / name
+        return b.exists() and a.read_bytes() == b.read_bytes()
+
+    return [name for name in NUMBER_TABLES if (first / name).exists() and not same(name)]
 
 
 # --------------------------------------------------------------------------- checking a folder
@@ -334,6 +373,11 @@ def read_meta(partial: Path) -> _Meta:
         )
     if not path.is_file():
         raise ResumeRefused(f"{path}: missing; this folder cannot be resumed, run the study again")
+    return _parse_meta(path)
+
+
+def _parse_meta(path: Path) -> _Meta:
+    """A ``meta.json`` read and checked (ResumeRefused with the place of a problem)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
