@@ -3,6 +3,7 @@ program."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +62,14 @@ def test_rerun_rebuilds_a_run_from_its_folder_alone(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     scenario.unlink()
     (first,) = first_out.iterdir()
+    # the run's STRESS-DES checklist, filled from what the folder records
+    meta = json.loads((first / "meta.json").read_text(encoding="utf-8"))
+    stress = (first / "stress_des.md").read_text(encoding="utf-8")
+    for item in ("1.1 Purpose", "2.5.4 Queues", "4.2 Run length", "5.4 System", "6.1"):
+        assert item in stress, item
+    assert "`mine`: form `central`" in stress and "`groningen_separate`: form `separate`" in stress
+    assert f"base seed {meta['seed']}" in stress and "1 reporting weeks" in stress
+    assert "2 replications per scenario" in stress and str(meta["git_commit"]) in stress
     out = run_sim("rerun", str(first), "--workers", "1", "--no-progress", "--out", str(again_out))
     assert out.returncode == 0, out.stderr
     assert "Reproduced" in out.stdout

@@ -191,6 +191,7 @@ def test_staffing_command_writes_a_verified_table_and_a_snippet(tmp_path: Path) 
     (folder,) = tmp_path.iterdir()
     for name in ("report.md", "staffing.csv", "hourly.csv", "norms.csv", "snippet.yaml"):
         assert (folder / name).exists(), name
+    assert "staffing block" in (folder / "stress_des.md").read_text(encoding="utf-8")
     assert (folder / "figures" / "staffing_by_hour.png").exists()
     assert not (folder / "batches").exists()
     summary = json.loads((folder / "summary.json").read_text())

@@ -42,6 +42,7 @@ from sim.experiments.runfiles import (
     write_csv,
     write_json,
 )
+from sim.experiments.stress import write_stress_des
 from sim.experiments.sweep import write_sweep_tables
 from sim.experiments.uncertainty import write_uncertainty_tables
 from sim.paths import program_name
@@ -623,6 +624,7 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
         int(s.replications[r]["n_events"]) for s in exp.scenarios for r in exp.replications
     )
     write_json(folder / META, meta, indent=_meta_indent(plan))
+    write_stress_des(folder, meta, plan.scenarios, plan.kind)
     kpis = exp.kpis()
     by_rep = []
     for s in exp.scenarios:

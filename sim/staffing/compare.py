@@ -23,6 +23,7 @@ from typing import Any
 from sim.experiments.executors import Executor
 from sim.experiments.runfiles import RunFolder, atomic_open, code_metadata, write_csv, write_json
 from sim.experiments.statistics import paired_difference, t_interval
+from sim.experiments.stress import write_stress_des
 from sim.scenario.loader import validate_data
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertain import at_values, value_at
@@ -147,6 +148,7 @@ def run_compare(
             rows.append(row)
     table = summarise(scenarios, rows)
     vary = _vary_rows(scenarios, meta.get("vary", []), rows, partial, executor, progress)
+    write_stress_des(partial, meta, scenarios, "staffing_compare")
     write_csv(partial / "staffing_compare_tidy.csv", rows)
     write_csv(partial / "staffing_compare.csv", table)
     if vary:

@@ -17,6 +17,7 @@ import numpy as np
 import yaml
 
 from sim.experiments.runfiles import atomic_open, write_csv, write_json
+from sim.experiments.stress import write_stress_des
 from sim.measures.kpis import WEEKS_PER_YEAR
 from sim.report.style import pyplot, save_svg_png
 from sim.scenario.hourly import HOUR_PARTS, table_path
@@ -416,6 +417,7 @@ def text_report(result: SearchResult) -> str:
 def write_outputs(result: SearchResult, folder: Path, meta: Mapping[str, Any]) -> None:
     """Every file of a staffing run into ``folder``."""
     rows = pool_rows(result)
+    write_stress_des(folder, meta, [result.scenario], "staffing")
     write_csv(folder / "staffing.csv", rows)
     write_csv(folder / "hourly.csv", hourly_rows(result))
     write_csv(folder / "norms.csv", norm_rows(result))
