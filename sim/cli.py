@@ -203,12 +203,7 @@ def _add_rerun(sub: Any) -> None:
         metavar="DIR",
         help="folder under which the new run folder is made (default: results)",
     )
-    _workers_option(rerun)
-    rerun.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run replications on a dask.distributed cluster (see compare --help)",
-    )
+    _executor_options(rerun)
     rerun.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -403,12 +398,7 @@ def _add_staffing(sub: Any) -> None:
         staff, "override any scenario field, e.g. --set staffing.norms.abandoned_share_max=0.03"
     )
     _overlay_option(staff)
-    _workers_option(staff)
-    staff.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run replications on a dask.distributed cluster (see compare --help)",
-    )
+    _executor_options(staff)
     staff.add_argument(
         "--resume", type=Path, metavar="FOLDER", help="finish an interrupted staffing run"
     )
@@ -482,6 +472,16 @@ def _set_option(p: argparse.ArgumentParser, help_text: str) -> None:
         default=[],
         metavar="FIELD=VALUE",
         help=help_text,
+    )
+
+
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    """``--workers`` and ``--scheduler`` of a command that is not a study (see compare)."""
+    _workers_option(p)
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run replications on a dask.distributed cluster (see compare --help)",
     )
 
 

@@ -30,6 +30,7 @@ from sim.measures.kpis import cost_key_of_pool, desk_pool_name
 from sim.model import simulate
 from sim.model.calendar import Timeline
 from sim.scenario.schema import Scenario
+from sim.staffing.fleet import FLEET_TABLE
 
 #: Pool occupancy above this is counted at it (far above any desk's staff).
 MAX_IN_SYSTEM = 400
@@ -84,7 +85,7 @@ class StaffPool:
 SERVICES: dict[str, tuple[str, str]] = {
     "gp_consult": ("gp_consult_gps", "gp_post.consult_gps"),
     "gp_visit": ("gp_visit_cars", "gp_post.visit_cars"),
-    "ambulance": ("ambulances", "ambulances.on_duty"),
+    "ambulance": ("ambulances", FLEET_TABLE),
 }
 SERVICE_LABELS = {"gp_consult": "GP consult GPs", "gp_visit": "GP cars", "ambulance": "ambulances"}
 
