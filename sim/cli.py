@@ -14,6 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from sim import __version__
+from sim.experiments.defaults import (
+    DEFAULT_DRAWS,
+    DEFAULT_MAX_REPLICATIONS,
+    DEFAULT_ONE_AT_A_TIME,
+    DEFAULT_REPLICATIONS_COMPARE,
+    DEFAULT_SEARCHES,
+    DEFAULT_UNCERTAINTY_REPLICATIONS,
+)
 from sim.paths import groningen, program_name
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_json_schema
 from sim.scenario.checks import calendar_warnings
@@ -25,8 +33,6 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 DEFAULT_SCENARIOS = tuple(str(groningen(form)) for form in FORMS)
-DEFAULT_REPLICATIONS_COMPARE = 20
-DEFAULT_MAX_REPLICATIONS = 200
 DEFAULT_OUT = Path("results")
 #: Bounds of counted options (a larger value is a typing error, not a study).
 MAX_REPLICATIONS = 10_000
@@ -304,11 +310,6 @@ def _add_sweep(sub: Any) -> None:
     _study_options(sweep, 0)
 
 
-#: The default study of input uncertainty: draws of the inputs, replications per draw.
-DEFAULT_DRAWS = 128
-DEFAULT_UNCERTAINTY_REPLICATIONS = 4
-#: Inputs run one at a time after the draws (tornado and thresholds).
-DEFAULT_ONE_AT_A_TIME = 6
 MAX_DRAWS = 65_536
 
 
@@ -428,10 +429,6 @@ def _staffing_compare_options(staff: argparse.ArgumentParser) -> None:
         "scenarios' uncertainty: block, e.g. coordination_call_length) at its 5 %% and 95 %% "
         "points, and show how the difference moves (repeatable)",
     )
-
-
-#: Independent staffing searches per form in ``staffing --compare``.
-DEFAULT_SEARCHES = 3
 
 
 def _add_scenario_tools(sub: Any) -> None:
@@ -644,32 +641,21 @@ def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requ
             return _bad(kind, problem)
         scenarios = _load_all(paths, args)
         # the study machinery (and scipy) is imported only once the input is known good
-        from sim.experiments.explain import explain_plan
-        from sim.experiments.study import StudyPlan
+        from sim.experiments.plans import PlanProblem, compare_plan
 
-        names = [sc.name for sc in scenarios]
-        if len(set(names)) != len(names):
-            return _bad(kind, f"scenarios need distinct names, got {names}")
-        explain = None
-        sources = [str(p) for p in paths]
-        if getattr(args, "explain", False):
-            if len(scenarios) < 2:
-                return _bad("compare --explain", "give today's form and at least one other")
-            scenarios, explain = explain_plan(scenarios)
-            sources += ["(variant made by --explain)"] * (len(scenarios) - len(sources))
-        replications = args.replications or args.default_replications
-        plan = StudyPlan(
-            name=names[0] if len(names) == 1 else "compare_" + "_vs_".join(names),
-            scenarios=scenarios,
-            sources=sources,
-            base_seed=scenarios[0].run.seed,
-            replications=replications,
-            precision=args.precision,
-            max_replications=max(args.max_replications or DEFAULT_MAX_REPLICATIONS, replications),
-            save_requests=save_requests,
-            kind=kind,
-            explain=explain,
-        )
+        try:
+            plan = compare_plan(
+                scenarios,
+                [str(p) for p in paths],
+                kind,
+                args.replications or args.default_replications,
+                args.precision,
+                args.max_replications,
+                save_requests,
+                explain=getattr(args, "explain", False),
+            )
+        except PlanProblem as exc:
+            return _bad(f"{kind} {exc.option}".strip(), str(exc))
     folder = _run_study(args, plan, kind)
     if isinstance(folder, int):
         return folder
@@ -739,9 +725,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``sweep``: every point of a sweep file on paired replications."""
+    from sim.experiments.plans import sweep_plan
     from sim.experiments.runfiles import relative
-    from sim.experiments.study import StudyPlan
-    from sim.experiments.sweep import load_sweep, point_table, sweep_meta
+    from sim.experiments.sweep import load_sweep, point_table
 
     plan = None
     if args.resume is not None:
@@ -763,16 +749,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(
             f"sweep {sw.spec.name}: {len(sw.points)} points ({sw.spec.design})\n{point_table(sw)}"
         )
-        plan = StudyPlan(
-            name=f"sweep_{sw.spec.name}",
-            scenarios=sw.scenarios,
-            sources=[str(args.sweep_file)] * len(sw.scenarios),
-            base_seed=sw.scenarios[0].run.seed,
-            replications=args.replications or sw.spec.replications,
-            precision=args.precision,
-            max_replications=args.max_replications or DEFAULT_MAX_REPLICATIONS,
-            kind="sweep",
-            sweep=sweep_meta(sw),
+        plan = sweep_plan(
+            sw, str(args.sweep_file), args.replications, args.precision, args.max_replications
         )
     folder = _run_study(args, plan, "sweep")
     if isinstance(folder, int):
@@ -823,39 +801,25 @@ def _uncertainty_plan(args: argparse.Namespace) -> Any:
         return _bad("uncertainty", problem)
     paths = list(args.scenarios) or [Path(p) for p in DEFAULT_SCENARIOS]
     forms = _load_all(paths, args)
-    names = [sc.name for sc in forms]
-    if len(forms) < 2 or len(set(names)) != len(names):
-        return _bad("uncertainty", f"give at least two forms with distinct names, got {names}")
-    from sim.experiments.study import StudyPlan
-    from sim.experiments.uncertainty import build_study, study_meta
+    from sim.experiments.plans import PlanProblem, uncertainty_plan
 
-    draws = args.draws or DEFAULT_DRAWS
     design = args.design or "sobol"
-    if design == "saltelli":
-        problem = _saltelli_problem(draws)
-        if problem:
-            return _bad("uncertainty", problem)
-    study = build_study(forms, draws, design, forms[0].run.seed)
-    draws = len(study.values)
+    try:
+        plan = uncertainty_plan(
+            forms,
+            [str(p) for p in paths],
+            args.draws,
+            design,
+            args.replications or args.default_replications,
+            args.max_replications,
+            args.one_at_a_time,
+        )
+    except PlanProblem as exc:
+        return _bad("uncertainty", str(exc))
+    info = plan.uncertainty or {}
     print(
-        f"uncertainty: {len(study.names)} inputs, {draws} draws ({design}), "
-        f"{len(forms)} forms: {', '.join(names)}"
-    )
-    replications = args.replications or args.default_replications
-    plan = StudyPlan(
-        name="uncertainty_" + "_vs_".join(names),
-        scenarios=study.scenarios,
-        sources=[str(p) for _ in range(draws) for p in paths],
-        base_seed=forms[0].run.seed,
-        replications=replications,
-        max_replications=max(args.max_replications or DEFAULT_MAX_REPLICATIONS, replications),
-        kind="uncertainty",
-        uncertainty=study_meta(study)
-        | {
-            "one_at_a_time": DEFAULT_ONE_AT_A_TIME
-            if args.one_at_a_time is None
-            else args.one_at_a_time
-        },
+        f"uncertainty: {len(info['inputs'])} inputs, {len(info['draws'])} draws ({design}), "
+        f"{len(forms)} forms: {', '.join(sc.name for sc in forms)}"
     )
     return plan
 
@@ -880,50 +844,19 @@ def _one_at_a_time(args: argparse.Namespace, folder: Path) -> int:
     """The second stage of an uncertainty study: its most decisive inputs run one at a
     time, in a study of its own inside the first one's folder (resumable like any study);
     its end rewrites the report with the tornado and the thresholds."""
-    import csv
+    from sim.experiments.plans import second_stage_plan
 
-    from sim.experiments.one_at_a_time import GRID, build_one_at_a_time, choose_inputs
-    from sim.experiments.study import StudyPlan
-    from sim.scenario.loader import validate_data
-
-    meta = json.loads((folder / "meta.json").read_text())
-    limit = args.one_at_a_time
-    if limit is None:  # as the study was started (a resumed study keeps its setting)
-        limit = meta["uncertainty"].get("one_at_a_time", DEFAULT_ONE_AT_A_TIME)
-    with (folder / "sensitivity.csv").open(encoding="utf-8") as fh:
-        inputs = choose_inputs(list(csv.DictReader(fh)), limit)
-    if not inputs:
+    stage = second_stage_plan(folder, args.one_at_a_time)
+    if stage is None:
         return EXIT_OK
-    forms = [validate_data(data) for data in meta["uncertainty"]["base_forms"]]
-    oat = build_one_at_a_time(forms, inputs)
-    points = len(inputs) * len(GRID) + 1
-    print(f"\none at a time: {len(inputs)} inputs x {points} points, and each form's chain")
+    inputs = stage.inputs
+    print(f"\none at a time: {len(inputs)} inputs x {stage.points} points, and each form's chain")
     for line in _wrap_names(inputs):
         print(line)
-    files = [e["file"] for e in meta["scenarios"][: len(forms)]]
-    sources = files * points
-    sources += ["(variant made by --explain)"] * (len(oat.scenarios) - len(sources))
-    plan = StudyPlan(
-        name="one_at_a_time",
-        scenarios=oat.scenarios,
-        sources=sources,
-        base_seed=meta["seed"],
-        replications=len(meta["replications"]),
-        max_replications=len(meta["replications"]),
-        kind="uncertainty",
-        explain=oat.explain,
-        uncertainty=oat.meta(folder.name),
-    )
+    plan = stage.plan
     args.out, args.resume = folder, None
     done = _run_study(args, plan, "uncertainty")
     return done if isinstance(done, int) else EXIT_OK
-
-
-def _saltelli_problem(draws: int) -> str | None:
-    """Why a Saltelli design of base size ``draws`` cannot be run here, if it cannot."""
-    if draws & (draws - 1):
-        return f"--design saltelli needs --draws a power of two (its base size N), not {draws}"
-    return None
 
 
 def _print_sensitivity(folder: Path) -> None:
