@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,21 @@ def run_sim(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str
         timeout=timeout,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
+
+
+def data_dictionary(path: Path | None = None) -> dict[str, set[str]]:
+    """Per file named in a data-dictionary section's heading (results/README.md, or the
+    given Markdown file, from its "## Data dictionary" or "## Columns" heading on): every
+    `name` written in that section."""
+    text = (path or ROOT / "results" / "README.md").read_text(encoding="utf-8")
+    marker = "## Data dictionary" if "## Data dictionary" in text else "## Columns"
+    dictionary = text.split(marker, 1)[1]
+    out: dict[str, set[str]] = {}
+    for block in dictionary.split("\n### ")[1:]:
+        heading, _, body = block.partition("\n")
+        names = set(re.findall(r"`([^`]+)`", body))
+        files = set(re.findall(r"`([^`]+\.csv(?:\.gz)?)`", heading + body))
+        files |= set(re.findall(r"`(Results\.[a-z_]+)`", heading))
+        for f in files:
+            out.setdefault(f, set()).update(names)
+    return out

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, SCENARIOS, run_sim
+from helpers import SCENARIOS, data_dictionary, run_sim
 
 pytestmark = pytest.mark.slow
 
@@ -21,20 +21,6 @@ SEPARATE, CENTRAL = (
     str(SCENARIOS / "groningen_central.yaml"),
 )
 STAFF = ["--set", "staffing.replications=2", "--set", "staffing.verify_replications=2"]
-
-
-def _sections() -> dict[str, set[str]]:
-    """Per file named in a section's heading: every `name` written in that section."""
-    text = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
-    dictionary = text.split("## Data dictionary", 1)[1]
-    out: dict[str, set[str]] = {}
-    for block in dictionary.split("\n### ")[1:]:
-        heading, _, body = block.partition("\n")
-        names = set(re.findall(r"`([^`]+)`", body))
-        files = set(re.findall(r"`([^`]+\.csv(?:\.gz)?)`", heading + body))
-        for f in files:
-            out.setdefault(f, set()).update(names)
-    return out
 
 
 def _header(path: Path) -> list[str]:
@@ -70,7 +56,7 @@ def _runs(out: Path) -> list[Path]:
 
 
 def test_every_column_written_is_in_the_data_dictionary(tmp_path: Path) -> None:
-    sections = _sections()
+    sections = data_dictionary()
     seen: set[str] = set()
     for folder in _runs(tmp_path):
         for path in sorted(folder.rglob("*.csv*")):

@@ -57,6 +57,11 @@ MAX_REPLICATIONS = 10_000
 #: What every replication result holds.
 REPLICATION_KEYS = frozenset({"kpis", "n_events", "profiles"})
 
+#: How a study shows its progress: None (a bar when the terminal is interactive), True or
+#: False (a bar or none), or a function called with (replications done, replications
+#: needed) after each replication (the web app's progress bar).
+Progress = bool | None | Callable[[int, int], None]
+
 #: Writes what a finished study shows its reader (report, figures) into its folder:
 #: (folder, experiment, meta) -> None. Supplied by the caller (the report layer).
 OutputWriter = Callable[[Path, Experiment, dict[str, Any]], None]
@@ -145,7 +150,7 @@ def start(
     plan: StudyPlan,
     out_dir: Path,
     executor: Executor,
-    progress: bool | None = None,
+    progress: Progress = None,
     write_outputs: OutputWriter | None = None,
 ) -> Path:
     """Run a new study into a new folder under ``out_dir``; return the finished folder.
@@ -232,7 +237,7 @@ def _new_meta(plan: StudyPlan, final_name: str) -> dict[str, Any]:
 def resume(
     partial: Path,
     executor: Executor,
-    progress: bool | None = None,
+    progress: Progress = None,
     write_outputs: OutputWriter | None = None,
     kind: str | None = None,
 ) -> Path:
@@ -461,7 +466,7 @@ def _run(
     tmp: Path,
     final: Path,
     executor: Executor,
-    progress: bool | None,
+    progress: Progress,
     write_outputs: OutputWriter | None,
     lock: Lock,
 ) -> Path:
@@ -525,7 +530,7 @@ def _run_locked(
     tmp: Path,
     final: Path,
     executor: Executor,
-    progress: bool | None,
+    progress: Progress,
     write_outputs: OutputWriter | None,
 ) -> Path:
     from tqdm import tqdm
@@ -536,14 +541,15 @@ def _run_locked(
         # resume a precision study from the replications it already has
         have = min(len(s.replications) for s in results)
         n_reps = max(n_reps, have)
-    show = sys.stderr.isatty() if progress is None else progress
+    notify = progress if callable(progress) else None
+    show = sys.stderr.isatty() if progress is None else progress is True
     bar = tqdm(
         total=n_reps * len(results), disable=not show, unit="rep", desc=plan.name, leave=False
     )
     bar.update(sum(len(s.replications) for s in results))
     try:
         while True:
-            _run_missing(plan, tmp, results, n_reps, executor, bar)
+            _run_missing(plan, tmp, results, n_reps, executor, bar, notify)
             if plan.precision is None:
                 break
             gap = Experiment(results, plan.base_seed, list(range(n_reps))).precision_gap(
@@ -571,6 +577,7 @@ def _run_missing(
     n_reps: int,
     executor: Executor,
     bar: Any,
+    notify: Callable[[int, int], None] | None = None,
 ) -> None:
     """Run every replication below ``n_reps`` not yet on disk; keep each as it arrives."""
     jobs = [
@@ -590,6 +597,8 @@ def _run_missing(
         write_json(path, result, indent=None)
         results[s].replications[r] = json.loads(path.read_text())
         bar.update(1)
+        if notify is not None:
+            notify(sum(len(x.replications) for x in results), n_reps * len(results))
 
 
 # --------------------------------------------------------------------------- the tables

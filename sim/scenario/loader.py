@@ -7,7 +7,8 @@ Command-line overrides (``--set a.b.c=value``) are validated exactly like the fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,31 @@ def load_scenario(
         raise ScenarioError(problems or nothing)
     for overlay in overlays:
         apply_overlay(data, positions, Path(overlay), problems)
+    _apply_overrides(data, positions, overrides, problems)
+    inline_drive_minutes(data, positions, problems)
+    return validate_data(data, positions, problems)
+
+
+def scenario_from_data(data: Mapping[str, Any], overrides: Sequence[str] = ()) -> Scenario:
+    """A validated scenario from plain data (a scenario file's content as a mapping, with
+    no ``extends:``) and ``--set``-style overrides; raise ScenarioError listing every
+    problem (located by field, as there is no file)."""
+    problems: list[Problem] = []
+    tree = copy.deepcopy(dict(data))
+    positions = Positions()
+    if "extends" in tree:
+        problems.append(
+            Problem(Location("(data)", 0, 0), "extends", "a file's field: load that file instead")
+        )
+        tree.pop("extends")
+    _apply_overrides(tree, positions, overrides, problems)
+    return validate_data(tree, positions, problems)
+
+
+def _apply_overrides(
+    data: dict[str, Any], positions: Positions, overrides: Sequence[str], problems: list[Problem]
+) -> None:
+    """Apply ``field.path=value`` overrides, as ``--set`` does; problems are collected."""
     for text in overrides:
         loc = Location(f"--set {text}", 0, 0)
         try:
@@ -58,8 +84,6 @@ def load_scenario(
             continue
         positions.drop_under(key)
         positions.set(key, loc)
-    inline_drive_minutes(data, positions, problems)
-    return validate_data(data, positions, problems)
 
 
 def validate_data(
