@@ -96,9 +96,7 @@ def test_the_same_numbers_in_memory_on_two_workers_and_from_a_dict(tmp_path: Pat
     assert not (tmp_path / "report.html").exists()
     # the kept study ran 4 weeks (the files' own run length): different numbers
     assert not kept.kpi_table().equals(other.kpi_table())
-    again = api.compare(
-        [api.load_scenario(p, ONE_WEEK) for p in (SEPARATE, CENTRAL)], 2, workers=1
-    )
+    again = api.compare([api.load_scenario(p, ONE_WEEK) for p in (SEPARATE, CENTRAL)], 2, workers=1)
     pd.testing.assert_frame_equal(again.kpi_table(), other.kpi_table())
     assert seen[-1] == (4, 4) and [d for d, _ in seen] == sorted(d for d, _ in seen)
 

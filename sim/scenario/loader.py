@@ -107,8 +107,12 @@ def scenario_json_schema() -> dict[str, Any]:
     """The JSON Schema that scenario files follow (for editors)."""
     schema = Scenario.model_json_schema()
     schema["properties"]["extends"] = {
-        "type": "string",
-        "description": "Base scenario file this variant overrides (relative path).",
+        "anyOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        ],
+        "description": "Base scenario file this variant overrides (relative path), or a list "
+        "of them merged in order: a region's base, then form mix-ins (scenarios/forms/).",
     }
     schema["$defs"]["Geography"]["properties"]["drive_minutes_file"] = {
         "type": "string",

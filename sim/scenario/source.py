@@ -297,34 +297,50 @@ def read_with_extends(
 ) -> tuple[Any, Positions]:
     """A scenario file's data with its chain of ``extends:`` bases merged in, and positions.
 
-    A base must be a ``.yaml`` file in the folder of the scenario named first (or below
-    it) or in the project's ``scenarios`` folder: nothing outside is read, so no key of an
-    unrelated file is ever shown in a message."""
+    ``extends:`` names one base file, or a list of them: a region's base first, then
+    mix-ins (a form's assumptions), each merged over the ones before it by the rules of
+    ``extends``; the file's own fields come last. A base must be a ``.yaml`` file in the
+    folder of the scenario named first (or below it) or in the project's ``scenarios``
+    folder: nothing outside is read, so no key of an unrelated file is ever shown in a
+    message."""
     data, positions = compose_file(path, problems)
     if not isinstance(data, dict):
         if data is not None:
             problems.append(Problem(positions.find(()), "", "a scenario file must be a mapping"))
         return None, positions
-    base_name = data.pop("extends", None)
-    if base_name is None:
+    names = data.pop("extends", None)
+    if names is None:
         return data, positions
-    loc = positions.find(("extends",))
-    if not isinstance(base_name, str) or not base_name.strip():
-        problems.append(Problem(loc, "extends", "must be a file name"))
+    one = isinstance(names, str)
+    names = [names] if one else names
+    if not isinstance(names, list) or not names:
+        what = "must be a file name, or a list of file names (the base first, then mix-ins)"
+        problems.append(Problem(positions.find(("extends",)), "extends", what))
         return None, positions
-    base_path = path.parent / base_name
-    chain = seen + (path,)
-    problem = base_problem(base_name, base_path, chain)
-    if problem:
-        problems.append(Problem(loc, "extends", problem))
-        return None, positions
-    base_data, base_positions = read_with_extends(base_path, problems, chain)
-    if base_data is None:
-        return None, positions
-    merged = deep_merge(base_data, data)
-    _merge_positions(base_positions, positions, data)
-    base_positions.set((), positions.find(()))
-    return merged, base_positions
+    merged: Any = None
+    merged_positions = Positions()
+    for i, name in enumerate(names):
+        key = "extends" if one else f"extends[{i}]"
+        loc = positions.find(("extends",) if one else ("extends", i))
+        if not isinstance(name, str) or not name.strip():
+            problems.append(Problem(loc, key, "must be a file name"))
+            return None, positions
+        problem = base_problem(name, path.parent / name, seen + (path,))
+        if problem:
+            problems.append(Problem(loc, key, problem))
+            return None, positions
+        base_data, base_positions = read_with_extends(path.parent / name, problems, seen + (path,))
+        if base_data is None:
+            return None, positions
+        if merged is None:
+            merged, merged_positions = base_data, base_positions
+        else:
+            merged = deep_merge(merged, base_data)
+            _merge_positions(merged_positions, base_positions, base_data)
+    merged = deep_merge(merged, data)
+    _merge_positions(merged_positions, positions, data)
+    merged_positions.set((), positions.find(()))
+    return merged, merged_positions
 
 
 def _real(path: Path) -> Path:
