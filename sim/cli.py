@@ -447,6 +447,87 @@ def _add_scenario_tools(sub: Any) -> None:
     _overlay_option(check)
 
 
+def _date(text: str) -> Any:
+    """An argparse type: a date (YYYY-MM-DD)."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def _add_data_tools(sub: Any) -> None:
+    imp = sub.add_parser(
+        "import-profile",
+        help="a telephony export (calls per hour) into a demand profile and annual volume",
+        description="Read hourly call or contact counts - one row per call with a "
+        "'timestamp', rows with an 'hour_of_week' (0 = Monday 00:00; with --weeks), or "
+        "'date', 'hour' and 'count' per row - and print a demand profile (per weekday when "
+        "Monday to Friday differ, by a chi-square test) with the annual volume, as a "
+        "scenario snippet that loads as an --overlay.",
+    )
+    imp.add_argument("file", type=Path, help="CSV file with a header row")
+    imp.add_argument("--name", default="imported", help="the profile's name (default imported)")
+    imp.add_argument("--group", help="also point this demand group at the profile")
+    imp.add_argument(
+        "--population",
+        type=_count(100_000_000),
+        help="with --group: the region's population, to give the volume per 1,000 a year",
+    )
+    imp.add_argument(
+        "--days",
+        choices=("auto", "seven", "weekday"),
+        default="auto",
+        help="a profile per weekday (seven), one for Monday-Friday (weekday), or as the "
+        "test says (auto, the default)",
+    )
+    imp.add_argument("--weeks", type=_weeks_covered, help="weeks an hour_of_week file covers")
+    imp.add_argument(
+        "--skip",
+        type=_date,
+        action="append",
+        default=[],
+        metavar="DATE",
+        help="leave this date out (a public holiday in the data; repeatable)",
+    )
+    imp.add_argument("--out", type=Path, help="also write the snippet to this new file")
+    fit = sub.add_parser(
+        "fit-durations",
+        help="fit call or task durations (lognormal, gamma, Weibull, exponential)",
+        description="Fit measured durations - a column 'minutes' or 'seconds', and "
+        "optionally 'task' - as lognormal, gamma, Weibull and exponential (maximum "
+        "likelihood); rank them by AIC, test each (Anderson-Darling, bootstrap p-value), "
+        "give the best one's mean and cv with 95 %% intervals, and print the scenario "
+        "snippet.",
+    )
+    fit.add_argument("file", type=Path, help="CSV file with a header row")
+    fit.add_argument(
+        "--field",
+        default="",
+        help="where the durations go in a scenario, e.g. gp_post.triage.handle_time (the "
+        "snippet then loads as an --overlay)",
+    )
+    fit.add_argument(
+        "--dist",
+        choices=("lognormal", "gamma", "weibull", "exponential"),
+        help="give this form in the snippet, whatever AIC says",
+    )
+    fit.add_argument("--seed", type=_seed, default=1, help="seed of the bootstrap (default 1)")
+    fit.add_argument("--out", type=Path, help="also write the snippet to this new file")
+
+
+def _weeks_covered(text: str) -> float:
+    """An argparse type: a positive number of weeks (at most ten years)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 < value <= MAX_WEEKS:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_WEEKS}")
+    return value
+
+
 def _overlay_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--overlay",
@@ -511,6 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_staffing(sub)
     _add_rerun(sub)
     _add_scenario_tools(sub)
+    _add_data_tools(sub)
     return parser
 
 
@@ -1112,6 +1194,50 @@ def cmd_validate_scenario(args: argparse.Namespace) -> int:
     return status
 
 
+def _write_new(path: Path | None, text: str, command: str) -> int:
+    """Print ``text`` and, with a path, write it there as a new file (never over one)."""
+    print(text, end="")
+    if path is None:
+        return EXIT_OK
+    from sim.experiments.runfiles import atomic_open
+
+    if path.exists():
+        return _bad(command, f"--out {path}: the file exists; give a new name")
+    with atomic_open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    print(f"# written to {path}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_import_profile(args: argparse.Namespace) -> int:
+    """``import-profile``: a telephony export into a demand profile."""
+    from sim.data.profile import read_profile, snippet
+    from sim.data.tables import DataProblem
+
+    if args.population is not None and args.group is None:
+        return _bad("import-profile", "--population goes with --group (the group it sizes)")
+    try:
+        imported = read_profile(args.file, args.weeks, args.skip)
+        text = snippet(imported, args.name, args.days, args.group, args.population)
+    except DataProblem as exc:
+        return _bad("import-profile", str(exc))
+    return _write_new(args.out, text, "import-profile")
+
+
+def cmd_fit_durations(args: argparse.Namespace) -> int:
+    """``fit-durations``: measured durations into scenario durations."""
+    from sim.data.durations import fit_task, read_durations, report
+    from sim.data.tables import DataProblem
+
+    try:
+        samples, zeros = read_durations(args.file)
+    except DataProblem as exc:
+        return _bad("fit-durations", str(exc))
+    fits = {task: fit_task(x, args.seed, args.dist) for task, x in samples.items()}
+    sizes = {task: len(x) for task, x in samples.items()}
+    return _write_new(args.out, report(args.file, fits, sizes, zeros, args.field), "fit-durations")
+
+
 HANDLERS = {
     "run": cmd_run,
     "compare": cmd_compare,
@@ -1123,6 +1249,8 @@ HANDLERS = {
     "validate": cmd_validate,
     "schema": cmd_schema,
     "validate-scenario": cmd_validate_scenario,
+    "import-profile": cmd_import_profile,
+    "fit-durations": cmd_fit_durations,
 }
 
 

@@ -108,6 +108,8 @@ def test_abandonment_and_closing() -> None:
         {"dist": "fixed", "mean_min": 4.0},
         {"dist": "exponential", "mean_min": 4.0},
         {"dist": "lognormal", "mean_min": 4.0, "cv": 0.6},
+        {"dist": "gamma", "mean_min": 4.0, "cv": 0.6},
+        {"dist": "weibull", "mean_min": 4.0, "cv": 0.6},
         {"dist": "uniform", "low_min": 2.0, "high_min": 6.0},
     ],
 )
@@ -125,7 +127,7 @@ def test_duration_samplers_have_the_stated_mean(spec: dict) -> None:
     # 5 standard errors: fails only if the sampler is wrong
     se = x.std() / math.sqrt(len(x)) if x.std() > 0 else 1e-12
     assert abs(x.mean() - 4.0) < 5 * se + 1e-9
-    if spec["dist"] == "lognormal":
+    if spec["dist"] in ("lognormal", "gamma", "weibull"):
         assert abs(x.std() / x.mean() - 0.6) < 0.02
 
 

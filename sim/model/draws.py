@@ -23,7 +23,7 @@ import math
 from collections.abc import Callable, MutableSequence, Sequence
 
 import numpy as np
-from scipy.special import ndtri
+from scipy.special import gammaincinv, ndtri
 
 from sim.scenario.schema import Duration
 
@@ -133,9 +133,9 @@ def duration_sampler(duration: Duration) -> DrawSampler:
     if duration.dist == "fixed":
         value = float(duration.mean_min)  # type: ignore[arg-type]
         return lambda row, i: value
+    log1p = math.log1p
     if duration.dist == "exponential":
         mean = float(duration.mean_min)  # type: ignore[arg-type]
-        log1p = math.log1p
         return lambda row, i: -mean * log1p(-row[i])
     if duration.dist == "uniform":
         low = float(duration.low_min)  # type: ignore[arg-type]
@@ -143,6 +143,13 @@ def duration_sampler(duration: Duration) -> DrawSampler:
         return lambda row, i: low + width * row[i]
     if float(duration.mean_min) == 0.0:  # type: ignore[arg-type]
         return lambda row, i: 0.0
+    if duration.dist == "gamma":
+        shape, scale = duration.gamma_shape_scale()
+        return lambda row, i: scale * float(gammaincinv(shape, row[i]))
+    if duration.dist == "weibull":
+        shape, scale = duration.weibull_shape_scale()
+        power = 1.0 / shape
+        return lambda row, i: scale * (-log1p(-row[i])) ** power
     mu, sigma = duration.lognormal_mu_sigma()
     exp = math.exp
     return lambda row, i: exp(mu + sigma * row[i + 1])

@@ -15,9 +15,17 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from statistics import NormalDist
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BUILTIN_SERVICES: tuple[str, ...] = ("ambulance", "gp_consult", "gp_visit", "advice")
@@ -68,16 +76,42 @@ def _check_sums_to_one(shares: Mapping[str, float], what: str) -> None:
 # --------------------------------------------------------------------------- durations
 
 
+#: The cvs a gamma or Weibull duration may have (beyond them the shape is extreme: a
+#: Weibull shape from about 0.2 to 100).
+MIN_SHAPE_CV = 0.01
+MAX_SHAPE_CV = 10.0
+
+
+def weibull_shape(cv: float) -> float:
+    """The Weibull shape k with coefficient of variation ``cv`` (bisection on log k: the
+    cv falls as k grows)."""
+
+    def cv_of(k: float) -> float:
+        g1 = math.gamma(1.0 + 1.0 / k)
+        return math.sqrt(max(math.gamma(1.0 + 2.0 / k) / (g1 * g1) - 1.0, 0.0))
+
+    lo, hi = math.log(0.05), math.log(200.0)
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if cv_of(math.exp(mid)) > cv:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp(0.5 * (lo + hi))
+
+
 class Duration(_Frozen):
     """A task duration in minutes.
 
-    ``fixed`` (mean_min), ``exponential`` (mean_min), ``lognormal`` (mean_min and cv, the
-    coefficient of variation) or ``uniform`` (low_min, high_min). The model samples it by
-    inverse transform from one uniform number, so that the same random number gives
-    comparable durations in every scenario (common random numbers).
+    ``fixed`` (mean_min), ``exponential`` (mean_min), ``lognormal``, ``gamma`` or
+    ``weibull`` (mean_min and cv, the coefficient of variation) or ``uniform`` (low_min,
+    high_min). The model samples it by inverse transform from one uniform number, so that
+    the same random number gives comparable durations in every scenario (common random
+    numbers). ``fit-durations`` fits the lognormal, gamma, Weibull and exponential forms to
+    measured times.
     """
 
-    dist: Literal["fixed", "exponential", "lognormal", "uniform"]
+    dist: Literal["fixed", "exponential", "lognormal", "gamma", "weibull", "uniform"]
     mean_min: Minutes | None = None
     cv: Annotated[float, Field(ge=0.0, le=MAX_CV, strict=True, allow_inf_nan=False)] | None = None
     low_min: Minutes | None = None
@@ -89,6 +123,8 @@ class Duration(_Frozen):
             "fixed": ("mean_min",),
             "exponential": ("mean_min",),
             "lognormal": ("mean_min", "cv"),
+            "gamma": ("mean_min", "cv"),
+            "weibull": ("mean_min", "cv"),
             "uniform": ("low_min", "high_min"),
         }[self.dist]
         allowed = set(needs)
@@ -106,6 +142,11 @@ class Duration(_Frozen):
             )
         if self.dist == "uniform" and self.high_min < self.low_min:  # type: ignore[operator]
             raise ValueError("high_min must be at least low_min")
+        if self.dist in ("gamma", "weibull") and not MIN_SHAPE_CV <= self.cv <= MAX_SHAPE_CV:  # type: ignore[operator]
+            raise ValueError(
+                f"a {self.dist} duration needs cv from {MIN_SHAPE_CV} to {MAX_SHAPE_CV} "
+                "(use fixed for no variation)"
+            )
         return self
 
     @property
@@ -133,8 +174,28 @@ class Duration(_Frozen):
             return low + (high - low) * u
         if self.mean_min == 0.0:
             return 0.0
+        if self.dist == "gamma":
+            from scipy.special import gammaincinv  # only here: reading a scenario needs no scipy
+
+            shape, scale = self.gamma_shape_scale()
+            return scale * float(gammaincinv(shape, u))
+        if self.dist == "weibull":
+            shape, scale = self.weibull_shape_scale()
+            return scale * (-math.log1p(-u)) ** (1.0 / shape)
         mu, sigma = self.lognormal_mu_sigma()
         return math.exp(mu + sigma * _STD_NORMAL.inv_cdf(min(max(u, 1e-300), 1 - 1e-16)))
+
+    def gamma_shape_scale(self) -> tuple[float, float]:
+        """Shape k and scale of the gamma distribution with this mean and cv."""
+        cv = float(self.cv)  # type: ignore[arg-type]
+        return 1.0 / (cv * cv), float(self.mean_min) * cv * cv  # type: ignore[arg-type]
+
+    def weibull_shape_scale(self) -> tuple[float, float]:
+        """Shape k and scale of the Weibull distribution with this mean and cv (k solves
+        Gamma(1 + 2/k) / Gamma(1 + 1/k)^2 = 1 + cv^2)."""
+        cv = float(self.cv)  # type: ignore[arg-type]
+        shape = weibull_shape(cv)
+        return shape, float(self.mean_min) / math.gamma(1.0 + 1.0 / shape)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- calendar
@@ -327,22 +388,46 @@ class Need(_Frozen):
     recontact_after_advice_share: Share = 0.0
 
 
-class Profile(_Frozen):
-    """Relative arrival rate per clock hour (00-01 is the first value)."""
+#: The weekdays a profile may give a day of its own for (else ``weekday`` serves them).
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday")
+_Hours = tuple[Factor, ...] | None
 
-    weekday: tuple[Factor, ...] = Field(min_length=24, max_length=24)
+
+class Profile(_Frozen):
+    """Relative arrival rate per clock hour (00-01 is the first value): ``weekday`` for
+    Monday to Friday, or a day of its own for any of them (``monday`` ... ``friday``; a day
+    without one takes ``weekday``), ``saturday`` and ``sunday``."""
+
+    weekday: _Hours = Field(default=None, min_length=24, max_length=24)
+    monday: _Hours = Field(default=None, min_length=24, max_length=24)
+    tuesday: _Hours = Field(default=None, min_length=24, max_length=24)
+    wednesday: _Hours = Field(default=None, min_length=24, max_length=24)
+    thursday: _Hours = Field(default=None, min_length=24, max_length=24)
+    friday: _Hours = Field(default=None, min_length=24, max_length=24)
     saturday: tuple[Factor, ...] = Field(min_length=24, max_length=24)
     sunday: tuple[Factor, ...] = Field(min_length=24, max_length=24)
 
     @model_validator(mode="after")
-    def _not_all_zero(self) -> Profile:
-        if sum(self.weekday) + sum(self.saturday) + sum(self.sunday) <= 0:
+    def _every_day_and_not_all_zero(self) -> Profile:
+        missing = [d for d in WEEKDAY_NAMES if getattr(self, d) is None]
+        if missing and self.weekday is None:
+            raise ValueError(
+                f"give 'weekday' (Monday to Friday) or a profile for {', '.join(missing)}"
+            )
+        if sum(self.hour_of_week()) <= 0:
             raise ValueError("a profile needs at least one positive hour")
         return self
 
+    @model_serializer(mode="wrap")
+    def _without_unset_days(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Days not given are left out (a file with only ``weekday`` dumps as before)."""
+        out: dict[str, Any] = handler(self)
+        return {k: v for k, v in out.items() if v is not None}
+
     def hour_of_week(self) -> list[float]:
         """The 168 relative rates of a week, Monday 00:00 first."""
-        return list(self.weekday) * 5 + list(self.saturday) + list(self.sunday)
+        days = [getattr(self, d) or self.weekday or () for d in WEEKDAY_NAMES]
+        return [h for day in (*days, self.saturday, self.sunday) for h in day]
 
 
 class DemandGroup(_Frozen):
