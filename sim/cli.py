@@ -260,11 +260,27 @@ def _add_check(sub: Any) -> None:
 def _add_validate(sub: Any) -> None:
     val = sub.add_parser(
         "validate",
-        help="compare the Groningen separate scenario with published Dutch figures",
-        description="Run the Groningen separate scenario over several replications and print, "
-        "for each published figure (docs/VALIDATION.md), the model's value with its 95 %% "
-        "interval, the source's band and whether it lies inside. With --theory, also run the "
-        "reductions of the model to solvable queueing cases.",
+        help="compare a scenario (Groningen today by default) with published figures",
+        description="Run a scenario (by default Groningen's separate form, which the "
+        "published Dutch figures describe) over several replications and print, for each "
+        "published figure (docs/VALIDATION.md) and each figure of your own --targets file, "
+        "the model's value with its 95 %% interval, the band and whether it lies inside. "
+        "With --theory, also run the reductions of the model to solvable queueing cases.",
+    )
+    val.add_argument(
+        "scenario", type=Path, nargs="?", help="scenario file (default: Groningen today)"
+    )
+    val.add_argument(
+        "--targets",
+        type=Path,
+        metavar="FILE",
+        help="your own figures: a CSV with key (a built-in figure or a KPI name), low, high "
+        "and optionally label, unit, source",
+    )
+    val.add_argument(
+        "--targets-only",
+        action="store_true",
+        help="with --targets: only your figures, not the built-in Dutch ones",
     )
     val.add_argument(
         "--replications", type=_positive, default=10, metavar="N", help="replications (default 10)"
@@ -1143,20 +1159,32 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """``validate``: Groningen today against published figures (and theory with --theory)."""
-    from sim.validation.published import format_table, run_validation
+    """``validate``: a scenario (Groningen today by default) against published figures and
+    your own (``--targets``), and the queueing-theory reductions with ``--theory``."""
+    from sim.validation.published import SCENARIO, TARGETS, format_table, run_validation
     from sim.validation.theory import format_theory, theory_checks
 
-    rows = run_validation(
-        args.replications,
-        args.weeks,
-        args.workers,
-        overrides=tuple(args.overrides),
-        overlays=tuple(args.overlays),
-    )
+    path = args.scenario or SCENARIO
+    sc = load_scenario(path, (f"run.weeks={args.weeks}", *args.overrides), args.overlays)
+    targets = () if args.targets_only else TARGETS
+    if args.targets is not None:
+        from sim.data.tables import DataProblem
+        from sim.validation.own_targets import read_targets
+
+        try:
+            targets = (*targets, *read_targets(args.targets, sc))
+        except DataProblem as exc:
+            return _bad("validate --targets", str(exc))
+    elif args.targets_only:
+        return _bad("validate", "--targets-only goes with --targets FILE")
+    rows = run_validation(args.replications, args.weeks, args.workers, sc, targets=targets)
+    if not rows:
+        return _bad("validate", f"none of the figures can be measured in {sc.name}")
     print(
-        f"Groningen separate vs published Dutch figures ({args.replications} replications of "
-        f"{args.weeks} weeks; model mean with 95 % interval)"
+        f"{sc.name} vs published figures"
+        + (" and yours" if args.targets is not None else "")
+        + f" ({args.replications} replications of {args.weeks} weeks; model mean with 95 % "
+        "interval)"
     )
     print(format_table(rows, markdown=args.markdown))
     outside = [r for r in rows if not r.inside]

@@ -162,3 +162,60 @@ def test_fit_durations_command_prints_a_snippet_that_loads(tmp_path: Path) -> No
     assert advice.dist == "lognormal" and advice.mean_min == pytest.approx(6.8, rel=0.1)
     again = run_sim("fit-durations", str(data), "--out", str(out))
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+TEMPLATE_SEPARATE = SCENARIOS / "regions" / "TEMPLATE" / "separate.yaml"
+
+
+def test_validate_with_your_own_targets_in_the_same_table(tmp_path: Path) -> None:
+    targets = tmp_path / "mine.csv"
+    targets.write_text(
+        "key,low,high,source\n"
+        "care.A1.within_target_share,0,1,any share lies in 0-1\n"
+        "hap_advice_share,0.90,0.95,an advice share no GP post has\n",
+        encoding="utf-8",
+    )
+    args = ["--replications", "2", "--weeks", "1", "--workers", "1", "--targets", str(targets)]
+    result = run_sim("validate", str(TEMPLATE_SEPARATE), *args, "--strict")
+    assert result.returncode == 1, result.stderr  # one of your figures is outside its band
+    out = result.stdout
+    assert out.startswith("template_separate vs published figures and yours")
+    assert "* your figure (--targets)" in out
+    mine = [line for line in out.splitlines() if " * " in line]
+    assert len(mine) == 2 and mine[0].rstrip().endswith("yes") and mine[1].rstrip().endswith("NO")
+    # the built-in Dutch figures are in the same table (unless --targets-only)
+    assert "A1 rides on scene within 15 min" in out
+    only = run_sim("validate", str(TEMPLATE_SEPARATE), *args, "--targets-only")
+    assert only.returncode == 0 and "A1 rides on scene within 15 min" not in only.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("key,low,high\ncare.A1.within_target_shar,0,1\n",
+         ":2: key: 'care.A1.within_target_shar' is not a figure the model measures; did you "
+         "mean 'care.A1.within_target_share'?"),
+        ("key,low,high\nhap_advice_share,0.5,0.4\n", ":2: low: low is above high"),
+        ("key,low\nhap_advice_share,0.5\n", ":1: no column for the band's high end"),
+        ("key,low,high\nhap_advice_share,half,1\n", ":2: low: 'half' is not a number"),
+    ],
+)  # fmt: skip
+def test_a_bad_targets_file_stops_before_any_run(tmp_path: Path, text: str, message: str) -> None:
+    targets = tmp_path / "mine.csv"
+    targets.write_text(text, encoding="utf-8")
+    result = run_sim("validate", "--targets", str(targets), "--replications", "50")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert message in result.stderr, result.stderr
+
+
+def test_every_built_in_key_is_listed_for_the_user() -> None:
+    import re
+
+    from helpers import ROOT
+    from sim.validation.published import TARGETS
+
+    text = (ROOT / "docs" / "VALIDATION.md").read_text(encoding="utf-8")
+    listed = set(
+        re.findall(r"`([a-z0-9_.]+)`", text.split("The built-in keys:")[1].split("\n\n")[0])
+    )
+    assert listed == {t.key for t in TARGETS if not t.key.startswith("zone.")}

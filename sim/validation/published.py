@@ -27,6 +27,8 @@ from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 
 SCENARIO = groningen("separate")
+#: What a target of the user's own file checks (it marks those rows in the table).
+YOUR_FIGURE = "your figure"
 
 
 @dataclass(frozen=True)
@@ -422,8 +424,9 @@ def _nanmean(x: np.ndarray) -> float:
 
 
 def _replicate(sc: Scenario, replication: int, seed: int) -> dict[str, float]:
+    """The built-in figures and every KPI of one replication (a target may name either)."""
     result = run_replication(sc, replication, seed)
-    return measure(result) | {k: v for k, v in result.kpis.items() if k.startswith("zone.")}
+    return result.kpis | measure(result)
 
 
 @dataclass(frozen=True)
@@ -445,14 +448,17 @@ def run_validation(
     replications: int = 10,
     weeks: int = 4,
     workers: int | None = None,
-    scenario: Path = SCENARIO,
+    scenario: Path | Scenario = SCENARIO,
     overrides: tuple[str, ...] = (),
     overlays: tuple[Path, ...] = (),
     targets: tuple[Target, ...] = TARGETS,
 ) -> list[Row]:
     """Run the scenario and pair the model's value of every target with the target. A
     target the scenario cannot measure (a zone's figure without a geography) is left out."""
-    sc = load_scenario(scenario, (f"run.weeks={weeks}", *overrides), overlays)
+    if isinstance(scenario, Scenario):
+        sc = scenario
+    else:
+        sc = load_scenario(scenario, (f"run.weeks={weeks}", *overrides), overlays)
     values: dict[int, dict[str, float]] = {}
     for i, res in LocalExecutor(workers).run(
         _replicate, [(sc, r, sc.run.seed) for r in range(replications)]
@@ -499,11 +505,17 @@ def format_table(rows: list[Row], markdown: bool = False) -> str:
                 f"{'yes' if row.inside else '**no**'} | {t.source} | {t.checks} |"
             )
         return "\n".join(lines)
-    width = max(len(r.target.label) for r in rows)
+
+    def label(t: Target) -> str:
+        return t.label + (" *" if t.checks == YOUR_FIGURE else "")
+
+    width = max(len(label(r.target)) for r in rows)
     lines = [f"{'figure':<{width}}  {'model [95 % CI]':>32}  {'source band':>22}  in band"]
     for row in rows:
         lines.append(
-            f"{row.target.label:<{width}}  {model(row):>32}  {band(row.target):>22}  "
+            f"{label(row.target):<{width}}  {model(row):>32}  {band(row.target):>22}  "
             f"{'yes' if row.inside else 'NO'}"
         )
+    if any(r.target.checks == YOUR_FIGURE for r in rows):
+        lines.append("* your figure (--targets)")
     return "\n".join(lines)
