@@ -448,10 +448,18 @@ def _staffing_compare_options(staff: argparse.ArgumentParser) -> None:
 
 
 def _add_scenario_tools(sub: Any) -> None:
-    sub.add_parser(
+    schema = sub.add_parser(
         "schema",
         help="print the JSON Schema of scenario files (for editors)",
-        description="Print the JSON Schema that scenario files follow.",
+        description="Print the JSON Schema that scenario files follow, with every field's "
+        "description and unit. The shipped copies are scenarios/scenario.schema.json and "
+        "scenarios/scenario.partial.schema.json; an editor with a YAML language server uses "
+        "them from a first line '# yaml-language-server: $schema=<path to the file>'.",
+    )
+    schema.add_argument(
+        "--partial",
+        action="store_true",
+        help="the schema of a variant file, form mix-in or overlay (no field required)",
     )
     check = sub.add_parser(
         "validate-scenario",
@@ -1201,9 +1209,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if args.strict and failed else EXIT_OK
 
 
-def cmd_schema(_args: argparse.Namespace) -> int:
+def cmd_schema(args: argparse.Namespace) -> int:
     """``schema``: print the JSON Schema of scenario files."""
-    print(json.dumps(scenario_json_schema(), indent=2))
+    print(json.dumps(scenario_json_schema(partial=args.partial), indent=2))
     return EXIT_OK
 
 

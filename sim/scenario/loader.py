@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.scenario.checks import cross_reference_problems
+from sim.scenario.field_docs import FIELD_DOCS
 from sim.scenario.problems import (
     Location,
     Positions,
@@ -103,22 +104,41 @@ def validate_data(
     return scenario
 
 
-def scenario_json_schema() -> dict[str, Any]:
-    """The JSON Schema that scenario files follow (for editors)."""
+def scenario_json_schema(partial: bool = False) -> dict[str, Any]:
+    """The JSON Schema that scenario files follow (for editors): every field with its
+    description and unit (``x-unit``). ``partial``: the schema of a variant file, a form
+    mix-in or an overlay, where no field is required (what a file leaves out comes from the
+    files it extends)."""
     schema = Scenario.model_json_schema()
     schema["properties"]["extends"] = {
         "anyOf": [
             {"type": "string"},
             {"type": "array", "items": {"type": "string"}, "minItems": 1},
-        ],
-        "description": "Base scenario file this variant overrides (relative path), or a list "
-        "of them merged in order: a region's base, then form mix-ins (scenarios/forms/).",
+        ]
     }
-    schema["$defs"]["Geography"]["properties"]["drive_minutes_file"] = {
-        "type": "string",
-        "description": "CSV of drive minutes (header from,to,minutes), relative to this file.",
-    }
+    schema["$defs"]["Geography"]["properties"]["drive_minutes_file"] = {"type": "string"}
+    for model, definition in [("Scenario", schema), *schema["$defs"].items()]:
+        for name, prop in definition.get("properties", {}).items():
+            unit, text = FIELD_DOCS[f"{model}.{name}"]
+            prop["description"] = text if unit in ("-", "text") else f"{text} [{unit}]"
+            prop["x-unit"] = unit
+    schema["title"] = (
+        "Scenario file (partial: a variant, mix-in or overlay)" if partial else ("Scenario file")
+    )
+    if partial:
+        _drop_required(schema)
     return schema
+
+
+def _drop_required(node: Any) -> None:
+    """Remove every ``required`` list, at any depth."""
+    if isinstance(node, dict):
+        node.pop("required", None)
+        for value in node.values():
+            _drop_required(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_required(value)
 
 
 def changed_fields(data: dict[str, Any], file: str) -> list[tuple[str, Any, Any]]:
