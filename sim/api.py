@@ -207,14 +207,18 @@ def run(
     scheduler: str | None = None,
     progress: ProgressLike = False,
     report: bool | None = None,
+    parquet: bool = False,
 ) -> Results:
     """One scenario over ``replications`` replications (``run``); with ``records`` the
     per-request, per-call and per-ride records of every replication are kept.
-    ``report``: write report.html (default: when ``out`` is given)."""
+    ``report``: write report.html (default: when ``out`` is given); ``parquet``: also a
+    Parquet copy of every table in the kept folder."""
     from sim.experiments.plans import compare_plan
 
     scenarios, sources = _scenarios(scenario)
-    plan = compare_plan(scenarios, sources, "run", replications, save_requests=records)
+    plan = compare_plan(
+        scenarios, sources, "run", replications, save_requests=records, parquet=parquet
+    )
     return _run_plan(plan, out, workers, scheduler, progress, report)
 
 
@@ -231,6 +235,7 @@ def compare(
     scheduler: str | None = None,
     progress: ProgressLike = False,
     report: bool | None = None,
+    parquet: bool = False,
 ) -> Results:
     """Scenarios on paired replications (common random numbers), today's form first
     (``compare``); ``precision``: add replications until every headline interval is within
@@ -239,7 +244,15 @@ def compare(
 
     loaded, sources = _scenarios(scenarios)
     plan = compare_plan(
-        loaded, sources, "compare", replications, precision, max_replications, records, explain
+        loaded,
+        sources,
+        "compare",
+        replications,
+        precision,
+        max_replications,
+        records,
+        explain,
+        parquet,
     )
     return _run_plan(plan, out, workers, scheduler, progress, report)
 

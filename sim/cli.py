@@ -109,6 +109,12 @@ def _study_options(p: argparse.ArgumentParser, default_reps: int) -> None:
         action="store_true",
         help="no progress bar (it is also off when output is not a terminal)",
     )
+    p.add_argument(
+        "--parquet",
+        action="store_true",
+        help="also write a Parquet copy of every table and record file (needs the 'parquet' "
+        "extra: pip install -e '.[parquet]')",
+    )
 
 
 def _replication_options(p: argparse.ArgumentParser, default_reps: int) -> None:
@@ -420,6 +426,11 @@ def _add_staffing(sub: Any) -> None:
         "--resume", type=Path, metavar="FOLDER", help="finish an interrupted staffing run"
     )
     staff.add_argument("--no-progress", action="store_true", help="no progress bar")
+    staff.add_argument(
+        "--parquet",
+        action="store_true",
+        help="also write a Parquet copy of every table (needs the 'parquet' extra)",
+    )
 
 
 def _staffing_compare_options(staff: argparse.ArgumentParser) -> None:
@@ -664,6 +675,9 @@ def _run_study(args: argparse.Namespace, plan: Any, command: str) -> Path | int:
     from sim.experiments.study import StudyStopped, resume, start
     from sim.report import write_study_outputs
 
+    problem = _parquet_problem(args, plan)
+    if problem:
+        return _bad(command, problem)
     progress = False if args.no_progress else None
     executor = make_executor(args.scheduler, args.workers)
     try:
@@ -675,6 +689,17 @@ def _run_study(args: argparse.Namespace, plan: Any, command: str) -> Path | int:
         return exc.exit_code
     finally:
         executor.close()
+
+
+def _parquet_problem(args: argparse.Namespace, plan: Any) -> str | None:
+    """Why the study's Parquet copies cannot be written here, if it asks for them."""
+    from sim.experiments.runfiles import parquet_problem
+
+    wanted = plan.parquet if plan is not None else False
+    if plan is None and args.resume is not None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            wanted = bool(json.loads((args.resume / "meta.json").read_text()).get("parquet"))
+    return parquet_problem() if wanted else None
 
 
 #: Options a resumed study takes from its folder: given with --resume, they are refused.
@@ -690,6 +715,7 @@ RESUME_TAKES_FROM_FOLDER = (
     ("explain", "--explain"),
     ("save_requests", "--save-requests"),
     ("no_records", "--no-records"),
+    ("parquet", "--parquet"),
 )
 
 
@@ -759,6 +785,7 @@ def _study(args: argparse.Namespace, paths: Sequence[Path], kind: str, save_requ
                 args.max_replications,
                 save_requests,
                 explain=getattr(args, "explain", False),
+                parquet=args.parquet,
             )
         except PlanProblem as exc:
             return _bad(f"{kind} {exc.option}".strip(), str(exc))
@@ -856,7 +883,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"sweep {sw.spec.name}: {len(sw.points)} points ({sw.spec.design})\n{point_table(sw)}"
         )
         plan = sweep_plan(
-            sw, str(args.sweep_file), args.replications, args.precision, args.max_replications
+            sw,
+            str(args.sweep_file),
+            args.replications,
+            args.precision,
+            args.max_replications,
+            args.parquet,
         )
     folder = _run_study(args, plan, "sweep")
     if isinstance(folder, int):
@@ -919,6 +951,7 @@ def _uncertainty_plan(args: argparse.Namespace) -> Any:
             args.replications or args.default_replications,
             args.max_replications,
             args.one_at_a_time,
+            args.parquet,
         )
     except PlanProblem as exc:
         return _bad("uncertainty", str(exc))
@@ -1060,6 +1093,10 @@ def _staffing_problem(args: argparse.Namespace) -> str | None:
             remove = ", ".join(given)
             return f"--resume takes the scenarios and options from its folder; remove {remove}"
         return None
+    from sim.experiments.runfiles import parquet_problem
+
+    if args.parquet and parquet_problem():
+        return parquet_problem()
     if not args.compare and len(args.scenarios) != 1:
         return "give one scenario file (or --compare with several, or --resume FOLDER)"
     if not args.compare and (args.searches is not None or args.vary):
@@ -1106,11 +1143,15 @@ def cmd_staffing(args: argparse.Namespace) -> int:
         partial = args.resume
     elif args.compare:
         searches = args.searches or DEFAULT_SEARCHES
-        partial, meta = start_compare(scenarios, searches, args.out or DEFAULT_OUT, args.vary)
+        partial, meta = start_compare(
+            scenarios, searches, args.out or DEFAULT_OUT, args.vary, args.parquet
+        )
         compare = (scenarios, meta)
     else:
         compare = None
-        partial, meta = start_folder(scenarios[0], args.out or DEFAULT_OUT, str(args.scenarios[0]))
+        partial, meta = start_folder(
+            scenarios[0], args.out or DEFAULT_OUT, str(args.scenarios[0]), args.parquet
+        )
     return _run_staffing(args, compare, (scenarios[0], meta), partial)
 
 

@@ -103,3 +103,43 @@ def test_rerun_refuses_what_it_cannot_rebuild(tmp_path: Path) -> None:
     out = run_sim("rerun", str(broken))
     assert out.returncode == 2 and "not valid JSON" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_parquet_copies_hold_the_tables_and_records(tmp_path: Path) -> None:
+    import pandas as pd
+
+    result = run_sim(
+        "compare", str(SCENARIOS / "groningen_separate.yaml"),
+        str(SCENARIOS / "groningen_central.yaml"), "--weeks", "1", "--replications", "2",
+        "--save-requests", "--parquet", "--out", str(tmp_path), "--no-progress",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (folder,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert json.loads((folder / "meta.json").read_text())["parquet"] is True
+    sources = sorted([*folder.glob("*.csv"), *folder.glob("*.csv.gz")])
+    assert any(p.name.startswith("requests_") for p in sources)
+    for source in sources:
+        copy = folder / (source.name.removesuffix(".gz").removesuffix(".csv") + ".parquet")
+        expected = pd.read_csv(source, keep_default_na=False, na_values=[""])
+        pd.testing.assert_frame_equal(pd.read_parquet(copy), expected)
+    # the option is stored, so a resume may not give it again
+    again = run_sim("compare", "--resume", str(folder), "--parquet")
+    assert again.returncode == 2 and "remove --parquet" in again.stderr
+
+
+def test_parquet_without_its_extra_is_refused_before_anything_runs(
+    tmp_path: Path, monkeypatch: object
+) -> None:
+    import importlib.util
+
+    from sim.cli import main
+    from sim.experiments import runfiles
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(  # type: ignore[attr-defined]
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a)
+    )
+    assert runfiles.parquet_problem() is not None
+    code = main(["run", str(SCENARIOS / "groningen_separate.yaml"), "--weeks", "1",
+                 "--parquet", "--out", str(tmp_path), "--no-progress"])  # fmt: skip
+    assert code == 2 and not list(tmp_path.iterdir())

@@ -49,6 +49,7 @@ def compare_plan(
     max_replications: int | None = None,
     save_requests: bool = False,
     explain: bool = False,
+    parquet: bool = False,
 ) -> StudyPlan:
     """A single run (kind ``run``) or a comparison on paired replications; with ``explain``,
     today's form (the first) and each other form's chain of changes."""
@@ -75,6 +76,7 @@ def compare_plan(
         save_requests=save_requests,
         kind=kind,
         explain=info,
+        parquet=parquet,
     )
 
 
@@ -84,6 +86,7 @@ def sweep_plan(
     replications: int | None = None,
     precision: float | None = None,
     max_replications: int | None = None,
+    parquet: bool = False,
 ) -> StudyPlan:
     """Every point of a loaded sweep on paired replications."""
     return StudyPlan(
@@ -96,6 +99,7 @@ def sweep_plan(
         max_replications=max_replications or DEFAULT_MAX_REPLICATIONS,
         kind="sweep",
         sweep=sweep_meta(sw),
+        parquet=parquet,
     )
 
 
@@ -107,6 +111,7 @@ def uncertainty_plan(
     replications: int | None = None,
     max_replications: int | None = None,
     one_at_a_time: int | None = None,
+    parquet: bool = False,
 ) -> StudyPlan:
     """The first stage of an uncertainty study: every form at every draw of its inputs."""
     names = [sc.name for sc in forms]
@@ -129,6 +134,7 @@ def uncertainty_plan(
         max_replications=max(max_replications or DEFAULT_MAX_REPLICATIONS, replications),
         kind="uncertainty",
         uncertainty=study_meta(study) | {"one_at_a_time": limit},
+        parquet=parquet,
     )
 
 
@@ -168,5 +174,6 @@ def second_stage_plan(folder: Path, limit: int | None = None) -> SecondStage | N
         kind="uncertainty",
         explain=oat.explain,
         uncertainty=oat.meta(folder.name),
+        parquet=bool(meta.get("parquet", False)),
     )
     return SecondStage(plan, inputs, points)

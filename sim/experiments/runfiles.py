@@ -275,3 +275,44 @@ def relative(path: Path) -> str:
         return os.path.relpath(path)
     except ValueError:
         return str(path)
+
+
+#: The package that writes Parquet files (the optional extra ``parquet``).
+PARQUET_ENGINE = "pyarrow"
+
+
+def parquet_problem() -> str | None:
+    """Why Parquet files cannot be written here, if they cannot."""
+    import importlib.util
+
+    if importlib.util.find_spec(PARQUET_ENGINE) is None:
+        return (
+            "Parquet output needs pyarrow: pip install -e '.[parquet]' "
+            "(or pip install 'afterhours-sim[parquet]')"
+        )
+    return None
+
+
+def write_parquet_copies(folder: Path) -> list[Path]:
+    """A Parquet copy of every table (``*.csv``) and record file (``*.csv.gz``) in the
+    folder, beside it under the same name (``summary.parquet``, ``requests.parquet``), each
+    written whole or not at all. The columns and their meaning are the CSV file's."""
+    import pandas as pd
+
+    written = []
+    for path in sorted([*folder.glob("*.csv"), *folder.glob("*.csv.gz")]):
+        stem = path.name.removesuffix(".gz").removesuffix(".csv")
+        target = folder / f"{stem}.parquet"
+        try:
+            table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        except pd.errors.EmptyDataError:
+            table = pd.DataFrame()
+        part = target.with_name(f".{target.name}.part")
+        try:
+            table.to_parquet(part, engine=PARQUET_ENGINE, index=False)
+            os.replace(part, target)
+        except OSError as exc:
+            part.unlink(missing_ok=True)
+            raise WriteFailed(target, exc.strerror or str(exc)) from None
+        written.append(target)
+    return written

@@ -41,6 +41,7 @@ from sim.experiments.runfiles import (
     slug,
     write_csv,
     write_json,
+    write_parquet_copies,
 )
 from sim.experiments.stress import write_stress_des
 from sim.experiments.sweep import write_sweep_tables
@@ -132,6 +133,7 @@ class StudyPlan:
     sweep: dict[str, Any] | None = None  # sweep points (kind "sweep")
     explain: dict[str, Any] | None = None  # the chains of an explained comparison
     uncertainty: dict[str, Any] | None = None  # inputs and draws (kind "uncertainty")
+    parquet: bool = False  # also a Parquet copy of every table and record file
 
 
 def _rep_file(folder: Path, s: int, r: int) -> Path:
@@ -229,6 +231,7 @@ def _new_meta(plan: StudyPlan, final_name: str) -> dict[str, Any]:
         "sweep": plan.sweep,
         "explain": plan.explain,
         "uncertainty": plan.uncertainty,
+        "parquet": plan.parquet,
         "scenarios": scenarios,
         **code_metadata(),
     }
@@ -297,6 +300,7 @@ def plan_of(folder: Path, meta: _Meta) -> StudyPlan:
         sweep=meta.sweep,
         explain=meta.explain,
         uncertainty=meta.uncertainty,
+        parquet=meta.parquet,
     )
 
 
@@ -361,6 +365,7 @@ class _Meta(BaseModel):
     sweep: dict[str, Any] | None = None
     explain: dict[str, Any] | None = None
     uncertainty: dict[str, Any] | None = None
+    parquet: bool = False
     scenarios: list[_Entry] = Field(min_length=1)
 
 
@@ -564,6 +569,8 @@ def _run_locked(
     assert _complete(results, reps)
     exp = Experiment(results, plan.base_seed, reps)
     meta = _finish(plan, exp, tmp)
+    if plan.parquet:
+        write_parquet_copies(tmp)
     if write_outputs is not None:
         write_outputs(tmp, exp, meta)
     os.replace(tmp, final)

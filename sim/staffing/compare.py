@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from sim.experiments.executors import Executor
-from sim.experiments.runfiles import RunFolder, atomic_open, code_metadata, write_csv, write_json
+from sim.experiments.runfiles import (
+    RunFolder,
+    atomic_open,
+    code_metadata,
+    write_csv,
+    write_json,
+    write_parquet_copies,
+)
 from sim.experiments.statistics import paired_difference, t_interval
 from sim.experiments.stress import write_stress_des
 from sim.scenario.loader import validate_data
@@ -68,7 +75,11 @@ def _figures_of(summary: dict[str, Any]) -> dict[str, float]:
 
 
 def start_compare(
-    scenarios: Sequence[Scenario], searches: int, out_dir: Path, vary: Sequence[str] = ()
+    scenarios: Sequence[Scenario],
+    searches: int,
+    out_dir: Path,
+    vary: Sequence[str] = (),
+    parquet: bool = False,
 ) -> tuple[Path, dict[str, Any]]:
     """A new unfinished comparison folder holding the scenarios and the plan."""
     name = "staffing_compare_" + "_vs_".join(sc.name for sc in scenarios)
@@ -78,6 +89,7 @@ def start_compare(
         "scenarios": [sc.name for sc in scenarios],
         "searches": searches,
         "vary": list(vary),
+        "parquet": parquet,
         "seed": scenarios[0].run.seed,
         "final_name": folder.final.name,
         **code_metadata(),
@@ -160,6 +172,8 @@ def run_compare(
         partial / "summary.json",
         {"meta": meta, "searches": rows, "summary": table, "inputs": vary},
     )
+    if meta.get("parquet"):
+        write_parquet_copies(partial)
     final = partial.parent / meta["final_name"]
     os.replace(partial, final)
     return final, text

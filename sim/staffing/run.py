@@ -21,7 +21,13 @@ from typing import Any
 import numpy as np
 
 from sim.experiments.executors import Executor
-from sim.experiments.runfiles import RunFolder, atomic_open, code_metadata, write_json
+from sim.experiments.runfiles import (
+    RunFolder,
+    atomic_open,
+    code_metadata,
+    write_json,
+    write_parquet_copies,
+)
 from sim.scenario.loader import validate_data
 from sim.scenario.schema import Scenario
 from sim.staffing.measure import MAX_IN_SYSTEM, StaffPool, measure
@@ -153,8 +159,11 @@ class Runner:
         return out
 
 
-def start_folder(sc: Scenario, out_dir: Path, source: str) -> tuple[Path, dict[str, Any]]:
-    """A new unfinished folder holding the scenario and what started the run."""
+def start_folder(
+    sc: Scenario, out_dir: Path, source: str, parquet: bool = False
+) -> tuple[Path, dict[str, Any]]:
+    """A new unfinished folder holding the scenario and what started the run (``parquet``:
+    also a Parquet copy of every table when it ends)."""
     folder = RunFolder(out_dir, f"staffing_{sc.name}")
     meta = {
         "kind": "staffing",
@@ -162,6 +171,7 @@ def start_folder(sc: Scenario, out_dir: Path, source: str) -> tuple[Path, dict[s
         "source": source,
         "seed": sc.run.seed,
         "final_name": folder.final.name,
+        "parquet": parquet,
         **code_metadata(),
     }
     write_json(folder.tmp / SCENARIO, sc.model_dump(mode="json"))
@@ -204,6 +214,8 @@ def run_in_folder(
         "replications_reused": runner.reused,
     }
     write_outputs(result, partial, meta)
+    if meta.get("parquet"):
+        write_parquet_copies(partial)
     write_json(partial / META, meta)
     shutil.rmtree(partial / BATCHES, ignore_errors=True)
     final = partial.parent / meta["final_name"]
