@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +38,22 @@ from sim.scenario import load_scenario as _load_file
 from sim.scenario.loader import scenario_from_data
 
 __all__ = [
+    "Input",
     "Results",
     "Scenario",
     "ScenarioError",
     "compare",
+    "describe_field",
+    "inputs",
     "load_scenario",
+    "load_scenario_text",
     "open_results",
     "run",
     "staffing",
     "staffing_compare",
     "sweep",
     "uncertainty",
+    "with_inputs",
 ]
 
 #: A scenario as the API takes it: loaded, a file, or a scenario file's content as a dict.
@@ -90,6 +95,35 @@ class Results:
     calls: pd.DataFrame | None = None
     rides: pd.DataFrame | None = None
     folder: Path | None = None
+    kpi_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def verdicts(self, headline_only: bool = True) -> pd.DataFrame:
+        """Per form after the first and KPI (the headline ones by default): the paired
+        difference to the first with its 95 % interval and a verdict in words - ``better``
+        or ``worse`` when the interval excludes no difference (by the KPI's direction: lower
+        or higher is better for patients or scarce staff), ``no detectable difference``
+        when it does not, empty for a KPI without a direction (a count of work); ``text``:
+        the difference and interval as the report writes them (``-5.6 pts [-10.5, -0.8]``)."""
+        from sim.report.formatting import format_difference
+
+        columns = ["scenario", "kpi", "label", "unit", "difference", "diff_ci_low",
+                   "diff_ci_high", "verdict", "text"]  # fmt: skip
+        if self.differences.empty:
+            return pd.DataFrame(columns=columns)
+        rows = self.differences.copy()
+        info = self.kpi_definitions
+        if headline_only:
+            rows = rows[rows["kpi"].map(lambda k: bool(info.get(k, {}).get("headline")))]
+        low, high = rows["diff_ci_low"], rows["diff_ci_high"]
+        rows["verdict"] = [
+            _verdict(str(info.get(k, {}).get("better", "")), lo, hi)
+            for k, lo, hi in zip(rows["kpi"], low, high, strict=True)
+        ]
+        rows["text"] = [
+            format_difference(d, lo, hi, u)
+            for d, lo, hi, u in zip(rows["difference"], low, high, rows["unit"], strict=True)
+        ]
+        return rows[columns].reset_index(drop=True)
 
     def kpi_table(self) -> pd.DataFrame:
         """The KPIs wide: one row per scenario and replication, one column per KPI (as
@@ -100,6 +134,15 @@ class Results:
         wide = self.kpis.pivot(index=["scenario", "replication"], columns="kpi", values="value")
         wide = wide.reindex(index=pd.MultiIndex.from_frame(rows), columns=self.kpis["kpi"].unique())
         return wide.reset_index().rename_axis(columns=None)
+
+
+def _verdict(better: str, low: float, high: float) -> str:
+    if not better or pd.isna(low) or pd.isna(high):
+        return ""
+    if low <= 0.0 <= high:
+        return "no detectable difference"
+    lower = high < 0.0
+    return "better" if lower == (better == "lower") else "worse"
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -124,6 +167,102 @@ def load_scenario(
             raise ValueError("overlays apply to scenario files; merge them into the dict")
         return scenario_from_data(source, overrides)
     return _load_file(Path(source), overrides, overlays)
+
+
+def load_scenario_text(text: str, filename: str = "uploaded.yaml") -> Scenario:
+    """A scenario from the text of a scenario file (an upload): it is read from a temporary
+    folder beside the shipped scenario files, so ``extends:`` may name them as a file in
+    ``scenarios/`` would (``groningen_base.yaml``, ``forms/central.yaml``). Errors name
+    ``filename``."""
+    from sim.paths import SCENARIOS_DIR
+
+    name = Path(filename).name or "uploaded.yaml"
+    with tempfile.TemporaryDirectory(prefix="afterhours-upload-") as tmp:
+        folder = Path(tmp)
+        for entry in SCENARIOS_DIR.iterdir():
+            if entry.name != name and (entry.is_dir() or entry.suffix in (".yaml", ".yml")):
+                (folder / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        try:
+            return _load_file(path)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                [replace(p, location=replace(p.location, file=name)) for p in exc.problems]
+            ) from None
+
+
+@dataclass
+class Input:
+    """An input the scenario declares uncertain (its ``uncertainty:`` block): the fields it
+    moves, how, its value in the scenario, the central 98 % of its distribution, its unit,
+    what it is, its source and confidence."""
+
+    name: str
+    how: str
+    value: float
+    low: float
+    high: float
+    fields: list[str]
+    unit: str
+    description: str
+    source: str
+    confidence: str
+
+
+def inputs(scenario: ScenarioLike) -> list[Input]:
+    """The inputs that decide a comparison, as the scenario declares them (the
+    ``uncertainty:`` block): each with its value, range, unit, help, source and confidence
+    (the web app's form)."""
+    from sim.experiments.one_at_a_time import base_value
+    from sim.scenario.uncertain import value_at
+
+    sc = load_scenario(scenario)
+    out = []
+    for name, spec in sc.uncertainty.items():
+        first = spec.fields[0].replace(".*", ".default").split("*")[0].rstrip(".")
+        try:
+            unit, text = describe_field(first)
+        except KeyError:
+            unit, text = "", ""
+        if spec.how != "set":
+            unit, text = "factor", f"Multiplies: {_lower_first(text)}" if text else ""
+        out.append(
+            Input(
+                name=name,
+                how=spec.how,
+                value=base_value(spec, sc),
+                low=value_at(spec, 0.01),
+                high=value_at(spec, 0.99),
+                fields=list(spec.fields),
+                unit=unit,
+                description=text,
+                source=spec.source,
+                confidence=spec.confidence,
+            )
+        )
+    return out
+
+
+def _lower_first(text: str) -> str:
+    """The text with its first letter small, unless it starts an acronym (GP, MKA)."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def with_inputs(scenario: ScenarioLike, values: Mapping[str, float]) -> Scenario:
+    """The scenario with the named inputs (see ``inputs``) at the given values."""
+    from sim.scenario.uncertain import at_values
+
+    return at_values(load_scenario(scenario), values)
+
+
+def describe_field(dotted_path: str) -> tuple[str, str]:
+    """(unit, description) of a scenario field, e.g. ``gp_post.triagists.weekday_evening``."""
+    from sim.scenario.loader import describe_field as describe
+
+    return describe(dotted_path)
 
 
 def _override_texts(changes: Mapping[str, Any] | Sequence[str]) -> list[str]:
@@ -379,6 +518,7 @@ def open_results(folder: str | Path, keep: bool = True) -> Results:
         kpis=_tidy_kpis(by_rep, folder),
         tables=tables,
         folder=folder if keep else None,
+        kpi_definitions=_kpi_definitions(folder),
         **records,
     )
 
@@ -393,14 +533,21 @@ def _read_tables(folder: Path) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _kpi_definitions(folder: Path) -> dict[str, dict[str, Any]]:
+    """Every KPI's unit, label, whether it is a headline figure and which way is better."""
+    summary = folder / "summary.json"
+    if not summary.exists():
+        return {}
+    return dict(json.loads(summary.read_text(encoding="utf-8")).get("kpis", {}))
+
+
 def _tidy_kpis(by_rep: pd.DataFrame, folder: Path) -> pd.DataFrame:
     """``kpis_by_replication`` long: scenario, replication, kpi, label, unit, value."""
     columns = ["scenario", "replication", "kpi", "label", "unit", "value"]
     if by_rep.empty:
         return pd.DataFrame(columns=columns)
     long = by_rep.melt(id_vars=["scenario", "replication"], var_name="kpi", value_name="value")
-    summary = folder / "summary.json"
-    kpis = json.loads(summary.read_text(encoding="utf-8"))["kpis"] if summary.exists() else {}
+    kpis = _kpi_definitions(folder)
     long["label"] = long["kpi"].map(lambda k: kpis.get(k, {}).get("label", ""))
     long["unit"] = long["kpi"].map(lambda k: kpis.get(k, {}).get("unit", ""))
     return long[columns]

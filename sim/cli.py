@@ -492,6 +492,43 @@ def _date(text: str) -> Any:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
+def _add_app(sub: Any) -> None:
+    app = sub.add_parser(
+        "app",
+        help="start the web app (compare forms in a browser)",
+        description="Start the web app on this machine: pick or upload scenarios, change the "
+        "inputs that decide a comparison, run it, read the verdict and download the report. "
+        "Needs the 'app' extra: pip install -e '.[app]'. Stop it with Ctrl-C.",
+    )
+    app.add_argument("--port", type=_count(65_535), default=8501, help="port (default 8501)")
+    app.add_argument(
+        "--address",
+        default="localhost",
+        help="address to serve on (default localhost: this machine only)",
+    )
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """``app``: Streamlit serving sim/app.py."""
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("streamlit") is None:
+        return _bad("app", "the web app needs Streamlit: pip install -e '.[app]'")
+    script = Path(__file__).resolve().parent / "app.py"
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(script),
+        "--server.port", str(args.port), "--server.address", args.address,
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
+    ]  # fmt: skip
+    print(f"{program_name()} app: http://{args.address}:{args.port} (Ctrl-C stops it)")
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
 def _add_data_tools(sub: Any) -> None:
     imp = sub.add_parser(
         "import-profile",
@@ -628,6 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rerun(sub)
     _add_scenario_tools(sub)
     _add_data_tools(sub)
+    _add_app(sub)
     return parser
 
 
@@ -1328,6 +1366,7 @@ HANDLERS = {
     "validate-scenario": cmd_validate_scenario,
     "import-profile": cmd_import_profile,
     "fit-durations": cmd_fit_durations,
+    "app": cmd_app,
 }
 
 

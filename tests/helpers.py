@@ -86,7 +86,7 @@ def data_dictionary(path: Path | None = None) -> dict[str, set[str]]:
         heading, _, body = block.partition("\n")
         names = set(re.findall(r"`([^`]+)`", body))
         files = set(re.findall(r"`([^`]+\.csv(?:\.gz)?)`", heading + body))
-        files |= set(re.findall(r"`(Results\.[a-z_]+)`", heading))
+        files |= set(re.findall(r"`(Results\.[a-z_]+)(?:\(\))?`", heading))
         for f in files:
             out.setdefault(f, set()).update(names)
     return out

@@ -75,6 +75,7 @@ def test_a_comparison_gives_the_command_lines_numbers_in_documented_columns(
         "Results.requests": res.requests,
         "Results.calls": res.calls,
         "Results.rides": res.rides,
+        "Results.verdicts": res.verdicts(),
         **{f"{name}.csv": frame for name, frame in res.tables.items()},
     }
     for name, frame in frames.items():
@@ -126,3 +127,19 @@ def test_uncertainty_and_staffing_studies_return_their_tables() -> None:
     staff = api.staffing(staffed, workers=2)
     assert {"staffing", "hourly", "norms"} <= set(staff.tables)
     assert staff.kind == "staffing" and staff.tables["staffing"]["hours_per_week"].gt(0).all()
+
+
+def test_inputs_uploads_and_field_descriptions() -> None:
+    declared = {i.name: i for i in api.inputs(SEPARATE)}
+    patience = declared["gp_post_patience"]
+    assert patience.unit == "min" and patience.confidence == "guessed" and patience.source
+    assert patience.low < patience.value < patience.high
+    assert declared["gp_post_triagists"].unit == "factor"  # a multiplier of a staff table
+    moved = api.with_inputs(SEPARATE, {"gp_post_patience": 12.0})
+    assert moved.gp_post.triage.patience.mean_min == 12.0
+    assert api.describe_field("gp_post.triagists.weekday_evening")[0] == "staff table"
+    text = "extends: [groningen_base.yaml, forms/central.yaml]\nname: mine\n"
+    assert api.load_scenario_text(text, "mine.yaml").organisation == "central"
+    with pytest.raises(api.ScenarioError) as err:
+        api.load_scenario_text(text + "run: {weeks: many}\n", "mine.yaml")
+    assert str(err.value).startswith("mine.yaml:3:")

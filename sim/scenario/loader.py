@@ -8,11 +8,13 @@ Command-line overrides (``--set a.b.c=value``) are validated exactly like the fi
 from __future__ import annotations
 
 import copy
+import types
+import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Union
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sim.scenario.checks import cross_reference_problems
 from sim.scenario.field_docs import FIELD_DOCS
@@ -24,7 +26,7 @@ from sim.scenario.problems import (
     dotted,
     pydantic_problems,
 )
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Duration, Scenario
 from sim.scenario.source import (
     apply_overlay,
     apply_override,
@@ -128,6 +130,48 @@ def scenario_json_schema(partial: bool = False) -> dict[str, Any]:
     if partial:
         _drop_required(schema)
     return schema
+
+
+def describe_field(dotted_path: str) -> tuple[str, str]:
+    """(unit, description) of a scenario field given by its dotted path, e.g.
+    ``gp_post.triagists.weekday_evening``: the documentation of the deepest schema field on
+    the path; a field of a duration is named with the field holding it (``Call length by
+    the service decided: mean duration``). KeyError if the path names no field."""
+    tp: Any = Scenario
+    docs: list[str] = []
+    unit = ""
+    for part in dotted_path.split("."):
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if part not in tp.model_fields:
+                raise KeyError(dotted_path)
+            unit, text = FIELD_DOCS[f"{tp.__name__}.{part}"]
+            docs.append(text)
+            tp = tp.model_fields[part].annotation
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        elif typing.get_origin(tp) is tuple:
+            tp = typing.get_args(tp)[0]
+        else:
+            raise KeyError(dotted_path)
+    if not docs:
+        raise KeyError(dotted_path)
+    text = docs[-1]
+    if len(docs) > 1 and any(dotted_path.endswith(f".{f}") for f in Duration.model_fields):
+        text = f"{docs[-2].rstrip('.')}: {docs[-1][0].lower()}{docs[-1][1:]}"
+    return unit, text
+
+
+def _unwrap(tp: Any) -> Any:
+    """A type without Annotated and without None in a union."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (Union, types.UnionType):
+            tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        else:
+            return tp
 
 
 def _drop_required(node: Any) -> None:
