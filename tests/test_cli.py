@@ -26,7 +26,7 @@ def run(args: list[str], tmp: Path, timeout: float = 300) -> subprocess.Complete
 def readme_commands() -> list[list[str]]:
     """Every ``python run_sim.py ...`` line of the README's code blocks, as arguments."""
     text = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```\n(.*?)```", text, flags=re.S)
+    blocks = re.findall(r"```[A-Za-z]*\n(.*?)```", text, flags=re.S)
     out = []
     for block in blocks:
         for line in block.splitlines():
