@@ -1384,15 +1384,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.suppress(ValueError):  # not the main thread
         signal.signal(signal.SIGTERM, _terminate)
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        code = _main(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:  # before a study began (a study reports its own interrupts)
         print("interrupted; nothing was kept", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        code = EXIT_INTERRUPTED
     finally:
         if in_process:  # a caller in Python gets its own signal handling back
             with contextlib.suppress(ValueError, TypeError):
                 signal.signal(signal.SIGINT, handlers[0])
                 signal.signal(signal.SIGTERM, handlers[1])
+    if not in_process:
+        _leave_if_pool_stuck(code)
+    return code
+
+
+def _leave_if_pool_stuck(code: int) -> None:
+    """Exit now when a broken worker pool left a thread Python's exit would wait for: what
+    was finished is on disk and the message is printed, so nothing is lost."""
+    executors = sys.modules.get("sim.experiments.executors")  # only a run that used a pool
+    if executors is not None and executors.pool_left_stuck():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _main(argv: list[str]) -> int:

@@ -237,7 +237,12 @@ def test_a_killed_worker_gives_the_resume_message(tmp_path: Path) -> None:
     if not _wait_for(lambda: len(_children(proc.pid)) >= 2 and _on_disk(out) >= 1, proc):
         pytest.skip("the run ended before the signal")
     os.kill(_children(proc.pid)[0], signal.SIGKILL)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        raise AssertionError(f"the run did not end after its worker was killed: {err}") from None
     if proc.returncode == 0:
         pytest.skip("the run finished before the worker was killed")
     assert proc.returncode == 1, err

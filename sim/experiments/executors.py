@@ -197,6 +197,19 @@ def make_pool(workers: int) -> ProcessPoolExecutor:
     )
 
 
+#: Seconds to wait for a broken pool's manager thread to end.
+MANAGER_JOIN_S = 10
+#: Manager threads of broken pools that did not end (a wait inside the standard library,
+#: seen once in a loaded test run after a worker was killed): Python's exit would wait for
+#: them for ever, so the command line leaves without them (``pool_left_stuck``).
+_STUCK_THREADS: list[Any] = []
+
+
+def pool_left_stuck() -> bool:
+    """Whether a stopped pool left a thread that would keep the process from exiting."""
+    return any(t.is_alive() for t in _STUCK_THREADS)
+
+
 def stop_pool(pool: ProcessPoolExecutor) -> None:
     """Stop a pool now: end its workers (a replication in hand is lost, finished ones are
     kept by the caller) and cancel what has not started."""
@@ -208,3 +221,8 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         proc.join(timeout=5)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(timeout=MANAGER_JOIN_S)
+        if manager.is_alive():
+            _STUCK_THREADS.append(manager)
