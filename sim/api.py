@@ -33,11 +33,16 @@ import pandas as pd
 
 from sim.experiments.defaults import DEFAULT_SEARCHES
 from sim.experiments.runfiles import slug
+from sim.paths import SCENARIOS_DIR
 from sim.scenario import Scenario, ScenarioError
 from sim.scenario import load_scenario as _load_file
 from sim.scenario.loader import scenario_from_data
 
+#: The shipped scenario files: groningen_<form>.yaml, forms/, regions/TEMPLATE/, sweeps/.
+SCENARIOS = SCENARIOS_DIR
+
 __all__ = [
+    "SCENARIOS",
     "Input",
     "Results",
     "Scenario",
@@ -174,8 +179,6 @@ def load_scenario_text(text: str, filename: str = "uploaded.yaml") -> Scenario:
     folder beside the shipped scenario files, so ``extends:`` may name them as a file in
     ``scenarios/`` would (``groningen_base.yaml``, ``forms/central.yaml``). Errors name
     ``filename``."""
-    from sim.paths import SCENARIOS_DIR
-
     name = Path(filename).name or "uploaded.yaml"
     with tempfile.TemporaryDirectory(prefix="afterhours-upload-") as tmp:
         folder = Path(tmp)

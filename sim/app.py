@@ -19,7 +19,6 @@ from typing import Any
 import streamlit as st
 
 from sim import api
-from sim.paths import SCENARIOS_DIR
 
 FORMS = ("separate", "colocated", "coordination_centre", "central")
 FORM_WORDS = {
@@ -29,8 +28,8 @@ FORM_WORDS = {
     "central": "one number, one pooled desk",
 }
 SETS = {
-    "Groningen (shipped)": SCENARIOS_DIR / "groningen_{form}.yaml",
-    "TEMPLATE region (shipped, fictional)": SCENARIOS_DIR / "regions" / "TEMPLATE" / "{form}.yaml",
+    "Groningen (shipped)": api.SCENARIOS / "groningen_{form}.yaml",
+    "TEMPLATE region (shipped, fictional)": api.SCENARIOS / "regions" / "TEMPLATE" / "{form}.yaml",
 }
 UPLOAD = "Upload your own scenario files"
 VERDICT_MARK = {"better": "better", "worse": "WORSE", "no detectable difference": "no difference"}
