@@ -33,6 +33,7 @@ import pandas as pd
 
 from sim.experiments.defaults import DEFAULT_SEARCHES
 from sim.experiments.runfiles import slug
+from sim.experiments.study import StudyStopped
 from sim.paths import SCENARIOS_DIR
 from sim.scenario import Scenario, ScenarioError
 from sim.scenario import load_scenario as _load_file
@@ -44,6 +45,7 @@ SCENARIOS = SCENARIOS_DIR
 __all__ = [
     "SCENARIOS",
     "Input",
+    "StudyStopped",
     "Results",
     "Scenario",
     "ScenarioError",
@@ -314,9 +316,12 @@ def _run_plan(
     report: bool | None,
 ) -> Results:
     from sim.experiments.executors import make_executor
+    from sim.experiments.runfiles import parquet_problem
     from sim.experiments.study import start
     from sim.report import write_study_outputs
 
+    if plan.parquet and parquet_problem():
+        raise RuntimeError(parquet_problem())
     writer = write_study_outputs if (out is not None if report is None else report) else None
     executor = make_executor(scheduler, workers)
     try:

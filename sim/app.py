@@ -155,7 +155,11 @@ def _run(scenarios: list[api.Scenario], weeks: int, reps: int, values: dict[str,
         api.load_scenario(api.with_inputs(sc, values) if values else sc, {"run.weeks": weeks})
         for sc in scenarios
     ]
-    out = Path(st.session_state.setdefault("out", tempfile.mkdtemp(prefix="afterhours-app-")))
+    if "out" not in st.session_state:  # one folder per session, the last run kept in it
+        st.session_state["out"] = tempfile.mkdtemp(prefix="afterhours-app-")
+    out = Path(st.session_state["out"])
+    for old in out.iterdir():
+        shutil.rmtree(old, ignore_errors=True)
     bar = st.progress(0.0, text="Running replications ...")
 
     def progress(done: int, needed: int) -> None:
@@ -169,6 +173,10 @@ def _run(scenarios: list[api.Scenario], weeks: int, reps: int, values: dict[str,
     except api.ScenarioError as exc:
         bar.empty()
         st.error(f"These changes do not make a valid scenario:\n\n{exc}")
+        return
+    except (ValueError, RuntimeError, api.StudyStopped) as exc:  # e.g. two forms of one name
+        bar.empty()
+        st.error(f"The comparison could not run: {exc}")
         return
     bar.empty()
     st.session_state["result"] = result

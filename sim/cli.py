@@ -7,6 +7,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -1331,6 +1332,11 @@ def cmd_import_profile(args: argparse.Namespace) -> int:
 
     if args.population is not None and args.group is None:
         return _bad("import-profile", "--population goes with --group (the group it sizes)")
+    if args.out is not None and args.out.exists():
+        return _bad("import-profile", f"--out {args.out}: the file exists; give a new name")
+    for value, flag in ((args.name, "--name"), (args.group, "--group")):
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_]+", value):
+            return _bad("import-profile", f"{flag} '{value}': use letters, digits and _ only")
     try:
         imported = read_profile(args.file, args.weeks, args.skip)
         text = snippet(imported, args.name, args.days, args.group, args.population)
@@ -1341,14 +1347,22 @@ def cmd_import_profile(args: argparse.Namespace) -> int:
 
 def cmd_fit_durations(args: argparse.Namespace) -> int:
     """``fit-durations``: measured durations into scenario durations."""
-    from sim.data.durations import fit_task, read_durations, report
+    from sim.data.durations import field_problem, fit_task, read_durations, report
     from sim.data.tables import DataProblem
 
+    if args.out is not None and args.out.exists():
+        return _bad("fit-durations", f"--out {args.out}: the file exists; give a new name")
     try:
         samples, zeros = read_durations(args.file)
     except DataProblem as exc:
         return _bad("fit-durations", str(exc))
-    fits = {task: fit_task(x, args.seed, args.dist) for task, x in samples.items()}
+    problem = field_problem(args.field, list(samples))
+    if problem:
+        return _bad("fit-durations", problem)
+    try:
+        fits = {task: fit_task(x, args.seed, args.dist) for task, x in samples.items()}
+    except ValueError as exc:
+        return _bad("fit-durations", str(exc))
     sizes = {task: len(x) for task, x in samples.items()}
     return _write_new(args.out, report(args.file, fits, sizes, zeros, args.field), "fit-durations")
 

@@ -95,7 +95,7 @@ def test_one_weekday_profile_when_the_weekdays_are_alike(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("layout", "args"),
     [
-        ("date,hour,count\n2026-01-05,18,4\n2026-01-06,19,6\n", []),
+        ("date,hour,count\n2026-01-05,18,4\n2026-01-11,19,6\n", []),
         ("hour_of_week,count\n18,4\n43,6\n", ["--weeks", "1"]),
     ],
 )
@@ -115,6 +115,13 @@ def test_the_other_layouts(tmp_path: Path, layout: str, args: list[str]) -> None
         ("date,hour,count\n2026-01-05,24,1\n", [], ":2: hour: '24' is not a whole number"),
         ("hour_of_week\n3\n", [], "needs --weeks"),
         ("timestamp\n", [], "no data rows"),
+        ("timestamp\n2026-01-05 10:00\n\n\nnoon\n", [], ":5: timestamp: 'noon'"),
+        (
+            "date,hour,count\n2026-01-05,18,4\n2026-01-07,19,6\n",
+            [],
+            "the data cover no thursday, friday, saturday, sunday",
+        ),
+        ("timestamp\n2026-03-28T20:00+01:00\n2026-03-29 20:00\n", [], "has no UTC offset"),
     ],
 )
 def test_bad_data_is_located_and_refused(
@@ -198,6 +205,7 @@ def test_validate_with_your_own_targets_in_the_same_table(tmp_path: Path) -> Non
         ("key,low,high\nhap_advice_share,0.5,0.4\n", ":2: low: low is above high"),
         ("key,low\nhap_advice_share,0.5\n", ":1: no column for the band's high end"),
         ("key,low,high\nhap_advice_share,half,1\n", ":2: low: 'half' is not a number"),
+        ("key,low,high\nhap_advice_share,38,40\n", ":2: low: a share's band lies in 0-1"),
     ],
 )  # fmt: skip
 def test_a_bad_targets_file_stops_before_any_run(tmp_path: Path, text: str, message: str) -> None:
@@ -219,3 +227,28 @@ def test_every_built_in_key_is_listed_for_the_user() -> None:
         re.findall(r"`([a-z0-9_.]+)`", text.split("The built-in keys:")[1].split("\n\n")[0])
     )
     assert listed == {t.key for t in TARGETS if not t.key.startswith("zone.")}
+
+
+def test_stamps_with_offsets_read_as_dutch_clock_time_across_a_clock_change(tmp_path: Path) -> None:
+    # 20:00 local on both sides of the spring change (UTC+1, then UTC+2), and in UTC
+    path = tmp_path / "calls.csv"
+    stamps = ["2026-03-28T20:00:00+01:00", "2026-03-29T20:00:00+02:00", "2026-03-30T18:00:00Z",
+              "2026-03-31T20:00:00+02:00", "2026-04-01T20:00:00+02:00", "2026-04-02T20:00:00+02:00",
+              "2026-04-03T20:00:00+02:00"]  # fmt: skip
+    path.write_text("timestamp\n" + "\n".join(stamps) + "\n", encoding="utf-8")
+    imported = read_profile(path)
+    assert imported.counts[:, 20].sum() == 7 and imported.total == 7
+
+
+def test_fit_durations_without_tasks_under_a_mapping_gives_its_default(tmp_path: Path) -> None:
+    data = tmp_path / "times.csv"
+    minutes = np.random.default_rng(4).lognormal(1.5, 0.5, 200).round(3)
+    pd.DataFrame({"minutes": minutes}).to_csv(data, index=False)
+    out = tmp_path / "d.yaml"
+    result = run_sim("fit-durations", str(data), "--field", "gp_post.triage.handle_time",
+                     "--out", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    sc = api.load_scenario(SCENARIOS / "groningen_separate.yaml", overlays=[out])
+    assert sc.gp_post.triage.handle_time["default"].dist == "lognormal"
+    wrong = run_sim("fit-durations", str(data), "--field", "gp_post.nope")
+    assert wrong.returncode == 2 and "no such scenario field" in wrong.stderr

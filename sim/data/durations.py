@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from sim.data.tables import DataProblem, column, numbers, read_csv
+from sim.data.tables import DataProblem, column, line_of, numbers, read_csv
 from sim.scenario.schema import MAX_MINUTES, MAX_SHAPE_CV, MIN_SHAPE_CV
 
 MINUTE_COLUMNS = ("minutes", "duration_min", "min")
@@ -83,13 +83,15 @@ def read_durations(path: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
         tasks = table[task_col].str.strip().to_numpy(dtype=object)
         empty = np.flatnonzero(tasks == "")
         if len(empty):
-            line = int(empty[0]) + 2
+            line = line_of(table, int(empty[0]))
             raise DataProblem(path, "a row without its task", line=line, column=task_col)
     out, zeros = {}, {}
     for task in dict.fromkeys(tasks):
         x = values[tasks == task]
         zeros[task] = int((x == 0).sum())
         out[task] = x[x > 0]
+        if len(out[task]) >= MIN_SAMPLES and len(np.unique(out[task])) < 2:
+            raise DataProblem(path, f"task '{task}': every duration is the same; nothing to fit")
         if len(out[task]) < MIN_SAMPLES:
             raise DataProblem(
                 path,
@@ -173,6 +175,11 @@ def fit_task(x: np.ndarray, seed: int = 1, chosen: str | None = None) -> list[Fi
             continue
         fits.append(tested(fit, x, seed))
     fits.sort(key=lambda f: f.aic)
+    if chosen and all(f.dist != chosen for f in fits):
+        raise ValueError(
+            f"--dist {chosen}: its fitted cv lies outside {MIN_SHAPE_CV}-{MAX_SHAPE_CV}, which a "
+            "scenario cannot take; choose another form"
+        )
     pick = next((f for f in fits if f.dist == chosen), fits[0]) if chosen else fits[0]
     intervals(pick, x, seed)
     return [pick, *(f for f in fits if f is not pick)]
@@ -204,11 +211,52 @@ def report(
             f"{best.cv_interval[1]:.3f}]"
             + ("; the test rejects it (p < 0.05)" if best.p_value < 0.05 else "")
         )
-    parts = [p for p in field.split(".") if p]
+    body = _placed(fits, [p for p in field.split(".") if p])
+    return "\n".join(lines + body) + "\n"
+
+
+def field_problem(field: str, tasks: Sequence[str]) -> str | None:
+    """Why the fits of these tasks cannot go under ``field``, if they cannot: the field
+    must hold a duration (one task) or a mapping of durations by task."""
+    if not field:
+        return None
+    from typing import get_origin
+
+    from sim.scenario.loader import field_type
+    from sim.scenario.schema import Duration
+
+    try:
+        tp = field_type(field)
+    except KeyError:
+        return f"--field {field}: no such scenario field (e.g. gp_post.triage.handle_time)"
+    if get_origin(tp) is dict:
+        return None
+    if tp is Duration:
+        if len(tasks) > 1:
+            return (
+                f"--field {field} holds one duration, but the file has {len(tasks)} tasks; "
+                "give a field that maps tasks to durations (e.g. gp_post.triage.handle_time)"
+            )
+        return None
+    return f"--field {field} does not hold durations"
+
+
+def _placed(fits: dict[str, list[Fit]], parts: list[str]) -> list[str]:
+    """The snippet's lines: under the field's path, one duration or one per task (a file
+    without tasks under a mapping gives its ``default``)."""
+    from typing import get_origin
+
     indent = "  " * len(parts)
     body = [f"{'  ' * i}{p}:" for i, p in enumerate(parts)]
-    if list(fits) == ["all"] and parts:
+    mapping = False
+    if parts:
+        from sim.scenario.loader import field_type
+
+        mapping = get_origin(field_type(".".join(parts))) is dict
+    if list(fits) == ["all"] and parts and not mapping:
         body[-1] += f" {fits['all'][0].snippet()}"
-    else:
-        body += [f"{indent}{task}: {task_fits[0].snippet()}" for task, task_fits in fits.items()]
-    return "\n".join(lines + body) + "\n"
+        return body
+    for task, task_fits in fits.items():
+        key = "default" if task == "all" and mapping else task
+        body.append(f"{indent}{key}: {task_fits[0].snippet()}")
+    return body

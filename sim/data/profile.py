@@ -12,10 +12,13 @@ Three layouts are read (the header names the layout):
   ``contacts``).
 
 The rate of each hour of the week is its count over the number of such days the data
-cover (the days from the first to the last date, less the days left out with ``--skip``).
-The profile is that rate relative to the mean hour (so it averages 1). Whether Monday to
-Friday share one profile is tested (chi-square test of homogeneity, scipy.stats); if they
-differ, the profile has a day of its own for each weekday.
+cover (the days from the first to the last date, less the days left out with ``--skip``);
+every day of the week must be covered. Stamps with a UTC offset are read as Dutch clock
+time. The profile is that rate relative to the mean hour (so it averages 1). Whether Monday
+to Friday share one profile is tested (a chi-square test of homogeneity, its statistic
+divided by the counts' dispersion across dates, so that day-to-day variation beyond Poisson
+does not read as weekdays that differ); if they differ, the profile has a day of its own for
+each weekday.
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ class ImportedProfile:
     first: dt.date | None
     last: dt.date | None
     skipped: int
+    #: Variance of a (weekday, hour) cell's counts across its dates over their mean, pooled:
+    #: 1 for Poisson counts, more when demand varies from day to day (1 without dates)
+    dispersion: float = 1.0
 
     @property
     def total(self) -> float:
@@ -66,13 +72,22 @@ class ImportedProfile:
         )
 
     @property
+    def daytime_share(self) -> float:
+        """Share of the calls on weekdays from 08:00 to 17:00 (outside the after-hours
+        window of the Dutch GP posts)."""
+        return float(self.counts[:5, 8:17].sum()) / self.total if self.total else 0.0
+
+    @property
     def per_year(self) -> float:
         """Calls a year: the total over the days covered, times the days of a year."""
         return self.total / float(self.days.sum()) * DAYS_PER_YEAR
 
     def weekdays_differ(self) -> tuple[float, int, float]:
         """Chi-square test that Monday to Friday share one hourly profile: (statistic,
-        degrees of freedom, p-value); hours no weekday has calls in are left out."""
+        degrees of freedom, p-value); hours no weekday has calls in are left out. The
+        Pearson statistic is divided by the counts' dispersion (day-to-day variation beyond
+        Poisson would otherwise read as weekdays that differ); 0 degrees of freedom: no
+        test was possible."""
         table = self.counts[:5]
         table = table[:, table.sum(axis=0) > 0]
         if table.shape[1] < 2 or (self.days[:5] == 0).any():
@@ -81,7 +96,7 @@ class ImportedProfile:
         # (known shares, not estimated: 4 degrees of freedom per hour)
         share = self.days[:5] / self.days[:5].sum()
         expected = share[:, None] * table.sum(axis=0)[None, :]
-        statistic = float(((table - expected) ** 2 / expected).sum())
+        statistic = float(((table - expected) ** 2 / expected).sum()) / max(self.dispersion, 1.0)
         df = (table.shape[0] - 1) * table.shape[1]
         return statistic, df, float(stats.chi2.sf(statistic, df))
 
@@ -132,7 +147,40 @@ def _from_dates(
         counts[keep].to_numpy(dtype=float),
     )
     days = np.bincount([d.weekday() for d in covered], minlength=7).astype(float)
-    return ImportedProfile(path, grid, days, first, last, len(span) - len(covered))
+    _every_day(path, days)
+    dispersion = _dispersion(day[keep], hour[keep], counts[keep], covered)
+    return ImportedProfile(path, grid, days, first, last, len(span) - len(covered), dispersion)
+
+
+def _every_day(path: Path, days: np.ndarray) -> None:
+    """Refuse data that leave a day of the week uncovered (its profile would be zeros)."""
+    missing = [DAY_NAMES[d] for d in range(7) if days[d] == 0]
+    if missing:
+        raise DataProblem(
+            path,
+            f"the data cover no {', '.join(missing)}: a profile needs every day of the week "
+            "(give at least one whole week)",
+        )
+
+
+def _dispersion(day: pd.Series, hour: pd.Series, counts: pd.Series, covered: list) -> float:
+    """Pooled dispersion of the counts of each (weekday, hour) across its dates: the sum of
+    (count - cell mean)^2 / cell mean over the sum of (dates - 1), cells with calls only."""
+    index = {d: i for i, d in enumerate(covered)}
+    per_date = np.zeros((len(covered), 24))
+    rows = day.map(index).to_numpy()
+    np.add.at(per_date, (rows, hour.to_numpy()), counts.to_numpy(dtype=float))
+    weekday = np.array([d.weekday() for d in covered])
+    num, den = 0.0, 0
+    for w in range(7):
+        cell = per_date[weekday == w]
+        if len(cell) < 2:
+            continue
+        mean = cell.mean(axis=0)
+        used = mean > 0
+        num += float((((cell[:, used] - mean[used]) ** 2) / mean[used]).sum())
+        den += (len(cell) - 1) * int(used.sum())
+    return num / den if den else 1.0
 
 
 def _by_hour_of_week(
@@ -169,6 +217,17 @@ def profile_values(imported: ImportedProfile, seven: bool) -> dict[str, list[flo
     return {name: [round(float(v), DECIMALS) for v in values] for name, values in days.items()}
 
 
+def _test_line(statistic: float, df: int, p: float, dispersion: float) -> str:
+    if df == 0:
+        return "# Monday to Friday: not tested (too few hours with calls)"
+    shown = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return (
+        f"# Monday to Friday {'differ' if p < DAYS_DIFFER_P else 'do not differ'} "
+        f"(chi-square {statistic:.1f} after dividing by the counts' dispersion "
+        f"{max(dispersion, 1.0):.2f}, {df} df, {shown})"
+    )
+
+
 def snippet(
     imported: ImportedProfile,
     name: str,
@@ -190,10 +249,11 @@ def snippet(
         f"# imported from {imported.source.name}: {imported.total:,.0f} calls ({span}"
         + (f"; {imported.skipped} days left out" if imported.skipped else "")
         + ")",
-        f"# Monday to Friday {'differ' if p < DAYS_DIFFER_P else 'do not differ'} "
-        f"(chi-square {statistic:.1f}, {df} df, {'p < 0.001' if p < 0.001 else f'p = {p:.3f}'}): "
-        + ("a profile per weekday" if seven else "one weekday profile"),
-        f"# about {imported.per_year:,.0f} calls a year",
+        _test_line(statistic, df, p, imported.dispersion)
+        + (": a profile per weekday" if seven else ": one weekday profile"),
+        f"# about {imported.per_year:,.0f} calls a year, {imported.daytime_share:.1%} of them on "
+        "weekdays 08-17 h (for a group with after_hours_only: true the model spreads its whole "
+        "volume over the after-hours hours: give it the after-hours calls only)",
         "demand:",
         "  profiles:",
         f"    {name}:",

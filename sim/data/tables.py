@@ -33,9 +33,18 @@ def read_csv(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataProblem(path, f"not a CSV file ({str(exc).splitlines()[0]})") from None
     table.columns = [str(c).strip().lower() for c in table.columns]
+    table.attrs["lines"] = _data_lines(path, len(table))
     if table.empty:
         raise DataProblem(path, "no data rows under the header")
     return table
+
+
+def _data_lines(path: Path, rows: int) -> list[int] | None:
+    """The file's line number of each data row (pandas skips blank lines), or None when the
+    file cannot be matched line by line (quoted cells spanning lines)."""
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        numbers = [n for n, line in enumerate(fh, 1) if line.strip()][1:]
+    return numbers if len(numbers) == rows else None
 
 
 def column(table: pd.DataFrame, path: Path, names: Sequence[str], what: str) -> str:
@@ -65,24 +74,41 @@ def numbers(
         raise DataProblem(
             path,
             f"'{table[name].iloc[i]}' is not {kind} from {low:g} to {high:g}",
-            line=i + 2,
+            line=line_of(table, i),
             column=name,
         )
     return values
 
 
 def datetimes(table: pd.DataFrame, path: Path, name: str, what: str) -> pd.Series:
-    """A column of dates or date-times (ISO 8601); the first bad cell is located."""
+    """A column of dates or date-times (ISO 8601), as local Dutch clock time: stamps with a
+    UTC offset (``+01:00``, ``Z``) are converted, so an export across a clock change reads
+    right; the first bad cell is located."""
     text = table[name].str.strip()
-    values = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+    if offset.any() and not offset.all():
+        i = int((~offset).to_numpy().nonzero()[0][0])
+        raise DataProblem(
+            path,
+            f"'{text.iloc[i]}' has no UTC offset while other rows do: give every row one, or none",
+            line=line_of(table, i),
+            column=name,
+        )
+    values = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=bool(offset.any()))
     if values.isna().any():
         i = int(values.isna().to_numpy().nonzero()[0][0])
         raise DataProblem(
             path,
             f"'{text.iloc[i]}' is not {what} (give ISO 8601, e.g. 2026-01-05 18:30)",
-            line=i + 2,
+            line=line_of(table, i),
             column=name,
         )
-    if getattr(values.dt, "tz", None) is not None:
+    if offset.any():
         values = values.dt.tz_convert("Europe/Amsterdam").dt.tz_localize(None)
     return values
+
+
+def line_of(table: pd.DataFrame, i: int) -> int:
+    """The line in the file of the table's row ``i`` (blank lines counted)."""
+    lines = table.attrs.get("lines")
+    return int(lines[i]) if lines is not None else i + 2

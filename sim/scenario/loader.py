@@ -162,6 +162,23 @@ def describe_field(dotted_path: str) -> tuple[str, str]:
     return unit, text
 
 
+def field_type(dotted_path: str) -> Any:
+    """The type a scenario field holds (``Duration``, ``dict[str, Duration]``, ``int``, ...),
+    given by its dotted path; map keys are any names. KeyError if the path names no field."""
+    tp: Any = Scenario
+    for part in dotted_path.split("."):
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if part not in tp.model_fields:
+                raise KeyError(dotted_path)
+            tp = tp.model_fields[part].annotation
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        else:
+            raise KeyError(dotted_path)
+    return _unwrap(tp)
+
+
 def _unwrap(tp: Any) -> Any:
     """A type without Annotated and without None in a union."""
     while True:

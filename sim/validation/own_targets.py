@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.data.tables import DataProblem, column, numbers, read_csv
+from sim.data.tables import DataProblem, column, line_of, numbers, read_csv
 from sim.measures.kpis import registry
 from sim.scenario.problems import did_you_mean
 from sim.scenario.schema import Scenario
@@ -41,7 +41,7 @@ def read_targets(path: Path, sc: Scenario) -> tuple[Target, ...]:
     keys = valid_keys(sc)
     out = []
     for i, key in enumerate(table[key_col].str.strip()):
-        line = i + 2
+        line = line_of(table, i)
         if key not in keys:
             raise DataProblem(
                 path,
@@ -52,13 +52,19 @@ def read_targets(path: Path, sc: Scenario) -> tuple[Target, ...]:
         if low.iloc[i] > high.iloc[i]:
             raise DataProblem(path, "low is above high", line, "low")
         label, unit = keys[key]
+        given = _cell(table, "unit", i)
+        if given and given != unit:
+            what = f"'{key}' is measured in {unit}; give the band in it (the unit column names it)"
+            raise DataProblem(path, what, line, "unit")
+        if unit == "share" and not 0.0 <= low.iloc[i] <= high.iloc[i] <= 1.0:
+            raise DataProblem(path, "a share's band lies in 0-1 (80 % is 0.80)", line, "low")
         out.append(
             Target(
                 key=key,
                 label=_cell(table, "label", i) or label,
                 low=float(low.iloc[i]),
                 high=float(high.iloc[i]),
-                unit=_cell(table, "unit", i) or unit,
+                unit=unit,
                 source=_cell(table, "source", i) or NO_SOURCE,
                 checks=YOUR_FIGURE,
             )
