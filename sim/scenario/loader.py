@@ -8,11 +8,10 @@ Command-line overrides (``--set a.b.c=value``) are validated exactly like the fi
 from __future__ import annotations
 
 import copy
-import types
 import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -25,6 +24,7 @@ from sim.scenario.problems import (
     ScenarioError,
     dotted,
     pydantic_problems,
+    strip_optional,
 )
 from sim.scenario.schema import Duration, Scenario
 from sim.scenario.source import (
@@ -137,58 +137,38 @@ def describe_field(dotted_path: str) -> tuple[str, str]:
     ``gp_post.triagists.weekday_evening``: the documentation of the deepest schema field on
     the path; a field of a duration is named with the field holding it (``Call length by
     the service decided: mean duration``). KeyError if the path names no field."""
-    tp: Any = Scenario
-    docs: list[str] = []
-    unit = ""
-    for part in dotted_path.split("."):
-        tp = _unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            if part not in tp.model_fields:
-                raise KeyError(dotted_path)
-            unit, text = FIELD_DOCS[f"{tp.__name__}.{part}"]
-            docs.append(text)
-            tp = tp.model_fields[part].annotation
-        elif typing.get_origin(tp) is dict:
-            tp = typing.get_args(tp)[1]
-        elif typing.get_origin(tp) is tuple:
-            tp = typing.get_args(tp)[0]
-        else:
-            raise KeyError(dotted_path)
+    docs, _ = _walk(dotted_path)
     if not docs:
         raise KeyError(dotted_path)
-    text = docs[-1]
+    unit, text = docs[-1]
     if len(docs) > 1 and any(dotted_path.endswith(f".{f}") for f in Duration.model_fields):
-        text = f"{docs[-2].rstrip('.')}: {docs[-1][0].lower()}{docs[-1][1:]}"
+        text = f"{docs[-2][1].rstrip('.')}: {text[0].lower()}{text[1:]}"
     return unit, text
 
 
 def field_type(dotted_path: str) -> Any:
     """The type a scenario field holds (``Duration``, ``dict[str, Duration]``, ``int``, ...),
     given by its dotted path; map keys are any names. KeyError if the path names no field."""
+    return _walk(dotted_path)[1]
+
+
+def _walk(dotted_path: str) -> tuple[list[tuple[str, str]], Any]:
+    """Along a dotted path through the schema: the (unit, description) of every model field
+    passed, and the type at its end (map keys and list items are stepped through)."""
     tp: Any = Scenario
+    docs: list[tuple[str, str]] = []
     for part in dotted_path.split("."):
-        tp = _unwrap(tp)
+        tp = strip_optional(tp)
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             if part not in tp.model_fields:
                 raise KeyError(dotted_path)
+            docs.append(FIELD_DOCS[f"{tp.__name__}.{part}"])
             tp = tp.model_fields[part].annotation
-        elif typing.get_origin(tp) is dict:
-            tp = typing.get_args(tp)[1]
+        elif typing.get_origin(tp) in (dict, tuple):
+            tp = typing.get_args(tp)[1 if typing.get_origin(tp) is dict else 0]
         else:
             raise KeyError(dotted_path)
-    return _unwrap(tp)
-
-
-def _unwrap(tp: Any) -> Any:
-    """A type without Annotated and without None in a union."""
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is Annotated:
-            tp = typing.get_args(tp)[0]
-        elif origin in (Union, types.UnionType):
-            tp = next(a for a in typing.get_args(tp) if a is not type(None))
-        else:
-            return tp
+    return docs, strip_optional(tp)
 
 
 def _drop_required(node: Any) -> None:

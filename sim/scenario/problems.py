@@ -107,7 +107,7 @@ def model_fields_at(loc: Sequence[str | int], root: Any) -> list[str] | None:
     """Field names allowed at a location of a schema (None where keys are free-form)."""
     tp: Any = root
     for part in loc:
-        tp = _strip_optional(tp)
+        tp = strip_optional(tp)
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             field = tp.model_fields.get(str(part))
             if field is None:
@@ -119,13 +119,14 @@ def model_fields_at(loc: Sequence[str | int], root: Any) -> list[str] | None:
             tp = typing.get_args(tp)[0]
         else:
             return None
-    tp = _strip_optional(tp)
+    tp = strip_optional(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return list(tp.model_fields)
     return None
 
 
-def _strip_optional(tp: Any) -> Any:
+def strip_optional(tp: Any) -> Any:
+    """A type without ``Annotated`` and without ``None`` in a union."""
     while True:
         origin = typing.get_origin(tp)
         if origin is Annotated:
