@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.experiments.replicate import run_replication  # noqa: E402
+from sim.model import _core  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 
@@ -107,6 +108,7 @@ def main() -> int:
         f"scenario: {sc.name}, {args.weeks} weeks + {sc.run.warmup_days:g} days warm-up, "
         f"{args.repeats} repeats (medians)"
     )
+    print(f"  build of the simulation core: {_core.BUILD}")
     print(f"  requests simulated per replication   {requests:>12,d}")
     print(f"  SimPy events per replication         {model_events:>12,d}")
     print(f"  CPU seconds per replication          {med(c for c, _, _ in model_cpu):>12.3f}")

@@ -9,6 +9,11 @@ A change meant to alter results regenerates the reference in its own commit and 
 
     python tests/test_golden.py --update
 
+The reference is computed from the plain Python source of the model (``--update`` runs it
+so). Where the installation compiled the core (``sim.model._core``), the cases run here in
+the compiled build, and one more test runs them from the source in a fresh process: both
+must match the reference to the bit.
+
 Unlike the statistical ``check`` gate, this test also catches a change that only reshuffles
 random numbers (for example a reordered random-number row), which ``check`` would accept.
 """
@@ -17,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -101,6 +108,33 @@ def test_results_are_bit_identical_to_the_reference(case: tuple[str, str, tuple[
     )
 
 
+def test_the_plain_source_gives_the_same_fingerprint() -> None:
+    """The compiled core and the plain source agree to the bit (the source is the reference)."""
+    from sim.model import _core
+
+    if _core.BUILD != "compiled":
+        pytest.skip(f"the core runs from its source here ({_core.BUILD}): the tests above cover it")
+    env = {**os.environ, _core.PURE_ENV: "1"}
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--print"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    printed = json.loads(out.stdout)
+    assert printed["build"].startswith("source"), printed["build"]
+    reference = json.loads(REFERENCE.read_text())
+    changed = sorted(
+        f"{case}: {key}"
+        for case in reference
+        for key in reference[case].keys() | printed["cases"][case].keys()
+        if reference[case].get(key) != printed["cases"][case].get(key)
+    )
+    assert not changed, f"the plain source differs from the reference: {changed[:8]}"
+
+
 def _update() -> None:
     data = {case[0]: compute(case) for case in CASES}
     REFERENCE.parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +143,13 @@ def _update() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] != ["--update"]:
-        sys.exit("usage: python tests/test_golden.py --update")
-    _update()
+    if sys.argv[1:] not in (["--update"], ["--print"]):
+        sys.exit("usage: python tests/test_golden.py --update | --print")
+    if sys.argv[1] == "--update":
+        os.environ["AFTERHOURS_PURE_PYTHON"] = "1"  # the reference is the plain source's
+        _update()
+    else:
+        from sim.model import _core
+
+        cases = {case[0]: compute(case) for case in CASES}
+        print(json.dumps({"build": _core.BUILD, "cases": cases}))

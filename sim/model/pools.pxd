@@ -1,0 +1,26 @@
+# Type declarations for the compiled build of pools.py (see sim/model/_core.py and
+# docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file. Every
+# attribute the source sets on these classes must be declared here.
+
+from sim.model.engine cimport Proc
+
+
+cdef class Claim:
+    cdef public object callbacks
+    cdef public Proc proc
+    cdef public StaffedPool pool
+    cdef public long state
+    cdef public double joined
+    cdef public long shift
+    cdef public double decided
+
+
+cdef class StaffedPool:
+    cdef public object engine, env, name
+    cdef public bint handover, is_open
+    cdef public long shift, present, busy, leaving, n_waiting, _seq, n_claims
+    cdef public double total_wait
+    cdef public double _busy_t, _present_t, _waiting_t
+    cdef public double _busy_done, _present_done, _waiting_done, _hour_end
+    cdef public list _queue
+    cdef public object busy_min, present_min, waiting_min
