@@ -40,16 +40,16 @@ class Proc:
         self.owner = owner
 
 
-class Engine(simpy.Environment):
-    """SimPy's environment with processes started and resumed as ``Proc`` objects.
+class Clock:
+    """The engine's core: the clock, the event queue, and the light processes on it. It is
+    a base class of ``Engine`` (which is SimPy's environment); it holds the slots that
+    SimPy's environment keeps as attributes, so that the compiled build can read the clock
+    and the queue as typed fields (``engine.pxd``)."""
 
-    ``now`` is a plain attribute here (SimPy's is a property over ``_now``, which this class
-    keeps as an alias), and ``run`` with a numeric end drives the event queue in one loop:
-    a waiting Proc is resumed in place; any other event (a claim's patience timer, or any
-    SimPy event a model adds) has its callbacks run as in SimPy's own ``step``. The order of
-    events and the numbering of SimPy's event counter are SimPy's."""
-
-    now: float = 0.0  # shadows SimPy's read-only property
+    __slots__ = ("now", "_queue", "_eid")
+    now: float  # shadows SimPy's read-only property (SimPy's ``_now`` is an alias of it)
+    _queue: list[Any]
+    _eid: Any
 
     @property
     def _now(self) -> float:
@@ -61,25 +61,10 @@ class Engine(simpy.Environment):
 
     def schedule(self, event: Any, priority: Any = NORMAL, delay: float = 0) -> None:
         """SimPy's schedule, reading the plain ``now``."""
-        queue: list[Any] = self._queue
-        heappush(queue, (self.now + delay, priority, next(self._eid), event))
+        heappush(self._queue, (self.now + delay, priority, next(self._eid), event))
 
-    def step(self) -> None:
-        """Process the next event (SimPy's step, with a Proc's wait ending in place)."""
-        queue = self._queue
-        if queue and queue[0][3].__class__ is Proc:
-            self.now, _, _, proc = heappop(queue)
-            self.resume(proc)
-            return
-        super().step()
-
-    def run(self, until: Any = None) -> Any:
-        """Run to ``until``: a number is run by the loop below, anything else by SimPy."""
-        if until is None or isinstance(until, simpy.Event):
-            return super().run(until)
-        at = float(until)
-        if at <= self.now:
-            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+    def drive(self, at: float) -> None:
+        """Run the event queue until ``at`` (the loop of ``Engine.run`` with a number)."""
         stop = _Stop()
         queue: list[Any] = self._queue
         eid = self._eid
@@ -91,19 +76,20 @@ class Engine(simpy.Environment):
             if event.__class__ is Proc:
                 # ``resume`` written out in place: a method call per event is what this
                 # loop saves
+                proc: Proc = event
                 try:
-                    wait = event.gen.send(None)
+                    wait = proc.gen.send(None)
                 except StopIteration:
-                    if event.on_end is not None:
-                        event.on_end(event.owner)
+                    if proc.on_end is not None:
+                        proc.on_end(proc.owner)
                     continue
                 if wait.__class__ is float:
-                    heappush(queue, (now + wait, NORMAL, next(eid), event))
+                    heappush(queue, (now + wait, NORMAL, next(eid), proc))
                 else:
-                    wait.proc = event
+                    wait.proc = proc
                 continue
             if event is stop:
-                return None
+                return
             callbacks, event.callbacks = event.callbacks, None
             for callback in callbacks:
                 callback(event)
@@ -111,7 +97,6 @@ class Engine(simpy.Environment):
                 exc = type(event._value)(*event._value.args)
                 exc.__cause__ = event._value
                 raise exc
-        return None
 
     def start(
         self, gen: Body, on_end: Callable[[Any], None] | None = None, owner: Any = None
@@ -128,8 +113,8 @@ class Engine(simpy.Environment):
         owner: Any = None,
     ) -> None:
         """Start a process ``delay`` minutes from now (its generator runs from then on)."""
-        queue: list[Any] = self._queue
-        heappush(queue, (self.now + delay, NORMAL, next(self._eid), Proc(gen, on_end, owner)))
+        proc = Proc(gen, on_end, owner)
+        heappush(self._queue, (self.now + delay, NORMAL, next(self._eid), proc))
 
     def resume(self, proc: Proc, value: Any = None) -> None:
         """Run ``proc`` until its next wait (or its end), sending it ``value``. A wait is a
@@ -141,8 +126,7 @@ class Engine(simpy.Environment):
                 proc.on_end(proc.owner)
             return
         if wait.__class__ is float:
-            queue: list[Any] = self._queue
-            heappush(queue, (self.now + wait, NORMAL, next(self._eid), proc))
+            heappush(self._queue, (self.now + wait, NORMAL, next(self._eid), proc))
         else:
             wait.proc = proc
 
@@ -150,11 +134,40 @@ class Engine(simpy.Environment):
         """Schedule ``event`` (an object with ``callbacks`` and ``_ok`` slots, such as a
         claim's patience timer) to have ``callbacks`` run ``delay`` minutes from now."""
         event.callbacks = callbacks
-        queue: list[Any] = self._queue
-        heappush(queue, (self.now + delay, NORMAL, next(self._eid), event))
+        heappush(self._queue, (self.now + delay, NORMAL, next(self._eid), event))
+
+
+class Engine(Clock, simpy.Environment):
+    """SimPy's environment with processes started and resumed as ``Proc`` objects.
+
+    ``now`` is a plain field here (SimPy's is a property over ``_now``, which ``Clock``
+    keeps as an alias), and ``run`` with a numeric end drives the event queue in one loop
+    (``Clock.drive``): a waiting Proc is resumed in place; any other event (a claim's
+    patience timer, or any SimPy event a model adds) has its callbacks run as in SimPy's
+    own ``step``. The order of events and the numbering of SimPy's event counter are
+    SimPy's."""
+
+    def step(self) -> None:
+        """Process the next event (SimPy's step, with a Proc's wait ending in place)."""
+        queue = self._queue
+        if queue and queue[0][3].__class__ is Proc:
+            self.now, _, _, proc = heappop(queue)
+            self.resume(proc)
+            return
+        super().step()
+
+    def run(self, until: Any = None) -> Any:
+        """Run to ``until``: a number is run by ``Clock.drive``, anything else by SimPy."""
+        if until is None or isinstance(until, simpy.Event):
+            return super().run(until)
+        at = float(until)
+        if at <= self.now:
+            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+        self.drive(at)
+        return None
 
 
 class _Stop:
-    """The end of a run: a queue entry that only ``Engine.run`` looks for."""
+    """The end of a run: a queue entry that only ``Clock.drive`` looks for."""
 
     __slots__ = ()

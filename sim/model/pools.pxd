@@ -2,7 +2,7 @@
 # docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file. Every
 # attribute the source sets on these classes must be declared here.
 
-from sim.model.engine cimport Proc
+from sim.model.engine cimport Clock, Proc
 
 
 cdef class Claim:
@@ -16,7 +16,8 @@ cdef class Claim:
 
 
 cdef class StaffedPool:
-    cdef public object engine, env, name
+    cdef public Clock engine, env
+    cdef public object name
     cdef public bint handover, is_open
     cdef public long shift, present, busy, leaving, n_waiting, _seq, n_claims
     cdef public double total_wait

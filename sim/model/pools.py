@@ -161,9 +161,9 @@ class StaffedPool:
                 closed.append(claim)
         self._waiting_t -= self.n_waiting * now
         self.n_waiting = 0
-        resume = self.engine.resume
+        engine = self.engine
         for claim in closed:
-            resume(claim.proc, CLAIM_CLOSED)  # type: ignore[arg-type]
+            engine.resume(claim.proc, CLAIM_CLOSED)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ claims
     def claim(self, priority: int) -> Claim:
@@ -244,10 +244,10 @@ class StaffedPool:
         self.n_waiting -= n
         self._waiting_t -= n * now
         self._busy_t += n * now
-        resume = self.engine.resume
+        engine = self.engine
         for claim in served:
             if claim.proc is not None:  # None: the claim just made, read by its caller
-                resume(claim.proc, CLAIM_SERVED)
+                engine.resume(claim.proc, CLAIM_SERVED)
 
     def idle(self) -> int:
         """Staff on duty and free now."""

@@ -23,36 +23,42 @@ NAN = math.nan
 
 
 class Request:
-    """One person's acute care need, followed from arrival to its end.
+    """One person's acute care need, followed from arrival to its end."""
 
-    The fields every request starts with are class attributes: a new request sets only
-    what differs (seven fields), and a field is copied into the instance when it changes."""
-
-    n_calls = 0
-    n_redials = 0
-    n_switches = 0
-    n_abandoned = 0
-    n_transfers = 0
-    n_triages = 0
-    n_escalations = 0
-    first_desk = -1  # the desk that answered first (sim.codes DESK_*), -1: none
-    first_answer_min = NAN
-    wrong_door = False
-    first_assigned = -1  # the need the first triage assigned, -1: never triaged
-    mistriage = TRIAGE_CORRECT  # direction of the first triage error
-    misrouted_triage = TRIAGE_CORRECT  # ... of the first error to a wrong service before care
-    care_min = NAN  # an acceptable professional reached the patient
-    care_service = -1  # the service that gave that care (index in scenario services)
-    n_ambulance_rides = 0
-    n_visits = 0  # GP home visits and team visits sent
-    ed_arrival_min = NAN
-    outcome = OUTCOME_IN_SYSTEM
-    end_min = NAN
-    last_dialled_112 = False  # the last public number dialled was 112
-    recontacted = False  # already called again after advice
-    repeated = False  # already called again after care (a repeat contact)
-    n_live_processes = 0  # processes of this request still running
-    zone = -1  # demand zone (index in the scenario's geography), -1: no geography
+    __slots__ = (
+        "id",
+        "group",
+        "need",
+        "channel",
+        "urgent_line",
+        "draws",
+        "arrival_min",
+        "n_calls",
+        "n_redials",
+        "n_switches",
+        "n_abandoned",
+        "n_transfers",
+        "n_triages",
+        "n_escalations",
+        "first_desk",
+        "first_answer_min",
+        "wrong_door",
+        "first_assigned",
+        "mistriage",
+        "misrouted_triage",
+        "care_min",
+        "care_service",
+        "n_ambulance_rides",
+        "n_visits",
+        "ed_arrival_min",
+        "outcome",
+        "end_min",
+        "last_dialled_112",
+        "recontacted",
+        "repeated",
+        "n_live_processes",
+        "zone",
+    )
 
     def __init__(
         self,
@@ -71,16 +77,50 @@ class Request:
         self.urgent_line = urgent_line  # chose the GP post's urgent line
         self.draws = draws  # the request's random numbers (layout: sim.model.draws)
         self.arrival_min = t
+        self.n_calls = 0
+        self.n_redials = 0
+        self.n_switches = 0
+        self.n_abandoned = 0
+        self.n_transfers = 0
+        self.n_triages = 0
+        self.n_escalations = 0
+        self.first_desk = -1  # the desk that answered first (sim.codes DESK_*), -1: none
+        self.first_answer_min = NAN
+        self.wrong_door = False
+        self.first_assigned = -1  # the need the first triage assigned, -1: never triaged
+        self.mistriage = TRIAGE_CORRECT  # direction of the first triage error
+        # ... of the first error to a wrong service before care
+        self.misrouted_triage = TRIAGE_CORRECT
+        self.care_min = NAN  # an acceptable professional reached the patient
+        self.care_service = -1  # the service that gave that care (index in scenario services)
+        self.n_ambulance_rides = 0
+        self.n_visits = 0  # GP home visits and team visits sent
+        self.ed_arrival_min = NAN
+        self.outcome = OUTCOME_IN_SYSTEM
+        self.end_min = NAN
+        self.last_dialled_112 = False  # the last public number dialled was 112
+        self.recontacted = False  # already called again after advice
+        self.repeated = False  # already called again after care (a repeat contact)
+        self.n_live_processes = 0  # processes of this request still running
+        self.zone = -1  # demand zone (index in the scenario's geography), -1: no geography
+
+
+#: The numpy type of each stored array type code.
+_STORED: dict[str, Any] = {"i": np.int32, "b": np.int8, "d": np.float64}
 
 
 class _ChunkedColumns:
     """Typed-array columns filled a chunk of rows at a time: a row is one tuple when it is
-    added (cheap during the run), moved into the columns every ``CHUNK`` rows."""
+    added (cheap during the run), moved into the columns every ``CHUNK`` rows. A chunk is
+    converted by numpy as one table of doubles (every value is a code, a count, a flag or a
+    time: the integers are far below 2**53, so the double holds each exactly) and each
+    column is cast to its stored type from there."""
 
     CHUNK = 4096
 
     def __init__(self, codes: list[str]) -> None:
         self._columns = [array(code) for code in codes]
+        self._types = [_STORED[code] for code in codes]
         self._pending: list[tuple[Any, ...]] = []
 
     def _append(self, row: tuple[Any, ...]) -> None:
@@ -90,9 +130,10 @@ class _ChunkedColumns:
 
     def _flush(self) -> None:
         if self._pending:
-            for column, values in zip(self._columns, zip(*self._pending, strict=True), strict=True):
-                column.extend(values)
+            rows = np.array(self._pending, dtype=np.float64)
             self._pending = []
+            for j, (column, stored) in enumerate(zip(self._columns, self._types, strict=True)):
+                column.frombytes(rows[:, j].astype(stored).tobytes())
 
 
 class CallLog(_ChunkedColumns):
@@ -248,7 +289,6 @@ REQUEST_COLUMNS: tuple[tuple[str, str, type], ...] = (
 #: capped far below 2**31 requests), flags as bytes, times as doubles; ``table`` widens
 #: them to the columns' own dtypes.
 _ARRAY_CODE: dict[Any, str] = {np.int32: "i", bool: "b", float: "d"}
-_STORED: dict[str, Any] = {"i": np.int32, "b": np.int8, "d": np.float64}
 
 
 class RequestColumns(_ChunkedColumns):

@@ -1,0 +1,7 @@
+# Type declarations for the compiled build of services.py (see sim/model/_core.py and
+# docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file: it only
+# names the typed classes that the module's annotations refer to.
+
+from sim.model.pools cimport Claim, StaffedPool
+from sim.model.records cimport Request
+from sim.model.world cimport Desk, World
