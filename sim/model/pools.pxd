@@ -25,3 +25,11 @@ cdef class StaffedPool:
     cdef public double _busy_done, _present_done, _waiting_done, _hour_end
     cdef public list _queue
     cdef public object busy_min, present_min, waiting_min
+    cpdef _close(self)
+    cpdef Claim claim(self, long priority)
+    cpdef give_up_after(self, Claim claim, double minutes)
+    cpdef abandon(self, Claim claim)
+    cpdef release(self, Claim claim)
+    cpdef _serve(self, double now)
+    cpdef _close_hours(self, double now)
+    cpdef _close_at(self, double t)

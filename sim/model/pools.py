@@ -29,6 +29,11 @@ from sim.model.engine import Body, Engine, Proc
 
 MIN_PER_HOUR = 60.0
 
+#: A queue priority (lower goes first). A named alias of int because the compiled build
+#: takes the argument's C type from ``pools.pxd``, and a plain ``int`` annotation would
+#: override it.
+Priority = int
+
 
 class Claim:
     """A place in a pool's queue: a caller waiting for a desk, a patient for a GP, a ride for
@@ -166,7 +171,7 @@ class StaffedPool:
             engine.resume(claim.proc, CLAIM_CLOSED)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ claims
-    def claim(self, priority: int) -> Claim:
+    def claim(self, priority: Priority) -> Claim:
         """Join the queue (lower priority number goes first; FIFO within a priority)."""
         now = self.env.now
         self.n_claims += 1
@@ -297,7 +302,7 @@ class ObservedPool(StaffedPool):
         self.observed: list[tuple[Claim, int, int]] = []
         super().__init__(*args, **kwargs)
 
-    def claim(self, priority: int) -> Claim:
+    def claim(self, priority: Priority) -> Claim:
         """Join the queue, as ``StaffedPool.claim``, and keep the claim."""
         in_system = self.busy + self.n_waiting
         claim = super().claim(priority)

@@ -45,3 +45,6 @@ cdef class World:
     cdef public double referral_give_up, room_consult_share
     cdef public dict repeat_after, visit_times
     cdef public object alternatives_threshold, alternative_services
+    cpdef spawn(self, Request request, body)
+    cpdef spawn_at(self, Request request, body, double delay)
+    cpdef _process_ended(self, Request request)
