@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import operator
+import struct
 from array import array
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,33 +108,39 @@ class Request:
 
 #: The numpy type of each stored array type code.
 _STORED: dict[str, Any] = {"i": np.int32, "b": np.int8, "d": np.float64}
+#: The field of a packed row for each column code ('?': a flag, packed and stored as 0/1).
+_PACKED_FIELD = {"i": "<i4", "b": "i1", "?": "i1", "d": "<f8"}
 
 
 class _ChunkedColumns:
-    """Typed-array columns filled a chunk of rows at a time: a row is one tuple when it is
-    added (cheap during the run), moved into the columns every ``CHUNK`` rows. A chunk is
-    converted by numpy as one table of doubles (every value is a code, a count, a flag or a
-    time: the integers are far below 2**53, so the double holds each exactly) and each
-    column is cast to its stored type from there."""
+    """Typed-array columns filled a chunk of rows at a time. A row is packed into bytes
+    when it is added (one call of a compiled ``struct``, which converts each value exactly:
+    integers as 32- or 8-bit integers, flags as 0/1, times as doubles); every ``CHUNK``
+    rows numpy reads the packed rows as a table of fixed-width fields and each field is
+    appended to its column."""
 
     CHUNK = 4096
 
     def __init__(self, codes: list[str]) -> None:
-        self._columns = [array(code) for code in codes]
-        self._types = [_STORED[code] for code in codes]
-        self._pending: list[tuple[Any, ...]] = []
+        """``codes``: each column's code: 'i' a 32-bit integer, 'b' an 8-bit integer, '?' a
+        flag (stored as an 8-bit 0/1), 'd' a double."""
+        self._columns = [array("b" if code == "?" else code) for code in codes]
+        self._pack = struct.Struct("<" + "".join(codes)).pack
+        self._rows = np.dtype([(f"c{j}", _PACKED_FIELD[code]) for j, code in enumerate(codes)])
+        self._pending: list[bytes] = []
 
-    def _append(self, row: tuple[Any, ...]) -> None:
+    def _append(self, row: bytes) -> None:
         self._pending.append(row)
         if len(self._pending) >= self.CHUNK:
             self._flush()
 
     def _flush(self) -> None:
         if self._pending:
-            rows = np.array(self._pending, dtype=np.float64)
+            rows = np.frombuffer(b"".join(self._pending), dtype=self._rows)
             self._pending = []
-            for j, (column, stored) in enumerate(zip(self._columns, self._types, strict=True)):
-                column.frombytes(rows[:, j].astype(stored).tobytes())
+            for j, column in enumerate(self._columns):
+                stored = _STORED[column.typecode]
+                column.frombytes(rows[f"c{j}"].astype(stored).tobytes())
 
 
 class CallLog(_ChunkedColumns):
@@ -144,11 +151,11 @@ class CallLog(_ChunkedColumns):
         ("request", "i", np.int32),
         ("desk", "b", np.int32),
         ("kind", "b", np.int32),
-        ("urgent", "b", bool),
+        ("urgent", "?", bool),
         ("placed_min", "d", float),
         ("answered_min", "d", float),
         ("ended_min", "d", float),
-        ("abandoned", "b", bool),
+        ("abandoned", "?", bool),
     )
 
     def __init__(self) -> None:
@@ -166,7 +173,7 @@ class CallLog(_ChunkedColumns):
         abandoned: bool = False,
     ) -> None:
         """Log one call; ``answered`` is nan when nobody answered (hung up, or desk closed)."""
-        self._append((request, desk, kind, urgent, placed, answered, ended, abandoned))
+        self._append(self._pack(request, desk, kind, urgent, placed, answered, ended, abandoned))
 
     def table(self) -> dict[str, np.ndarray]:
         """The calls as numpy columns."""
@@ -177,35 +184,27 @@ class CallLog(_ChunkedColumns):
         }
 
 
-class RideLog:
+class RideLog(_ChunkedColumns):
     """Columns of every ambulance ride, kept as compact typed arrays."""
 
-    __slots__ = (
-        "request",
-        "priority",
-        "call_taken",
-        "requested",
-        "assigned",
-        "on_scene",
-        "released",
-        "conveyed",
-        "post",
-        "zone",
+    #: (column, code, dtype of the table); with a geography also each ride's post and
+    #: demand zone (indices in the scenario's geography)
+    COLUMNS = (
+        ("request", "i", np.int32),
+        ("priority", "b", np.int32),
+        ("call_taken_min", "d", float),
+        ("requested_min", "d", float),
+        ("assigned_min", "d", float),
+        ("on_scene_min", "d", float),
+        ("released_min", "d", float),
+        ("conveyed", "?", bool),
     )
+    GEOGRAPHY_COLUMNS = (("post", "i", np.int32), ("zone", "i", np.int32))
 
     def __init__(self, geography: bool = False) -> None:
-        # with a geography: each ride's post and demand zone (indices in the scenario's
-        # geography); None without one
-        self.post: array[int] | None = array("i") if geography else None
-        self.zone: array[int] | None = array("i") if geography else None
-        self.request = array("i")
-        self.priority = array("b")
-        self.call_taken = array("d")
-        self.requested = array("d")
-        self.assigned = array("d")
-        self.on_scene = array("d")
-        self.released = array("d")
-        self.conveyed = array("b")
+        self.geography = geography
+        self.columns = self.COLUMNS + (self.GEOGRAPHY_COLUMNS if geography else ())
+        super().__init__([code for _, code, _ in self.columns])
 
     def add(
         self,
@@ -221,37 +220,24 @@ class RideLog:
         zone: int = -1,
     ) -> None:
         """Log one ride (when its vehicle is on scene; ``released``: when it is free again)."""
-        if self.post is not None and self.zone is not None:
-            self.post.append(post)
-            self.zone.append(zone)
-        self.request.append(request)
-        self.priority.append(priority)
-        self.call_taken.append(call_taken)
-        self.requested.append(requested)
-        self.assigned.append(assigned)
-        self.on_scene.append(on_scene)
-        self.released.append(released)
-        self.conveyed.append(conveyed)
+        if self.geography:
+            row = self._pack(
+                request, priority, call_taken, requested, assigned, on_scene, released,
+                conveyed, post, zone,
+            )  # fmt: skip
+        else:
+            row = self._pack(
+                request, priority, call_taken, requested, assigned, on_scene, released, conveyed
+            )
+        self._append(row)
 
     def table(self) -> dict[str, np.ndarray]:
         """The rides as numpy columns."""
+        self._flush()
         return {
-            "request": np.array(self.request, dtype=np.int32),
-            "priority": np.array(self.priority, dtype=np.int32),
-            "call_taken_min": np.array(self.call_taken, dtype=float),
-            "requested_min": np.array(self.requested, dtype=float),
-            "assigned_min": np.array(self.assigned, dtype=float),
-            "on_scene_min": np.array(self.on_scene, dtype=float),
-            "released_min": np.array(self.released, dtype=float),
-            "conveyed": np.array(self.conveyed, dtype=bool),
-        } | (
-            {}
-            if self.post is None or self.zone is None
-            else {
-                "post": np.array(self.post, dtype=np.int32),
-                "zone": np.array(self.zone, dtype=np.int32),
-            }
-        )
+            name: np.array(column, dtype=dtype)
+            for (name, _, dtype), column in zip(self.columns, self._columns, strict=True)
+        }
 
 
 REQUEST_COLUMNS: tuple[tuple[str, str, type], ...] = (
@@ -288,7 +274,7 @@ REQUEST_COLUMNS: tuple[tuple[str, str, type], ...] = (
 #: How a column is stored during the run: codes and counts as 32-bit integers (a run is
 #: capped far below 2**31 requests), flags as bytes, times as doubles; ``table`` widens
 #: them to the columns' own dtypes.
-_ARRAY_CODE: dict[Any, str] = {np.int32: "i", bool: "b", float: "d"}
+_ARRAY_CODE: dict[Any, str] = {np.int32: "i", bool: "?", float: "d"}
 
 
 class RequestColumns(_ChunkedColumns):
@@ -302,7 +288,7 @@ class RequestColumns(_ChunkedColumns):
 
     def add(self, request: Request) -> None:
         """Write a finished request's record (the object can be dropped afterwards)."""
-        self._append(self._getter(request))
+        self._append(self._pack(*self._getter(request)))
 
     def table(self) -> dict[str, np.ndarray]:
         """The requests as numpy columns, in request-number order. Each stored column is
