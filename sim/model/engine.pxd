@@ -2,16 +2,32 @@
 # docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file. Every
 # attribute the source sets on these classes must be declared here.
 
-cdef class Proc:
+cdef class Entry:
+    cdef public double at
+    cdef public long long order
+
+
+cdef class Proc(Entry):
     cdef public object gen
     cdef public object on_end
     cdef public object owner
+
+
+cdef class Scheduled(Entry):
+    cdef public object event
+
+
+cdef class _Stop(Entry):
+    pass
 
 
 cdef class Clock:
     cdef public double now
     cdef public list _queue
     cdef public object _eid
+    cpdef push(self, double at, long long priority, event)
+    cpdef pop(self)
+    cpdef double peek(self)
     cpdef schedule(self, event, priority=*, double delay=*)
     cpdef drive(self, double at)
     cpdef start(self, gen, on_end=*, owner=*)

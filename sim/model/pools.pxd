@@ -2,10 +2,10 @@
 # docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file. Every
 # attribute the source sets on these classes must be declared here.
 
-from sim.model.engine cimport Clock, Proc
+from sim.model.engine cimport Clock, Entry, Proc
 
 
-cdef class Claim:
+cdef class Claim(Entry):
     cdef public object callbacks
     cdef public Proc proc
     cdef public StaffedPool pool

@@ -25,17 +25,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sim.codes import CLAIM_ABANDONED, CLAIM_CLOSED, CLAIM_SERVED, CLAIM_WAITING
-from sim.model.engine import Body, Engine, Proc
+from sim.model.engine import Body, Engine, Entry, Priority, Proc
 
 MIN_PER_HOUR = 60.0
 
-#: A queue priority (lower goes first). A named alias of int because the compiled build
-#: takes the argument's C type from ``pools.pxd``, and a plain ``int`` annotation would
-#: override it.
-Priority = int
 
-
-class Claim:
+class Claim(Entry):
     """A place in a pool's queue: a caller waiting for a desk, a patient for a GP, a ride for
     a vehicle. A claim decided at once (served, or the pool is closed) has its ``state`` set
     when ``claim`` returns; otherwise its owner yields it and receives CLAIM_SERVED,
