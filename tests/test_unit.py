@@ -269,3 +269,28 @@ def test_a_call_beyond_the_drawn_ones_extends_the_row() -> None:
     assert beyond == draws.FIRST_CALL_POS + 5 * draws.CALL_STRIDE + draws.CALL_SLOT_TRIAGE
     assert len(row) == beyond + 2
     assert 0.0 <= row[beyond] < 1.0
+
+
+def test_a_request_record_puts_each_attribute_in_its_own_column() -> None:
+    """``RequestColumns.add`` lists the attributes by hand (for speed); each must land in the
+    column REQUEST_COLUMNS names for it, with its value kept exactly."""
+    from array import array
+
+    from sim.model.records import REQUEST_COLUMNS, Request, RequestColumns
+
+    request = Request(7, 1, 2, 3, True, array("d"), 12.5)
+    for k, (_, attr, dtype) in enumerate(REQUEST_COLUMNS):
+        if attr in ("id", "group", "need", "channel", "urgent_line", "arrival_min"):
+            continue
+        if dtype is bool:
+            setattr(request, attr, k % 2 == 1)
+        elif dtype is float:
+            setattr(request, attr, 100.0 + k + 0.25)
+        else:
+            setattr(request, attr, 100 + k)
+    columns = RequestColumns()
+    columns.add(request)
+    table = columns.table()
+    assert list(table) == [name for name, _, _ in REQUEST_COLUMNS]
+    for name, attr, _ in REQUEST_COLUMNS:
+        assert table[name].tolist() == [getattr(request, attr)], name

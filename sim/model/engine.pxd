@@ -2,6 +2,9 @@
 # docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file. Every
 # attribute the source sets on these classes must be declared here.
 
+cdef long long ORDER_SPAN
+
+
 cdef class Entry:
     cdef public double at
     cdef public long long order

@@ -10,7 +10,6 @@ integer codes of ``sim.codes``.
 from __future__ import annotations
 
 import math
-import operator
 import struct
 from array import array
 from dataclasses import dataclass, field
@@ -284,11 +283,41 @@ class RequestColumns(_ChunkedColumns):
 
     def __init__(self) -> None:
         super().__init__([_ARRAY_CODE[dtype] for _, _, dtype in REQUEST_COLUMNS])
-        self._getter = operator.attrgetter(*(attr for _, attr, _ in REQUEST_COLUMNS))
 
     def add(self, request: Request) -> None:
         """Write a finished request's record (the object can be dropped afterwards)."""
-        self._append(self._pack(*self._getter(request)))
+        r = request
+        # the attributes of REQUEST_COLUMNS, in its order (a test checks that they agree)
+        self._append(
+            self._pack(
+                r.id,
+                r.group,
+                r.need,
+                r.channel,
+                r.urgent_line,
+                r.arrival_min,
+                r.n_calls,
+                r.n_redials,
+                r.n_switches,
+                r.n_abandoned,
+                r.n_transfers,
+                r.n_triages,
+                r.n_escalations,
+                r.first_desk,
+                r.first_answer_min,
+                r.wrong_door,
+                r.first_assigned,
+                r.mistriage,
+                r.misrouted_triage,
+                r.care_min,
+                r.care_service,
+                r.n_ambulance_rides,
+                r.n_visits,
+                r.ed_arrival_min,
+                r.outcome,
+                r.end_min,
+            )  # fmt: skip
+        )
 
     def table(self) -> dict[str, np.ndarray]:
         """The requests as numpy columns, in request-number order. Each stored column is
