@@ -50,7 +50,7 @@ def zone_coverage(ctx: KpiContext) -> np.ndarray:
     seg_start, seg_len = times[:-1], np.diff(times)
     hour = np.minimum((seg_start // 60.0).astype(np.int64), tl.n_hours - 1)
     weight = seg_len * ctx.window_hours[hour]
-    idle = np.zeros((vehicles.shape[0], len(seg_start)), dtype=np.int64)
+    idle = np.zeros((vehicles.shape[0], len(seg_start)), dtype=bool)  # posts x segments
     for p in range(vehicles.shape[0]):
         mine = post == p
         began = np.sort(start[mine])
@@ -59,9 +59,15 @@ def zone_coverage(ctx: KpiContext) -> np.ndarray:
             ended, seg_start, "right"
         )
         idle[p] = vehicles[p, hour] + _moved(moves, p, seg_start) > busy
-    covered = (cover_matrix(sc).T.astype(np.int64) @ idle) > 0  # zones x segments
+    cover = cover_matrix(sc) > 0  # posts x zones
     total = float(weight.sum())
-    out = (covered * weight).sum(axis=1) / total if total > 0 else np.full(covered.shape[0], np.nan)
+    out = np.full(cover.shape[1], np.nan)
+    if total > 0:
+        # zone by zone: a year holds ~10^5 segments, so a zones x segments table would be
+        # the largest array of a replication's measures
+        for zone in range(cover.shape[1]):
+            covered = idle[cover[:, zone]].any(axis=0)
+            out[zone] = (covered * weight).sum() / total
     ctx.cache["zone_coverage"] = out
     return out
 

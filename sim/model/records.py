@@ -133,6 +133,25 @@ class _ChunkedColumns:
         if len(self._pending) >= self.CHUNK:
             self._flush()
 
+    def _tables(
+        self, spec: tuple[tuple[str, str, Any], ...], order: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """The columns as numpy arrays of the dtypes ``spec`` names (rows in ``order`` if
+        given). Each stored column is released as soon as it is converted, so the run never
+        holds both whole."""
+        self._flush()
+        out: dict[str, np.ndarray] = {}
+        for i, (name, _, dtype) in enumerate(spec):
+            column = self._columns[i]
+            stored = np.frombuffer(column, dtype=_STORED[column.typecode])
+            if order is None:  # a view of the stored column: copied before it is released
+                out[name] = stored.astype(dtype, copy=True)
+            else:  # already a new array
+                out[name] = stored[order].astype(dtype, copy=False)
+            del stored
+            self._columns[i] = array(column.typecode)
+        return out
+
     def _flush(self) -> None:
         if self._pending:
             rows = np.frombuffer(b"".join(self._pending), dtype=self._rows)
@@ -175,12 +194,8 @@ class CallLog(_ChunkedColumns):
         self._append(self._pack(request, desk, kind, urgent, placed, answered, ended, abandoned))
 
     def table(self) -> dict[str, np.ndarray]:
-        """The calls as numpy columns."""
-        self._flush()
-        return {
-            name: np.array(column, dtype=dtype)
-            for (name, _, dtype), column in zip(self.COLUMNS, self._columns, strict=True)
-        }
+        """The calls as numpy columns (the log is emptied)."""
+        return self._tables(self.COLUMNS)
 
 
 class RideLog(_ChunkedColumns):
@@ -231,12 +246,8 @@ class RideLog(_ChunkedColumns):
         self._append(row)
 
     def table(self) -> dict[str, np.ndarray]:
-        """The rides as numpy columns."""
-        self._flush()
-        return {
-            name: np.array(column, dtype=dtype)
-            for (name, _, dtype), column in zip(self.columns, self._columns, strict=True)
-        }
+        """The rides as numpy columns (the log is emptied)."""
+        return self._tables(self.columns)
 
 
 REQUEST_COLUMNS: tuple[tuple[str, str, type], ...] = (
@@ -326,14 +337,7 @@ class RequestColumns(_ChunkedColumns):
         ids = np.frombuffer(self._columns[0], dtype=_STORED[self._columns[0].typecode])
         order = np.argsort(ids, kind="stable")
         del ids
-        out: dict[str, np.ndarray] = {}
-        for i, (name, _, dtype) in enumerate(REQUEST_COLUMNS):
-            column = self._columns[i]
-            stored = np.frombuffer(column, dtype=_STORED[column.typecode])
-            out[name] = stored[order].astype(dtype, copy=False)
-            del stored
-            self._columns[i] = array(column.typecode)
-        return out
+        return self._tables(REQUEST_COLUMNS, order)
 
 
 @dataclass
