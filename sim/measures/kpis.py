@@ -101,6 +101,8 @@ class KpiContext:
         self.urgency = urg
         self._urgency_masks: dict[str, np.ndarray] = {}
         self.cache: dict[str, Any] = {}  # figures several KPIs share (what is reported)
+        # figures that do not depend on what is reported (shared with narrowed contexts)
+        self.cache_all: dict[str, Any] = {}
         in_rep = np.zeros(len(arrival), dtype=bool)
         in_rep[np.flatnonzero(self.reported)] = True
         self._call_tables(in_rep)
@@ -410,9 +412,27 @@ class Routing:
 
 
 def _routing(ctx: KpiContext) -> Routing:
-    r = ctx.rec.requests
+    """The routing masks of the context's phone requests: the masks over every request
+    (computed once per replication), each narrowed to ``ctx.phone``."""
+    every = ctx.cache_all.get("routing")
+    if every is None:
+        every = ctx.cache_all["routing"] = _routing_of_every_request(ctx)
     phone = ctx.phone
-    answered = phone & (r["first_desk"] >= 0)
+    return Routing(
+        never_answered=phone & every.never_answered,
+        over_triage=phone & every.over_triage,
+        under_triage=phone & every.under_triage,
+        other_service=phone & every.other_service,
+        called_again=phone & every.called_again,
+        wrong_door=phone & every.wrong_door,
+    )
+
+
+def _routing_of_every_request(ctx: KpiContext) -> Routing:
+    """The routing masks as if every request had phoned (``_routing`` keeps the phone
+    requests): none depends on what a context reports."""
+    r = ctx.rec.requests
+    answered = r["first_desk"] >= 0
     first = np.maximum(r["first_assigned"], 0)
     need = r["need"]
     wrong = answered & (ctx.need_service[first] != ctx.need_service[need])
@@ -423,12 +443,12 @@ def _routing(ctx: KpiContext) -> Routing:
         (ctx.public_calls > 1) | (r["n_abandoned"] > 0) | (r["outcome"] == OUTCOME_REFERRAL_GAVE_UP)
     )
     return Routing(
-        never_answered=phone & ~answered,
+        never_answered=~answered,
         over_triage=wrong & (first_acuity > need_acuity),
         under_triage=wrong & (first_acuity < need_acuity),
         other_service=wrong & (first_acuity == need_acuity),
         called_again=answered & ~wrong & again,
-        wrong_door=phone & r["wrong_door"],
+        wrong_door=r["wrong_door"].astype(bool, copy=False),
     )
 
 
