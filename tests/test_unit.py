@@ -253,7 +253,16 @@ def test_the_random_row_layout_is_pinned() -> None:
     assert rows.shape == (4, draws.ROW_LENGTH)
     from scipy.special import ndtri
 
-    assert np.array_equal(rows[:, 1::2], ndtri(rows[:, 0::2]))
+    # every slot that draws a duration carries its uniform's normal quantile; a slot that
+    # only chooses carries nan (its quantile is never computed)
+    used = np.array(
+        [n not in draws.CHOICE_SLOTS for n in draws.REQUEST_SLOTS]
+        + [n not in draws.CHOICE_CALL_SLOTS for n in draws.CALL_SLOTS] * draws.MAX_SLOT_CALLS
+    )
+    assert set(draws.REQUEST_SLOTS) >= draws.CHOICE_SLOTS
+    assert set(draws.CALL_SLOTS) >= draws.CHOICE_CALL_SLOTS
+    assert np.array_equal(rows[:, 1::2][:, used], ndtri(rows[:, 0::2][:, used]))
+    assert np.isnan(rows[:, 1::2][:, ~used]).all()
 
 
 def test_a_call_beyond_the_drawn_ones_extends_the_row() -> None:

@@ -89,6 +89,22 @@ CALL_STRIDE = 2 * len(CALL_SLOTS)
 N_SLOTS = len(REQUEST_SLOTS) + len(CALL_SLOTS) * MAX_SLOT_CALLS
 ROW_LENGTH = 2 * N_SLOTS
 
+#: Slots whose number only chooses (a share, a category), never a duration: their normal
+#: quantile is not computed when a request is created (nan marks it as unused; a duration
+#: drawn from one of them would come out nan, which the tests would catch).
+CHOICE_SLOTS = frozenset(
+    {
+        "need", "channel", "urgent_line", "convey", "ed_referral", "recontact",
+        "referral_give_up", "u1_rule", "regrade", "presentation", "room_consult",
+        "repeat_contact",
+    }
+)  # fmt: skip
+CHOICE_CALL_SLOTS = frozenset({"triage", "abandon"})
+_QUANTILE_USED = np.array(
+    [name not in CHOICE_SLOTS for name in REQUEST_SLOTS]
+    + [name not in CHOICE_CALL_SLOTS for name in CALL_SLOTS] * MAX_SLOT_CALLS
+)
+
 #: A duration drawn from a row: (row, position of its uniform number) -> minutes.
 DrawSampler = Callable[[Sequence[float], int], float]
 
@@ -98,7 +114,9 @@ def new_request_rows(generator: np.random.Generator, n: int) -> np.ndarray:
     uniforms = generator.random((n, N_SLOTS))
     rows = np.empty((n, ROW_LENGTH))
     rows[:, 0::2] = uniforms
-    rows[:, 1::2] = ndtri(uniforms)
+    quantiles = rows[:, 1::2]  # a view: filled in place
+    quantiles[:, ~_QUANTILE_USED] = math.nan
+    quantiles[:, _QUANTILE_USED] = ndtri(uniforms[:, _QUANTILE_USED])
     return rows
 
 
