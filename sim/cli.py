@@ -340,17 +340,18 @@ def _add_uncertainty(sub: Any) -> None:
     unc = sub.add_parser(
         "uncertainty",
         help="how sure is the comparison? run the forms over draws of their uncertain inputs",
-        description="Draw the uncertain inputs the scenarios declare (their 'uncertainty:' "
-        "block) with a space-filling design, and run every form at every draw on the same "
-        "replication numbers and seed; then the most decisive inputs one at a time, and each "
-        "form's --explain chain at the base values. Writes report.html (which form is better "
-        "than today, how likely, and what decides it), uncertainty_tidy.csv (one row per draw, "
-        "form, replication and KPI), uncertainty_summary.csv (per KPI and form against the "
-        "first: the spread of the difference over the draws, the probability of being "
-        "better, the verdict, and the share of the spread that is input uncertainty rather "
-        "than noise), sensitivity.csv, and in the second stage's folder thresholds.csv. "
-        "Without scenario files, the four Groningen forms (today's first). Resumable with "
-        "--resume.",
+        description="Draw the uncertain inputs the scenarios declare (their 'uncertainty:' block)"
+        " with a space-filling design, and run every form at every draw on the same "
+        "replication numbers and seed; then the most decisive inputs one at a time, "
+        "and each form's --explain chain at the base values. Writes report.html "
+        "(which form is better than today, how likely, and what decides it), "
+        "uncertainty_tidy.csv (one row per draw, form, replication and KPI), "
+        "uncertainty_inputs.csv (each draw's input values), uncertainty_summary.csv "
+        "(per KPI and form against the first: the spread of the difference over the "
+        "draws, the probability of being better, the verdict, and the share of the "
+        "spread that is input uncertainty rather than noise), sensitivity.csv, and in"
+        " the second stage's folder thresholds.csv. Without scenario files, the four "
+        "Groningen forms (today's first). Resumable with --resume.",
     )
     unc.add_argument("scenarios", type=Path, nargs="*", help="scenario files, today's form first")
     unc.add_argument(

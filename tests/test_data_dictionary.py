@@ -73,7 +73,7 @@ def test_every_column_written_is_in_the_data_dictionary(tmp_path: Path) -> None:
             if name in ("sweep_tidy.csv", "sweep_summary.csv"):
                 meta = json.loads((path.parent / "meta.json").read_text(encoding="utf-8"))
                 columns = [c for c in columns if c not in meta["sweep"]["fields"]]
-            if name == "uncertainty_tidy.csv":
+            if name == "uncertainty_inputs.csv":
                 meta = json.loads((path.parent / "meta.json").read_text(encoding="utf-8"))
                 columns = [c for c in columns if c not in meta["uncertainty"]["inputs"]]
             if name == "staffing_compare_tidy.csv":

@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import re
+from dataclasses import astuple
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from helpers import scenario
 from sim.experiments.executors import LocalExecutor
 from sim.experiments.replicate import replicate
-from sim.experiments.statistics import paired_difference, t_interval
+from sim.experiments.statistics import paired_difference, t_interval, t_intervals
 from sim.experiments.study import StudyInterrupted, StudyPlan, resume, start
 from sim.measures.kpis import KpiContext
 from sim.model import simulate
@@ -406,3 +407,17 @@ def test_terminal_summary_fits_100_columns_and_starts_with_plain_verdicts(tmp_pa
         )
     )
     assert all(len(line) <= 100 for line in explain_text(path).splitlines())
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 9])
+def test_intervals_of_many_rows_equal_one_row_at_a_time(n: int) -> None:
+    """t_intervals (tens of thousands of draws at once) gives exactly t_interval's numbers,
+    rows with an undefined value and rows without spread included."""
+    rng = np.random.default_rng(n)
+    x = rng.lognormal(size=(200, n)) * 10.0 ** rng.integers(-3, 4, size=(200, 1))
+    x[5, 0] = math.nan
+    x[7, :] = math.nan
+    x[9, :] = 2.5
+    got = t_intervals(x)
+    want = [t_interval(row.tolist()) for row in x]
+    assert [astuple(g) for g in got] == [astuple(w) for w in want]  # nan == nan in tuples

@@ -12,7 +12,8 @@ import pytest
 from helpers import BASE, SCENARIOS, base_data
 from sim.scenario import ScenarioError, load_scenario, validate_data
 from sim.scenario.schema import UncertainInput
-from sim.scenario.uncertain import at_point, at_values, distribution, value_at
+from sim.scenario.source import expand, value_at_path
+from sim.scenario.uncertain import at_point, at_values, distribution, value_at, values_at
 
 FORMS = ("separate", "colocated", "coordination_centre", "central")
 
@@ -200,3 +201,35 @@ def test_uncertain_inputs_do_not_change_a_run() -> None:
     for key in a:
         assert np.array_equal(a[key], b[key], equal_nan=True), key
     assert math.isfinite(float(np.nanmean(a["arrival_min"])))
+
+
+def test_a_draw_shares_what_it_leaves_unchanged_and_equals_a_full_rebuild() -> None:
+    """at_values keeps the base's objects for every section the values leave as they were
+    (so thousands of draws fit in memory); the result equals a scenario validated from the
+    moved data in full."""
+    sc = load_scenario(SCENARIOS / "groningen_central.yaml")
+    name = next(n for n, spec in sc.uncertainty.items() if spec.how == "multiply")
+    drawn = at_values(sc, {name: 1.1}, name="x")
+    assert drawn.uncertainty is sc.uncertainty and drawn.provenance is sc.provenance
+    assert drawn.calendar is sc.calendar
+    full = sc.model_dump(mode="json") | {"name": "x"}
+    for pattern in sc.uncertainty[name].fields:
+        for path in expand(full, pattern):
+            parent = value_at_path(full, path[:-1])
+            old = parent[path[-1]]
+            parent[path[-1]] = round(old * 1.1) if isinstance(old, int) else float(old * 1.1)
+    assert drawn.content_hash() == validate_data(full).content_hash()
+    assert drawn != sc
+    # the base is untouched
+    assert sc.content_hash() == load_scenario(SCENARIOS / "groningen_central.yaml").content_hash()
+
+
+def test_many_quantiles_at_once_equal_one_at_a_time() -> None:
+    u = np.linspace(0.01, 0.99, 37)
+    for spec in (
+        _input(dist="uniform", low=2.0, high=6.0),
+        _input(dist="triangular", low=0.5, mode=1.0, high=1.8),
+        _input(dist="beta", mean=0.3, sd=0.05),
+        _input(dist="lognormal", median=1.0, cv=0.3),
+    ):
+        assert values_at(spec, u) == [value_at(spec, float(x)) for x in u]

@@ -126,6 +126,26 @@ def test_the_command_writes_its_tables_and_plain_verdicts(tmp_path: Path) -> Non
     (folder,) = [p for p in (tmp_path / "a").iterdir() if p.is_dir()]
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["kind"] == "uncertainty" and len(meta["uncertainty"]["draws"]) == 2
+    # the draws are rebuilt from the forms and values on resume: no copy of each in meta
+    assert all(set(e) == {"name", "file"} for e in meta["scenarios"])
+    with (folder / "uncertainty_inputs.csv").open(encoding="utf-8") as fh:
+        inputs = list(csv.DictReader(fh))
+    names = meta["uncertainty"]["inputs"]
+    assert [r["draw"] for r in inputs] == ["0", "1"]
+    for row, draw in zip(inputs, meta["uncertainty"]["draws"], strict=True):
+        assert {n: float(row[n]) for n in names} == draw["values"]
+    with (folder / "uncertainty_tidy.csv").open(encoding="utf-8") as fh:
+        tidy = list(csv.DictReader(fh))
+    assert list(tidy[0]) == ["draw", "form", "replication", "kpi", "value"]
+    by_rep = {
+        (r["scenario"], r["replication"]): r
+        for r in csv.DictReader((folder / "kpis_by_replication.csv").open(encoding="utf-8"))
+    }
+    n_kpis = len(next(iter(by_rep.values()))) - 2
+    assert len(tidy) == 2 * 2 * 2 * n_kpis  # draws x forms x replications x KPIs
+    for t in tidy[:: max(1, len(tidy) // 50)]:
+        row = by_rep[(f"{t['form']}@d{int(t['draw']):03d}", t["replication"])]
+        assert t["value"] == row[t["kpi"]]
 
 
 def test_bad_uncertainty_arguments_stop_before_anything_runs(tmp_path: Path) -> None:

@@ -9,7 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.experiments.statistics import paired_difference, relative_half_width, t_interval
+import numpy as np
+
+from sim.experiments.statistics import (
+    paired_difference,
+    relative_half_width,
+    t_interval,
+    t_intervals,
+)
 from sim.measures.kpis import Kpi, registry
 from sim.scenario.schema import Scenario
 
@@ -31,6 +38,30 @@ class ScenarioResults:
         return out
 
 
+@dataclass(frozen=True)
+class KpiTable:
+    """The KPIs of a study's scenarios as arrays: ``values[k, s, r]`` is KPI number k in
+    scenario s and replication number r (nan where undefined or not measured);
+    ``present[k, s]`` whether the scenario measures the KPI at all."""
+
+    values: np.ndarray
+    present: np.ndarray
+
+    @classmethod
+    def of(cls, scenarios: list[ScenarioResults], kpis: list[Kpi], reps: list[int]) -> KpiTable:
+        """The table of the given scenarios, KPIs and replication numbers."""
+        names = [k.name for k in kpis]
+        values = np.full((len(names), len(scenarios), len(reps)), math.nan)
+        present = np.zeros((len(names), len(scenarios)), dtype=bool)
+        for s, res in enumerate(scenarios):
+            for j, r in enumerate(reps):
+                got = res.replications[r]["kpis"]
+                values[:, s, j] = [math.nan if (v := got.get(n)) is None else v for n in names]
+            first = res.replications[reps[0]]["kpis"]
+            present[:, s] = [n in first for n in names]
+        return cls(values, present)
+
+
 @dataclass
 class Experiment:
     """The scenarios of a study on common replication numbers and base seed."""
@@ -38,30 +69,43 @@ class Experiment:
     scenarios: list[ScenarioResults]
     base_seed: int
     replications: list[int]
+    _kpis: tuple[tuple[int, ...], list[Kpi]] | None = field(default=None, repr=False)
+    _table: tuple[Any, KpiTable] | None = field(default=None, repr=False)
 
     def kpis(self) -> list[Kpi]:
-        """Union of the scenarios' KPI registries, in first-seen order."""
-        seen: dict[str, Kpi] = {}
-        for s in self.scenarios:
-            for k in registry(s.scenario):
-                seen.setdefault(k.name, k)
-        return list(seen.values())
+        """Union of the scenarios' KPI registries, in first-seen order (worked out once for
+        the same scenarios: a study of input draws has tens of thousands)."""
+        key = tuple(id(s.scenario) for s in self.scenarios)
+        if self._kpis is None or self._kpis[0] != key:
+            seen: dict[str, Kpi] = {}
+            for s in self.scenarios:
+                for k in registry(s.scenario):
+                    seen.setdefault(k.name, k)
+            self._kpis = (key, list(seen.values()))
+        return list(self._kpis[1])
+
+    def table(self) -> KpiTable:
+        """Every KPI's value in every scenario and replication, as one array (worked out
+        once for the same scenarios and replications)."""
+        key = (tuple(id(s.scenario) for s in self.scenarios), tuple(self.replications))
+        if self._table is None or self._table[0] != key:
+            self._table = (key, KpiTable.of(self.scenarios, self.kpis(), self.replications))
+        return self._table[1]
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per KPI and scenario: mean, interval, spread and count."""
         rows = []
-        reps = self.replications
-        for k in self.kpis():
-            for s in self.scenarios:
-                if k.name not in s.replications[reps[0]]["kpis"]:
-                    continue
-                iv = t_interval(s.kpi_values(k.name, reps))
+        table = self.table()
+        names = [s.scenario.name for s in self.scenarios]
+        for i, k in enumerate(self.kpis()):
+            have = np.flatnonzero(table.present[i]).tolist()
+            for s, iv in zip(have, t_intervals(table.values[i, have]), strict=True):
                 rows.append(
                     {
                         "kpi": k.name,
                         "label": k.label,
                         "unit": k.unit,
-                        "scenario": s.scenario.name,
+                        "scenario": names[s],
                         "mean": iv.mean,
                         "ci_low": iv.low,
                         "ci_high": iv.high,

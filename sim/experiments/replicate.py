@@ -42,11 +42,17 @@ def run_replication(
 
 
 def replicate(
-    sc: Scenario, replication: int, base_seed: int, requests_path: str | None = None
+    sc: Scenario,
+    replication: int,
+    base_seed: int,
+    requests_path: str | None = None,
+    aggregates: bool = True,
 ) -> dict[str, Any]:
     """Run one replication and return what a study keeps of it: KPIs and the aggregates the
     report plots (plain data, small enough to store as JSON). With ``requests_path``, also
-    write the per-request, per-call and per-ride records there."""
+    write the per-request, per-call and per-ride records there. Without ``aggregates``,
+    only the KPIs and counts (the draws of an uncertainty study, whose tables and report
+    use nothing else): no histograms, hour-of-week profiles (empty) or calendar figures."""
     result = run_replication(sc, replication, base_seed)
     records = result.records
     out: dict[str, Any] = {
@@ -54,10 +60,12 @@ def replicate(
         "kpis": result.kpis,
         "n_events": records.n_events,
         "n_requests": int(len(records.requests["id"])),
-        "hist": histograms(result.context),
-        "profiles": hour_of_week_sums(result.context),
-        "calendar": calendar_kpis(result.context),
+        "profiles": {},
     }
+    if aggregates:
+        out["hist"] = histograms(result.context)
+        out["profiles"] = hour_of_week_sums(result.context)
+        out["calendar"] = calendar_kpis(result.context)
     if requests_path is not None:
         path = Path(requests_path)
         write_request_records(path, sc, records.requests, result.context.reported)

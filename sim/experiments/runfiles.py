@@ -163,11 +163,20 @@ def atomic_open(path: Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]
         raise
 
 
-def write_json(path: Path, data: Any, indent: int | None = 2) -> None:
-    """Write data as JSON, atomically (non-finite numbers become null)."""
-    text = json.dumps(json_safe(data), indent=indent, sort_keys=False) + "\n"
+def json_text(data: Any, indent: int | None = None) -> str:
+    """Data as the text of a JSON file (non-finite numbers become null)."""
+    return json.dumps(json_safe(data), indent=indent, sort_keys=False) + "\n"
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a text file atomically."""
     with atomic_open(path, "w", encoding="utf-8") as fh:
         fh.write(text)
+
+
+def write_json(path: Path, data: Any, indent: int | None = 2) -> None:
+    """Write data as JSON, atomically (non-finite numbers become null)."""
+    write_text(path, json_text(data, indent))
 
 
 def number_or_nan(value: Any) -> float:
@@ -183,11 +192,15 @@ def csv_cell(value: Any) -> Any:
 def write_csv(path: Path, rows: list[dict[str, Any]], fields: Sequence[str] | None = None) -> None:
     """Write rows (dicts) as a CSV table, atomically; ``fields`` names the columns of an
     empty table."""
+    names = list(rows[0]) if rows else list(fields or ())
     with atomic_open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else list(fields or ()))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: csv_cell(v) for k, v in row.items()})
+        writer = csv.writer(fh)
+        writer.writerow(names)
+        known = set(names)
+        for row in rows:  # like csv.DictWriter: a missing column is empty, an unknown one wrong
+            if not row.keys() <= known:
+                raise ValueError(f"{path.name}: columns {sorted(row.keys() - known)} unknown")
+            writer.writerow([csv_cell(row.get(k, "")) for k in names])
 
 
 def _write_csv_gz(path: Path, columns: dict[str, np.ndarray | list[Any]]) -> None:

@@ -11,7 +11,6 @@ and the folder renamed into place. A Ctrl-C keeps every finished replication;
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import shutil
@@ -37,15 +36,16 @@ from sim.experiments.runfiles import (
     Terminated,
     WriteFailed,
     code_metadata,
-    number_or_nan,
+    json_text,
     slug,
     write_csv,
     write_json,
     write_parquet_copies,
+    write_text,
 )
 from sim.experiments.stress import write_stress_des
 from sim.experiments.sweep import write_sweep_tables
-from sim.experiments.uncertainty import write_uncertainty_tables
+from sim.experiments.uncertainty import draw_scenarios, is_draws_stage, write_uncertainty_tables
 from sim.paths import program_name
 from sim.scenario.loader import validate_data
 from sim.scenario.problems import ScenarioError
@@ -210,15 +210,22 @@ def _note_signal(signum: int, _frame: Any) -> None:
 
 
 def _new_meta(plan: StudyPlan, final_name: str) -> dict[str, Any]:
-    scenarios = [
-        {
-            "name": sc.name,
-            "file": src,
-            "hash": sc.content_hash(),
-            "content": sc.model_dump(mode="json"),
-        }
-        for sc, src in zip(plan.scenarios, plan.sources, strict=True)
-    ]
+    pairs = zip(plan.scenarios, plan.sources, strict=True)
+    scenarios: list[dict[str, Any]]
+    if is_draws_stage(plan.uncertainty):
+        # the draws are rebuilt from the forms and the drawn values (both recorded under
+        # "uncertainty"): a copy of each would make meta.json gigabytes for a Sobol' study
+        scenarios = [{"name": sc.name, "file": src} for sc, src in pairs]
+    else:
+        scenarios = [
+            {
+                "name": sc.name,
+                "file": src,
+                "hash": sc.content_hash(),
+                "content": sc.model_dump(mode="json"),
+            }
+            for sc, src in pairs
+        ]
     return {
         "kind": plan.kind,
         "name": plan.name,
@@ -273,20 +280,10 @@ def resume(
 def plan_of(folder: Path, meta: _Meta) -> StudyPlan:
     """The study a folder's ``meta.json`` describes: its scenarios as recorded (each checked
     against its hash), seed, replications and design."""
-    scenarios = []
-    for i, entry in enumerate(meta.scenarios):
-        try:
-            sc = validate_data(entry.content)
-        except ScenarioError as exc:
-            raise ResumeRefused(
-                f"{folder / META}: scenarios[{i}].content is not a valid scenario: "
-                f"{exc.problems[0].path}: {exc.problems[0].message}"
-            ) from None
-        if sc.content_hash() != entry.hash:
-            raise ResumeRefused(
-                f"{folder / META}: scenarios[{i}] ({entry.name}) does not match its recorded hash"
-            )
-        scenarios.append(sc)
+    if is_draws_stage(meta.uncertainty) and all(e.content is None for e in meta.scenarios):
+        scenarios = _rebuilt_draws(folder, meta)
+    else:
+        scenarios = _recorded_scenarios(folder, meta)
     return StudyPlan(
         name=meta.name,
         scenarios=scenarios,
@@ -302,6 +299,48 @@ def plan_of(folder: Path, meta: _Meta) -> StudyPlan:
         uncertainty=meta.uncertainty,
         parquet=meta.parquet,
     )
+
+
+def _rebuilt_draws(folder: Path, meta: _Meta) -> list[Scenario]:
+    """The scenarios of an uncertainty study's draws, built again from its recorded forms
+    and drawn values (and checked against the recorded names)."""
+    info = meta.uncertainty or {}
+    where = f"{folder / META}: uncertainty"
+    try:
+        forms = [validate_data(data) for data in info["base_forms"]]
+        values = [{n: float(v) for n, v in d["values"].items()} for d in info["draws"]]
+        scenarios = draw_scenarios(forms, values)
+    except ScenarioError as exc:
+        p = exc.problems[0]
+        why = f"{where}: the draws do not make valid scenarios: {p.path}: {p.message}"
+        raise ResumeRefused(why) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ResumeRefused(f"{where} is incomplete or damaged ({exc!r})") from None
+    names = [e.name for e in meta.scenarios]
+    if [sc.name for sc in scenarios] != names:
+        raise ResumeRefused(f"{where}: the draws do not match the recorded scenarios")
+    return scenarios
+
+
+def _recorded_scenarios(folder: Path, meta: _Meta) -> list[Scenario]:
+    """The scenarios a folder's meta.json records in full, each checked against its hash."""
+    scenarios = []
+    for i, entry in enumerate(meta.scenarios):
+        if entry.content is None or entry.hash is None:
+            raise ResumeRefused(f"{folder / META}: scenarios[{i}] has no content and hash")
+        try:
+            sc = validate_data(entry.content)
+        except ScenarioError as exc:
+            raise ResumeRefused(
+                f"{folder / META}: scenarios[{i}].content is not a valid scenario: "
+                f"{exc.problems[0].path}: {exc.problems[0].message}"
+            ) from None
+        if sc.content_hash() != entry.hash:
+            raise ResumeRefused(
+                f"{folder / META}: scenarios[{i}] ({entry.name}) does not match its recorded hash"
+            )
+        scenarios.append(sc)
+    return scenarios
 
 
 def rerun_plan(folder: Path) -> StudyPlan:
@@ -345,8 +384,9 @@ class _Entry(BaseModel):
 
     name: str
     file: str
-    hash: str = Field(pattern=r"^[0-9a-f]{64}$")
-    content: dict[str, Any]
+    # both absent for the draws of an uncertainty study (rebuilt from its "uncertainty")
+    hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    content: dict[str, Any] | None = None
 
 
 class _Meta(BaseModel):
@@ -442,10 +482,22 @@ def check_replication_files(plan: StudyPlan, partial: Path) -> None:
 def _load_done(plan: StudyPlan, tmp: Path) -> list[ScenarioResults]:
     pairs = zip(plan.scenarios, plan.sources, strict=True)
     results = [ScenarioResults(sc, src) for sc, src in pairs]
+    draws = is_draws_stage(plan.uncertainty)
     for path in (tmp / REPS_DIR).glob("s*_r*.json"):
         s_txt, r_txt = path.stem[1:].split("_r")
-        results[int(s_txt)].replications[int(r_txt)] = json.loads(path.read_text())
+        results[int(s_txt)].replications[int(r_txt)] = _kept(json.loads(path.read_text()), draws)
     return results
+
+
+#: What a study holds in memory of each replication of an uncertainty study's draws (its
+#: tables use nothing else; the files on disk hold the whole result).
+DRAW_KEEPS = ("replication", "kpis", "n_events", "n_requests")
+
+
+def _kept(result: dict[str, Any], draws: bool) -> dict[str, Any]:
+    """What the study keeps in memory of a replication's result: all of it, or for the
+    thousands of replications of an uncertainty study's draws, only what its tables use."""
+    return {k: result[k] for k in DRAW_KEEPS if k in result} if draws else result
 
 
 def on_disk(tmp: Path) -> int:
@@ -597,12 +649,16 @@ def _run_missing(
         return
     bar.total = n_reps * len(results)
     bar.refresh()
-    args = [(plan.scenarios[s], r, plan.base_seed, _records_path(tmp, plan, s, r)) for s, r in jobs]
+    draws = is_draws_stage(plan.uncertainty)
+    args = [
+        (plan.scenarios[s], r, plan.base_seed, _records_path(tmp, plan, s, r), not draws)
+        for s, r in jobs
+    ]
     for i, result in executor.run(replicate, args):
         s, r = jobs[i]
-        path = _rep_file(tmp, s, r)
-        write_json(path, result, indent=None)
-        results[s].replications[r] = json.loads(path.read_text())
+        text = json_text(result)
+        write_text(_rep_file(tmp, s, r), text)
+        results[s].replications[r] = _kept(json.loads(text), draws)
         bar.update(1)
         if notify is not None:
             notify(sum(len(x.replications) for x in results), n_reps * len(results))
@@ -642,14 +698,14 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
     write_json(folder / META, meta, indent=_meta_indent(plan))
     write_stress_des(folder, meta, plan.scenarios, plan.kind)
     kpis = exp.kpis()
-    by_rep = []
-    for s in exp.scenarios:
-        for r in exp.replications:
-            row: dict[str, Any] = {"scenario": s.scenario.name, "replication": r}
-            values = s.replications[r]["kpis"]
-            for k in kpis:
-                row[k.name] = number_or_nan(values.get(k.name)) if k.name in values else math.nan
-            by_rep.append(row)
+    names = [k.name for k in kpis]
+    values = exp.table().values  # KPI x scenario x replication, nan where undefined
+    by_rep = [
+        {"scenario": s.scenario.name, "replication": r}
+        | dict(zip(names, values[:, i, j].tolist(), strict=True))
+        for i, s in enumerate(exp.scenarios)
+        for j, r in enumerate(exp.replications)
+    ]
     write_csv(folder / "kpis_by_replication.csv", by_rep)
     summary = exp.summary_rows()
     write_csv(folder / "summary.csv", summary)

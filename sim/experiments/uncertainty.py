@@ -35,7 +35,7 @@ from sim.experiments.comparison import Experiment
 from sim.experiments.runfiles import atomic_open, write_csv
 from sim.scenario.problems import Location, Problem, ScenarioError
 from sim.scenario.schema import Scenario
-from sim.scenario.uncertain import at_values, value_at
+from sim.scenario.uncertain import at_values, values_at
 
 DESIGNS = ("sobol", "lhs", "saltelli")
 
@@ -111,16 +111,23 @@ def build_study(forms: list[Scenario], draws: int, design: str, seed: int) -> Un
                     ]
                 )
     unit = design_points(len(names), draws, design, seed)
-    values = [
-        {n: value_at(specs[n], float(u)) for n, u in zip(names, row, strict=True)} for row in unit
-    ]
+    columns = [values_at(specs[n], unit[:, c]) for c, n in enumerate(names)]
+    values = [{n: col[i] for n, col in zip(names, columns, strict=True)} for i in range(len(unit))]
+    return UncertaintyStudy(forms, names, unit, values, draw_scenarios(forms, values), design, seed)
+
+
+def draw_scenarios(forms: list[Scenario], values: list[dict[str, float]]) -> list[Scenario]:
+    """Every form at every draw of the inputs (draw-major), each validated; ScenarioError
+    names each input and draw that would make an invalid scenario. Built again from the
+    forms and the values when a study resumes (its meta.json holds no copy of the draws)."""
     scenarios: list[Scenario] = []
     problems: list[Problem] = []
+    dumped = [sc.model_dump(mode="json") for sc in forms]
     for i, at in enumerate(values):
-        for sc in forms:
+        for sc, data in zip(forms, dumped, strict=True):
             own = {n: v for n, v in at.items() if n in sc.uncertainty}
             try:
-                scenarios.append(at_values(sc, own, name=f"{sc.name}@d{i:03d}"))
+                scenarios.append(at_values(sc, own, name=draw_name(sc.name, i), dumped=data))
             except ScenarioError as exc:
                 drawn = ", ".join(f"{n}={v:.4g}" for n, v in own.items())
                 problems.extend(
@@ -129,7 +136,17 @@ def build_study(forms: list[Scenario], draws: int, design: str, seed: int) -> Un
                 )
     if problems:
         raise ScenarioError(problems[:20])
-    return UncertaintyStudy(forms, names, unit, values, scenarios, design, seed)
+    return scenarios
+
+
+def is_draws_stage(info: dict[str, Any] | None) -> bool:
+    """Whether a study's uncertainty meta data describe the draws (its first stage)."""
+    return info is not None and info.get("stage") == "draws"
+
+
+def draw_name(form: str, draw: int) -> str:
+    """The name of a form's scenario at a draw of the inputs."""
+    return f"{form}@d{draw:03d}"
 
 
 def study_meta(study: UncertaintyStudy) -> dict[str, Any]:
@@ -174,19 +191,13 @@ class Spread:
     half_width: float = math.nan  # 95 % half-width of the mean over the draws
 
 
-def spread(per_draw: list[np.ndarray], better: str | None) -> Spread:
+def spread(per_draw: list[np.ndarray] | np.ndarray, better: str | None) -> Spread:
     """``per_draw[i]``: the paired differences of draw i over its replications."""
-    means, noise = [], []
-    for d in per_draw:
-        d = d[~np.isnan(d)]
-        if len(d) == 0:
-            continue
-        means.append(float(d.mean()))
-        noise.append(float(d.var(ddof=1)) / len(d) if len(d) > 1 else math.nan)
+    means, noise = _draw_means(per_draw)
     n = len(means)
     if n == 0:
         return Spread(0, *(math.nan,) * 7)
-    m = np.array(means)
+    m = means
     p05, p50, p95 = (float(x) for x in np.percentile(m, [5, 50, 95]))
     if better == "lower":
         p_better = float(np.mean(m < 0))
@@ -202,6 +213,27 @@ def spread(per_draw: list[np.ndarray], better: str | None) -> Spread:
         share = math.nan
     half = float(stats.t.ppf(0.975, n - 1) * math.sqrt(total / n)) if n > 1 else math.nan
     return Spread(n, float(m.mean()), p05, p50, p95, p_better, share, half)
+
+
+def _draw_means(per_draw: list[np.ndarray] | np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """The mean paired difference of each draw with a defined one, and the variance of
+    that mean from simulation noise (nan with one replication). A draws x replications
+    array without nan is worked out at once, with the same arithmetic as draw by draw."""
+    if isinstance(per_draw, np.ndarray) and per_draw.ndim == 2 and not np.isnan(per_draw).any():
+        n = per_draw.shape[1]
+        if n == 0:
+            return np.array([]), []
+        d = np.ascontiguousarray(per_draw)
+        var = (d.var(axis=1, ddof=1) / n).tolist() if n > 1 else [math.nan] * len(d)
+        return d.mean(axis=1), var
+    means, noise = [], []
+    for d in per_draw:
+        d = d[~np.isnan(d)]
+        if len(d) == 0:
+            continue
+        means.append(float(d.mean()))
+        noise.append(float(d.var(ddof=1)) / len(d) if len(d) > 1 else math.nan)
+    return np.array(means), noise
 
 
 SUMMARY_FIELDS = (
@@ -256,13 +288,14 @@ def summary_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
     return rows
 
 
-def paired_differences(
-    info: dict[str, Any], exp: Experiment, kpi: str, form: int
-) -> list[np.ndarray]:
-    """Per draw, the differences of form number ``form`` to the first form on ``kpi``,
-    paired by replication."""
+def paired_differences(info: dict[str, Any], exp: Experiment, kpi: str, form: int) -> np.ndarray:
+    """Per draw (rows), the differences of form number ``form`` to the first form on
+    ``kpi``, paired by replication (columns; nan where undefined)."""
     n_forms = len(info["forms"])
-    return [point_differences(exp, n_forms, i, form, kpi) for i in range(len(info["draws"]))]
+    k = next(i for i, x in enumerate(exp.kpis()) if x.name == kpi)
+    values = exp.table().values[k]
+    base = np.arange(len(info["draws"])) * n_forms
+    return values[base + form] - values[base]
 
 
 def point_differences(exp: Experiment, n_forms: int, point: int, form: int, kpi: str) -> Any:
@@ -364,8 +397,7 @@ def sensitivity_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, An
         if not k.headline:
             continue
         for j in range(1, len(forms)):
-            diffs = paired_differences(info, exp, k.name, j)
-            means = np.array([_mean(d) for d in diffs])
+            means = _means(paired_differences(info, exp, k.name, j))
             if saltelli:
                 idx = sobol_indices(info["inputs"], means, info["design_seed"])
             else:
@@ -391,9 +423,17 @@ def sensitivity_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, An
     return rows
 
 
-def _mean(d: np.ndarray) -> float:
-    d = d[~np.isnan(d)]
-    return float(d.mean()) if len(d) else math.nan
+def _means(diffs: np.ndarray) -> np.ndarray:
+    """Each row's mean over its defined values (nan when none is); rows without a nan at
+    once, with the same arithmetic."""
+    out = np.full(len(diffs), math.nan)
+    whole = ~np.isnan(diffs).any(axis=1)
+    if diffs.shape[1]:
+        out[whole] = np.ascontiguousarray(diffs[whole]).mean(axis=1)
+    for i in np.flatnonzero(~whole):
+        d = diffs[i][~np.isnan(diffs[i])]
+        out[i] = float(d.mean()) if len(d) else math.nan
+    return out
 
 
 def _value(rep: dict[str, Any], name: str) -> float:
@@ -402,29 +442,36 @@ def _value(rep: dict[str, Any], name: str) -> float:
 
 
 def write_uncertainty_tables(folder: Path, info: dict[str, Any], exp: Experiment) -> None:
-    """The tables of an uncertainty study's draws: ``uncertainty_tidy.csv`` (draw, input
-    values, form, replication, KPI, value), ``uncertainty_draws.csv`` (per draw, form and
-    KPI with a better direction, the mean paired difference to the first form),
-    ``uncertainty_summary.csv`` (per KPI and form against today, over the draws) and
-    ``sensitivity.csv``."""
+    """The tables of an uncertainty study's draws: ``uncertainty_inputs.csv`` (per draw, the
+    value of every input), ``uncertainty_tidy.csv`` (draw, form, replication, KPI, value),
+    ``uncertainty_draws.csv`` (per draw, form and KPI with a better direction, the mean
+    paired difference to the first form), ``uncertainty_summary.csv`` (per KPI and form
+    against today, over the draws) and ``sensitivity.csv``."""
     names = info["inputs"]
+    rows = [{"draw": i} | {n: d["values"][n] for n in names} for i, d in enumerate(info["draws"])]
+    write_csv(folder / "uncertainty_inputs.csv", rows, ["draw", *names])
+    _write_tidy(folder / "uncertainty_tidy.csv", info, exp)
+    write_csv(folder / "uncertainty_draws.csv", draw_rows(info, exp), DRAW_FIELDS)
+    write_csv(folder / "uncertainty_summary.csv", summary_rows(info, exp), SUMMARY_FIELDS)
+    write_csv(folder / "sensitivity.csv", sensitivity_rows(info, exp), SENSITIVITY_FIELDS)
+
+
+def _write_tidy(path: Path, info: dict[str, Any], exp: Experiment) -> None:
+    """One row per draw, form, replication and KPI (the draw's input values are in
+    ``uncertainty_inputs.csv``: repeated here they made a Sobol' study's table gigabytes)."""
     forms = info["forms"]
-    kpis = exp.kpis()
-    with atomic_open(folder / "uncertainty_tidy.csv", "w", newline="", encoding="utf-8") as fh:
+    kpis = [k.name for k in exp.kpis()]
+    with atomic_open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["draw", *names, "form", "replication", "kpi", "value"])
-        for i, draw in enumerate(info["draws"]):
-            at = [draw["values"][n] for n in names]
+        writer.writerow(["draw", "form", "replication", "kpi", "value"])
+        for i in range(len(info["draws"])):
             for j, form in enumerate(forms):
                 res = exp.scenarios[i * len(forms) + j]
                 for r in exp.replications:
                     values = res.replications[r]["kpis"]
-                    for k in kpis:
-                        v = values.get(k.name)
-                        writer.writerow([i, *at, form, r, k.name, "" if v is None else v])
-    write_csv(folder / "uncertainty_draws.csv", draw_rows(info, exp), DRAW_FIELDS)
-    write_csv(folder / "uncertainty_summary.csv", summary_rows(info, exp), SUMMARY_FIELDS)
-    write_csv(folder / "sensitivity.csv", sensitivity_rows(info, exp), SENSITIVITY_FIELDS)
+                    writer.writerows(
+                        (i, form, r, k, "" if (v := values.get(k)) is None else v) for k in kpis
+                    )
 
 
 DRAW_FIELDS = ("draw", "kpi", "form", "mean_difference")
@@ -433,19 +480,14 @@ DRAW_FIELDS = ("draw", "kpi", "form", "mean_difference")
 def draw_rows(info: dict[str, Any], exp: Experiment) -> list[dict[str, Any]]:
     """Per KPI with a better direction, form against the first and draw: the mean paired
     difference over the draw's replications (what the report's distributions show)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for k in exp.kpis():
         if not k.better:
             continue
         for j in range(1, len(info["forms"])):
-            for i, d in enumerate(paired_differences(info, exp, k.name, j)):
-                d = d[~np.isnan(d)]
-                rows.append(
-                    {
-                        "draw": i,
-                        "kpi": k.name,
-                        "form": info["forms"][j],
-                        "mean_difference": float(d.mean()) if len(d) else math.nan,
-                    }
-                )
+            means = _means(paired_differences(info, exp, k.name, j)).tolist()
+            rows.extend(
+                {"draw": i, "kpi": k.name, "form": info["forms"][j], "mean_difference": m}
+                for i, m in enumerate(means)
+            )
     return rows
