@@ -89,15 +89,18 @@ def main() -> None:
     week_scale = (4 * 7 + 8) / (args.weeks * 7 + 8)
     default_reps = 128 * 4 * FORMS + (DEFAULT_ONE_AT_A_TIME * 5 + 1) * FORMS * 4
     saltelli_reps = 64 * (DEFAULT_INPUTS + 2) * FORMS * 2
+    # the rest grows with the draws too (building and checking them, tables): projected
+    # in proportion to the replications, which overstates its constant start-up part
+    rest_per_rep = (wall - w1 - w2) / (n1 + n2)
     print("projection at this machine's speed today (linear in replications, 4 weeks):")
-    print(
-        f"  default study, {default_reps:,} replications   "
-        f"{default_reps * per_rep * week_scale / 60:6.1f} min wall"
-    )
-    print(
-        f"  Saltelli N = 64, {saltelli_reps:,} replications "
-        f"{saltelli_reps * per_rep * week_scale / 60:6.1f} min wall"
-    )
+    for label, reps in (
+        (f"default study, {default_reps:,} replications  ", default_reps),
+        (f"Saltelli N = 64, {saltelli_reps:,} replications", saltelli_reps),
+    ):
+        minutes = reps * (per_rep * week_scale + rest_per_rep) / 60
+        print(f"  {label} {minutes:6.1f} min wall")
+    print("(measure a study itself with its own options, e.g. --design saltelli --draws 64")
+    print(" --replications 2 --one-at-a-time 0: the whole-process line is then the answer)")
 
 
 if __name__ == "__main__":
