@@ -10,6 +10,7 @@ and the folder renamed into place. A Ctrl-C keeps every finished replication;
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -604,6 +605,9 @@ def _run_locked(
         total=n_reps * len(results), disable=not show, unit="rep", desc=plan.name, leave=False
     )
     bar.update(sum(len(s.replications) for s in results))
+    # the plan's scenarios live as long as the study: keep the garbage collector from
+    # walking them (tens of thousands in an uncertainty study) while results stream in
+    gc.freeze()
     try:
         while True:
             _run_missing(plan, tmp, results, n_reps, executor, bar, notify)
@@ -616,6 +620,7 @@ def _run_locked(
                 break
             n_reps = min(plan.max_replications, n_reps + max(2, executor.workers))
     finally:
+        gc.unfreeze()
         bar.close()
     reps = list(range(n_reps))
     assert _complete(results, reps)
