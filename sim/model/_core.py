@@ -71,14 +71,6 @@ def reason_for_source(directory: Path = HERE) -> str | None:
     return None
 
 
-def compiled_modules(directory: Path = HERE) -> tuple[str, ...]:
-    """The model modules the installed build compiled (empty if none)."""
-    try:
-        return tuple(sorted(json.loads((directory / MANIFEST).read_text())["modules"]))
-    except (ValueError, KeyError, TypeError, OSError):
-        return ()
-
-
 class _SourceFinder:
     """Finds the listed model modules in their ``.py`` files (ahead of extension modules)."""
 
