@@ -224,3 +224,16 @@ def test_sobol_indices_agree_with_the_analytic_values(function, first, total) ->
 def test_a_saltelli_study_needs_a_power_of_two(tmp_path: Path) -> None:
     code, _ = _run(tmp_path / "d", "--design", "saltelli", "--draws", "3")
     assert code == 2 and not (tmp_path / "d").exists()
+
+
+def test_the_report_never_shows_a_small_difference_as_zero() -> None:
+    """'-0 s' or '-0.0 points' for a difference that is not zero reads as a typo to a
+    board; a small figure keeps the digits that show its size."""
+    from sim.report.decision import _diff_text
+
+    assert _diff_text(-0.0035, "min") == "-0.2 s"
+    assert _diff_text(-0.0004, "share") == "-0.04 points"
+    assert _diff_text(0.0185, "share") == "+1.8 points"
+    assert _diff_text(0.2, "min") == "+12 s"
+    assert _diff_text(22.7, "hours/week") == "+22.7 h/week"
+    assert _diff_text(0.0, "share") == "+0.0 points"

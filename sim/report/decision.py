@@ -106,12 +106,23 @@ def _diff_text(value: float, unit: str, signed: bool = True) -> str:
         return "n/a"
     sign = "+" if signed else ""
     if unit == "share":
-        return f"{100 * value:{sign}.1f} points"
+        x = 100 * value
+        return f"{x:{sign}.{_decimals(x, 1)}f} points"
     if unit == "min":
         if abs(value) < 1.0:
-            return f"{60 * value:{sign}.0f} s"
+            x = 60 * value
+            return f"{x:{sign}.{_decimals(x, 0)}f} s"
         return f"{value:{sign}.1f} min"
-    return f"{value:{sign},.1f} {unit.replace('hours/week', 'h/week')}"
+    return f"{value:{sign},.{_decimals(value, 1)}f} {unit.replace('hours/week', 'h/week')}"
+
+
+def _decimals(x: float, usual: int) -> int:
+    """Decimals that keep a small nonzero figure from reading as 0: -0.04 points, not
+    -0.0; 0.2 s, not 0 s (at most three more than usual)."""
+    size = abs(x) * 10**usual  # in units of the usual last place
+    if size == 0.0 or size >= 0.95:
+        return usual
+    return usual + min(3, math.ceil(-math.log10(size)))
 
 
 def _spread_text(r: dict[str, str]) -> str:
