@@ -42,10 +42,12 @@ class ScenarioResults:
 class KpiTable:
     """The KPIs of a study's scenarios as arrays: ``values[k, s, r]`` is KPI number k in
     scenario s and replication number r (nan where undefined or not measured);
-    ``present[k, s]`` whether the scenario measures the KPI at all."""
+    ``present[k, s]`` whether the scenario measures the KPI at all; ``index`` a KPI's
+    number by name."""
 
     values: np.ndarray
     present: np.ndarray
+    index: dict[str, int]
 
     @classmethod
     def of(cls, scenarios: list[ScenarioResults], kpis: list[Kpi], reps: list[int]) -> KpiTable:
@@ -59,7 +61,7 @@ class KpiTable:
                 values[:, s, j] = [math.nan if (v := got.get(n)) is None else v for n in names]
             first = res.replications[reps[0]]["kpis"]
             present[:, s] = [n in first for n in names]
-        return cls(values, present)
+        return cls(values, present, {n: i for i, n in enumerate(names)})
 
 
 @dataclass

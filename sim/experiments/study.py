@@ -750,8 +750,8 @@ def _finish(plan: StudyPlan, exp: Experiment, folder: Path) -> dict[str, Any]:
 
 
 def _meta_indent(plan: StudyPlan) -> int | None:
-    """meta.json is indented for reading, except for the many draws of an uncertainty study
-    (every draw's scenario: tens of megabytes that only a resume reads)."""
+    """meta.json is indented for reading, except for an uncertainty study's (the values of
+    thousands of draws: megabytes that only a resume reads)."""
     return None if plan.kind == "uncertainty" else 2
 
 

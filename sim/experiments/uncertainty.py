@@ -292,8 +292,8 @@ def paired_differences(info: dict[str, Any], exp: Experiment, kpi: str, form: in
     """Per draw (rows), the differences of form number ``form`` to the first form on
     ``kpi``, paired by replication (columns; nan where undefined)."""
     n_forms = len(info["forms"])
-    k = next(i for i, x in enumerate(exp.kpis()) if x.name == kpi)
-    values = exp.table().values[k]
+    table = exp.table()
+    values = table.values[table.index[kpi]]
     base = np.arange(len(info["draws"])) * n_forms
     return values[base + form] - values[base]
 
