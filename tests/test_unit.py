@@ -3,6 +3,7 @@ timeline."""
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import numpy as np
@@ -36,6 +37,32 @@ def _job(engine, pool, log, name, start, duration, priority=1, patience=None):
 
 def _engine() -> Engine:
     return Engine()
+
+
+def test_event_queue_gives_time_then_priority_then_scheduling_order() -> None:
+    """The engine's queue (its own binary heap in the compiled build, ``heapq`` on SimPy's
+    tuples in the source) returns entries by time, then SimPy's priority, then the order
+    they were scheduled in: 3,000 entries with many ties, pops interleaved with pushes as
+    in a run, against ``heapq`` on (time, priority, number) as the reference."""
+    engine = _engine()
+    rng = np.random.default_rng(7)
+    times = rng.integers(0, 40, size=3000).astype(float)
+    priorities = rng.integers(0, 2, size=3000)
+    events = [object() for _ in range(3000)]
+    reference: list[tuple[float, int, int]] = []
+    got, want = [], []
+    for k in range(3000):
+        engine.push(float(times[k]), int(priorities[k]), events[k])
+        heapq.heappush(reference, (float(times[k]), int(priorities[k]), k))
+        if k % 7 == 6:
+            got.append(engine.pop())
+            want.append(events[heapq.heappop(reference)[2]])
+    while reference:
+        got.append(engine.pop())
+        want.append(events[heapq.heappop(reference)[2]])
+    assert all(a is b for a, b in zip(got, want, strict=True))
+    assert engine.peek() == math.inf
+    assert engine._seq == 3000  # the events scheduled, as SimPy's counter would number them
 
 
 def test_priority_then_fifo() -> None:

@@ -2,6 +2,7 @@
 # docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file. Every
 # attribute the source sets on these classes must be declared here.
 
+cdef bint COMPILED
 cdef long long ORDER_SPAN
 
 
@@ -28,6 +29,7 @@ cdef class Clock:
     cdef public double now
     cdef public list _queue
     cdef public object _eid
+    cdef public long long _seq
     cpdef push(self, double at, long long priority, event)
     cpdef pop(self)
     cpdef double peek(self)
@@ -37,3 +39,10 @@ cdef class Clock:
     cpdef start_at(self, gen, double delay, on_end=*, owner=*)
     cpdef resume(self, Proc proc, value=*)
     cpdef call_at(self, event, list callbacks, double delay)
+
+
+cdef _push(Clock clock, double at, long long priority, event)
+cdef _pop(Clock clock)
+cdef bint _before(Entry a, Entry b)
+cdef _sift_in(list heap, Entry entry)
+cdef Entry _take_first(list heap)

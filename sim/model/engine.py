@@ -14,10 +14,11 @@ events at each time. ``Engine.run`` drives the queue in one loop (no method call
 event); any ordinary SimPy event scheduled on the engine is still handled as SimPy does.
 
 The queue holds SimPy's entries, tuples (time, priority, event number, event), in the plain
-source. The compiled build (``engine.pxd``) holds ``Entry`` objects instead, each with its
-time and one integer for (priority, event number), compared in C: a tuple comparison
-calls back into Python for each of its items, and those comparisons took about 8 % of a
-compiled run. Both give the same order, so the same results.
+source, kept by ``heapq``. The compiled build (``engine.pxd``) holds ``Entry`` objects
+instead, each with its time and one integer for (priority, event number), in a binary heap
+of its own whose comparisons are C comparisons of those two fields (``heapq`` would call
+back into Python for each comparison). No two entries tie, so both give the same order,
+and the same results.
 
 The design and its measured effect: bench/README.md (issue 12).
 """
@@ -61,9 +62,6 @@ class Entry:
     at: float
     order: int
 
-    def __lt__(self, other: Entry) -> bool:
-        return self.at < other.at or (self.at == other.at and self.order < other.order)
-
 
 class Proc(Entry):
     """One running generator. While it waits for time, it is the scheduled event."""
@@ -91,10 +89,11 @@ class Clock:
     SimPy's environment keeps as attributes, so that the compiled build can read the clock
     and the queue as typed fields (``engine.pxd``)."""
 
-    __slots__ = ("now", "_queue", "_eid")
+    __slots__ = ("now", "_queue", "_eid", "_seq")
     now: float  # shadows SimPy's read-only property (SimPy's ``_now`` is an alias of it)
     _queue: list[Any]
-    _eid: Any
+    _eid: Any  # SimPy's event counter; unused here (``_seq`` counts the events scheduled)
+    _seq: int
 
     @property
     def _now(self) -> float:
@@ -106,26 +105,12 @@ class Clock:
 
     def push(self, at: float, priority: Priority, event: Any) -> None:
         """Put ``event`` in the queue at minute ``at`` with SimPy's ``priority``."""
-        if COMPILED:
-            entry: Entry = event if isinstance(event, Entry) else Scheduled(event)
-            entry.at = at
-            entry.order = priority * ORDER_SPAN + next(self._eid)
-            heappush(self._queue, entry)
-        else:
-            heappush(self._queue, (at, priority, next(self._eid), event))
+        _push(self, at, priority, event)
 
     def pop(self) -> Any:
         """Take the next entry from the queue, set the clock to its time and return its
         event (a Proc, the end of a run, a waiting claim or any SimPy event)."""
-        if COMPILED:
-            entry: Entry = heappop(self._queue)
-            self.now = entry.at
-            if entry.__class__ is Scheduled:
-                scheduled: Scheduled = entry
-                return scheduled.event
-            return entry
-        self.now, _, _, event = heappop(self._queue)
-        return event
+        return _pop(self)
 
     def peek(self) -> float:
         """The time of the next entry (infinity if there is none)."""
@@ -138,28 +123,28 @@ class Clock:
 
     def schedule(self, event: Any, priority: Any = NORMAL, delay: float = 0) -> None:
         """SimPy's schedule, reading the plain ``now``."""
-        self.push(self.now + delay, priority, event)
+        _push(self, self.now + delay, priority, event)
 
     def drive(self, at: float) -> None:
         """Run the event queue until ``at`` (the loop of ``Engine.run`` with a number)."""
         stop = _Stop()
         queue: list[Any] = self._queue
         # the end sorts before every ordinary event at the same time, as SimPy's own does
-        self.push(at, URGENT, stop)
+        _push(self, at, URGENT, stop)
         while queue:
-            event = self.pop()  # a Proc, the end, or any event
-            if event.__class__ is Proc:
+            event = _pop(self)  # a Proc, the end, or any event
+            if type(event) is Proc:
                 # ``resume`` written out in place: a method call per event is what this
-                # loop saves
+                # loop saves. A body never yields None, so ``next`` with a default ends a
+                # body without raising StopIteration.
                 proc: Proc = event
-                try:
-                    wait = proc.gen.send(None)
-                except StopIteration:
+                wait = next(proc.gen, None)
+                if wait is None:
                     if proc.on_end is not None:
                         proc.on_end(proc.owner)
                     continue
-                if wait.__class__ is float:
-                    self.push(self.now + wait, NORMAL, proc)
+                if type(wait) is float:
+                    _push(self, self.now + wait, NORMAL, proc)
                 else:
                     wait.proc = proc
                 continue
@@ -182,7 +167,7 @@ class Clock:
         owner: Any = None,
     ) -> None:
         """Start a process ``delay`` minutes from now (its generator runs from then on)."""
-        self.push(self.now + delay, NORMAL, Proc(gen, on_end, owner))
+        _push(self, self.now + delay, NORMAL, Proc(gen, on_end, owner))
 
     def resume(self, proc: Proc, value: Any = None) -> None:
         """Run ``proc`` until its next wait (or its end), sending it ``value``. A wait is a
@@ -193,8 +178,8 @@ class Clock:
             if proc.on_end is not None:
                 proc.on_end(proc.owner)
             return
-        if wait.__class__ is float:
-            self.push(self.now + wait, NORMAL, proc)
+        if type(wait) is float:
+            _push(self, self.now + wait, NORMAL, proc)
         else:
             wait.proc = proc
 
@@ -202,7 +187,82 @@ class Clock:
         """Schedule ``event`` (an object with ``callbacks`` and ``_ok`` slots, such as a
         claim's patience timer) to have ``callbacks`` run ``delay`` minutes from now."""
         event.callbacks = callbacks
-        self.push(self.now + delay, NORMAL, event)
+        _push(self, self.now + delay, NORMAL, event)
+
+
+def _push(clock: Clock, at: float, priority: Priority, event: Any) -> None:
+    """Put ``event`` in ``clock``'s queue at minute ``at`` with SimPy's ``priority``; the
+    entries at one time are ordered by priority, then by the order of scheduling, as in
+    SimPy (``clock._seq`` counts the events scheduled)."""
+    clock._seq += 1
+    if COMPILED:
+        entry: Entry = event if isinstance(event, Entry) else Scheduled(event)
+        entry.at = at
+        entry.order = priority * ORDER_SPAN + clock._seq
+        _sift_in(clock._queue, entry)
+    else:
+        heappush(clock._queue, (at, priority, clock._seq, event))
+
+
+def _pop(clock: Clock) -> Any:
+    """Take the next entry from ``clock``'s queue, set the clock to its time and return its
+    event."""
+    if COMPILED:
+        entry: Entry = _take_first(clock._queue)
+        clock.now = entry.at
+        if type(entry) is Scheduled:
+            scheduled: Scheduled = entry
+            return scheduled.event
+        return entry
+    clock.now, _, _, event = heappop(clock._queue)
+    return event
+
+
+def _before(a: Entry, b: Entry) -> bool:
+    """Whether entry ``a`` comes before entry ``b`` (time, then order)."""
+    return a.at < b.at or (a.at == b.at and a.order < b.order)
+
+
+def _sift_in(heap: list[Any], entry: Entry) -> None:
+    """Add ``entry`` to the binary heap ``heap`` of entries (the compiled build's queue:
+    its comparisons are C comparisons of the entries' fields, not calls of ``__lt__``)."""
+    heap.append(entry)
+    i: cython.Py_ssize_t = len(heap) - 1
+    while i > 0:
+        up: cython.Py_ssize_t = (i - 1) >> 1
+        parent: Entry = heap[up]
+        if not _before(entry, parent):
+            break
+        heap[i] = parent
+        i = up
+    heap[i] = entry
+
+
+def _take_first(heap: list[Any]) -> Entry:
+    """Remove and return the first entry of the binary heap ``heap``. Entries never tie
+    (each has its own event number), so any correct heap returns them in the same order as
+    ``heapq``."""
+    last: Entry = heap.pop()
+    n: cython.Py_ssize_t = len(heap)
+    if n == 0:
+        return last
+    first: Entry = heap[0]
+    i: cython.Py_ssize_t = 0
+    child: cython.Py_ssize_t = 1
+    while child < n:
+        smaller: Entry = heap[child]
+        if child + 1 < n:
+            right: Entry = heap[child + 1]
+            if _before(right, smaller):
+                child += 1
+                smaller = right
+        if not _before(smaller, last):
+            break
+        heap[i] = smaller
+        i = child
+        child = 2 * i + 1
+    heap[i] = last
+    return first
 
 
 def _run_callbacks(event: Any) -> None:
@@ -223,15 +283,19 @@ class Engine(Clock, simpy.Environment):
     keeps as an alias), and ``run`` with a numeric end drives the event queue in one loop
     (``Clock.drive``): a waiting Proc is resumed in place; any other event (a claim's
     patience timer, or any SimPy event a model adds) has its callbacks run as in SimPy's
-    own ``step``. The order of events and the numbering of SimPy's event counter are
-    SimPy's."""
+    own ``step``. The order of events and their numbering (``_seq``, in place of SimPy's
+    event counter) are SimPy's."""
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        self._seq = 0  # events scheduled so far
 
     def step(self) -> None:
         """Process the next event (SimPy's step, with a Proc's wait ending in place)."""
         if not self._queue:
             raise EmptySchedule()
-        event = self.pop()
-        if event.__class__ is Proc:
+        event = _pop(self)
+        if type(event) is Proc:
             self.resume(event)
             return
         _run_callbacks(event)

@@ -192,8 +192,5 @@ def _moves(geo_map: Map) -> dict[str, np.ndarray]:
 
 
 def _events_scheduled(env: simpy.Environment) -> int:
-    """How many events the environment scheduled (SimPy numbers them with a counter)."""
-    counter = getattr(env, "_eid", None)
-    if counter is None:
-        return -1
-    return next(counter)
+    """How many events the environment scheduled (the engine numbers them as SimPy does)."""
+    return int(getattr(env, "_seq", -1))
