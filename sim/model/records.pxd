@@ -20,3 +20,35 @@ cdef class Request:
     cdef public double end_min
     cdef public bint last_dialled_112, recontacted, repeated
     cdef public long n_live_processes, zone
+
+
+cdef Py_ssize_t CHUNK_ROWS
+
+
+cdef class _ChunkedColumns:
+    cdef public list _slots, _full
+    cdef public dict _widths
+    cdef int[:, ::1] _ints
+    cdef signed char[:, ::1] _bytes
+    cdef double[:, ::1] _doubles
+    cdef public Py_ssize_t _row
+    cdef _new_chunk(self)
+    cdef _added(self)
+    cdef _set_aside(self)
+
+
+cdef class CallLog(_ChunkedColumns):
+    cpdef add(self, long request, long desk, long kind, bint urgent, double placed,
+              double answered, double ended, bint abandoned=*)
+
+
+cdef class RideLog(_ChunkedColumns):
+    cdef public bint geography
+    cdef public tuple columns
+    cpdef add(self, long request, long priority, double call_taken, double requested,
+              double assigned, double on_scene, double released, bint conveyed, long post=*,
+              long zone=*)
+
+
+cdef class RequestColumns(_ChunkedColumns):
+    cpdef add(self, Request request)

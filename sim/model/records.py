@@ -10,16 +10,28 @@ integer codes of ``sim.codes``.
 from __future__ import annotations
 
 import math
-import struct
-from array import array
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.codes import OUTCOME_IN_SYSTEM, TRIAGE_CORRECT
 
+if TYPE_CHECKING:
+    from array import array
+
+try:  # noqa: SIM105  (Cython reads this import at compile time; a context manager hides it)
+    import cython  # noqa: F401  (the compiled build reads the local types it names)
+except ImportError:  # Cython is needed only to build the compiled core
+    pass
+
 NAN = math.nan
+
+#: Named aliases of int and bool for the arguments of the ``add`` methods: the compiled build
+#: takes their C types from ``records.pxd``, and a plain ``int`` or ``bool`` annotation would
+#: override them.
+Int = int
+Flag = bool
 
 
 class Request:
@@ -105,60 +117,79 @@ class Request:
         self.zone = -1  # demand zone (index in the scenario's geography), -1: no geography
 
 
-#: The numpy type of each stored array type code.
-_STORED: dict[str, Any] = {"i": np.int32, "b": np.int8, "d": np.float64}
-#: The field of a packed row for each column code ('?': a flag, packed and stored as 0/1).
-_PACKED_FIELD = {"i": "<i4", "b": "i1", "?": "i1", "d": "<f8"}
+#: The numpy type of each block of stored columns: 32-bit integers ('i'), bytes ('b': 8-bit
+#: integers and flags stored as 0/1) and doubles ('d').
+_BLOCK_DTYPE: dict[str, Any] = {"i": np.int32, "b": np.int8, "d": np.float64}
+#: The block each column code is stored in ('?', a flag, is stored as a byte).
+_BLOCK_OF = {"i": "i", "b": "b", "?": "b", "d": "d"}
+#: Rows per chunk of the stored columns.
+CHUNK_ROWS = 4096
 
 
 class _ChunkedColumns:
-    """Typed-array columns filled a chunk of rows at a time. A row is packed into bytes
-    when it is added (one call of a compiled ``struct``, which converts each value exactly:
-    integers as 32- or 8-bit integers, flags as 0/1, times as doubles); every ``CHUNK``
-    rows numpy reads the packed rows as a table of fixed-width fields and each field is
-    appended to its column."""
-
-    CHUNK = 4096
+    """Columns stored a chunk of rows at a time, in three typed blocks (32-bit integers,
+    bytes, doubles) of ``CHUNK_ROWS`` rows each. A row is written field by field into the
+    current chunk (in the compiled build each field is one C store, converted exactly as
+    numpy converts it: an integer that does not fit its field is an error); a full chunk is
+    set aside and a new one begun. ``_tables`` copies the chunks into one array per column
+    and releases each chunk as soon as it is copied, so a run never holds its stored and
+    its converted records whole at once."""
 
     def __init__(self, codes: list[str]) -> None:
         """``codes``: each column's code: 'i' a 32-bit integer, 'b' an 8-bit integer, '?' a
-        flag (stored as an 8-bit 0/1), 'd' a double."""
-        self._columns = [array("b" if code == "?" else code) for code in codes]
-        self._pack = struct.Struct("<" + "".join(codes)).pack
-        self._rows = np.dtype([(f"c{j}", _PACKED_FIELD[code]) for j, code in enumerate(codes)])
-        self._pending: list[bytes] = []
+        flag (stored as an 8-bit 0/1), 'd' a double. Each column's place in its block is
+        its rank among the columns of that block."""
+        self._slots: list[tuple[str, int]] = []
+        counts = {"i": 0, "b": 0, "d": 0}
+        for code in codes:
+            block = _BLOCK_OF[code]
+            self._slots.append((block, counts[block]))
+            counts[block] += 1
+        self._widths = counts
+        self._full: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
+        self._new_chunk()
 
-    def _append(self, row: bytes) -> None:
-        self._pending.append(row)
-        if len(self._pending) >= self.CHUNK:
-            self._flush()
+    def _new_chunk(self) -> None:
+        self._ints = np.zeros((CHUNK_ROWS, max(1, self._widths["i"])), dtype=np.int32)
+        self._bytes = np.zeros((CHUNK_ROWS, max(1, self._widths["b"])), dtype=np.int8)
+        self._doubles = np.zeros((CHUNK_ROWS, max(1, self._widths["d"])), dtype=np.float64)
+        self._row = 0
+
+    def _added(self) -> None:
+        """A row was written at ``_row``: move on, setting the chunk aside when it is full."""
+        self._row += 1
+        if self._row == CHUNK_ROWS:
+            self._set_aside()
+
+    def _set_aside(self) -> None:
+        self._full.append(
+            (np.asarray(self._ints), np.asarray(self._bytes), np.asarray(self._doubles), self._row)
+        )
+        self._new_chunk()
 
     def _tables(
         self, spec: tuple[tuple[str, str, Any], ...], order: np.ndarray | None = None
     ) -> dict[str, np.ndarray]:
         """The columns as numpy arrays of the dtypes ``spec`` names (rows in ``order`` if
-        given). Each stored column is released as soon as it is converted, so the run never
-        holds both whole."""
-        self._flush()
-        out: dict[str, np.ndarray] = {}
-        for i, (name, _, dtype) in enumerate(spec):
-            column = self._columns[i]
-            stored = np.frombuffer(column, dtype=_STORED[column.typecode])
-            if order is None:  # a view of the stored column: copied before it is released
-                out[name] = stored.astype(dtype, copy=True)
-            else:  # already a new array
-                out[name] = stored[order].astype(dtype, copy=False)
-            del stored
-            self._columns[i] = array(column.typecode)
+        given); the stored chunks are released one by one as they are copied."""
+        if self._row:
+            self._set_aside()
+        chunks, self._full = self._full, []
+        total = sum(rows for _, _, _, rows in chunks)
+        out = {name: np.empty(total, dtype=dtype) for name, _, dtype in spec}
+        names = [name for name, _, _ in spec]
+        start = 0
+        while chunks:
+            ints, bytes_, doubles, rows = chunks.pop(0)
+            blocks = {"i": ints, "b": bytes_, "d": doubles}
+            for name, (block, k) in zip(names, self._slots, strict=True):
+                out[name][start : start + rows] = blocks[block][:rows, k]
+            start += rows
+            del ints, bytes_, doubles, blocks
+        if order is not None:
+            for name in names:
+                out[name] = out[name][order]
         return out
-
-    def _flush(self) -> None:
-        if self._pending:
-            rows = np.frombuffer(b"".join(self._pending), dtype=self._rows)
-            self._pending = []
-            for j, column in enumerate(self._columns):
-                stored = _STORED[column.typecode]
-                column.frombytes(rows[f"c{j}"].astype(stored).tobytes())
 
 
 class CallLog(_ChunkedColumns):
@@ -181,17 +212,26 @@ class CallLog(_ChunkedColumns):
 
     def add(
         self,
-        request: int,
-        desk: int,
-        kind: int,
-        urgent: bool,
+        request: Int,
+        desk: Int,
+        kind: Int,
+        urgent: Flag,
         placed: float,
         answered: float,
         ended: float,
-        abandoned: bool = False,
+        abandoned: Flag = False,
     ) -> None:
         """Log one call; ``answered`` is nan when nobody answered (hung up, or desk closed)."""
-        self._append(self._pack(request, desk, kind, urgent, placed, answered, ended, abandoned))
+        i: cython.Py_ssize_t = self._row
+        self._ints[i, 0] = request
+        self._bytes[i, 0] = desk
+        self._bytes[i, 1] = kind
+        self._bytes[i, 2] = urgent
+        self._bytes[i, 3] = abandoned
+        self._doubles[i, 0] = placed
+        self._doubles[i, 1] = answered
+        self._doubles[i, 2] = ended
+        self._added()
 
     def table(self) -> dict[str, np.ndarray]:
         """The calls as numpy columns (the log is emptied)."""
@@ -222,28 +262,31 @@ class RideLog(_ChunkedColumns):
 
     def add(
         self,
-        request: int,
-        priority: int,
+        request: Int,
+        priority: Int,
         call_taken: float,
         requested: float,
         assigned: float,
         on_scene: float,
         released: float,
-        conveyed: bool,
-        post: int = -1,
-        zone: int = -1,
+        conveyed: Flag,
+        post: Int = -1,
+        zone: Int = -1,
     ) -> None:
         """Log one ride (when its vehicle is on scene; ``released``: when it is free again)."""
+        i: cython.Py_ssize_t = self._row
+        self._ints[i, 0] = request
+        self._bytes[i, 0] = priority
+        self._doubles[i, 0] = call_taken
+        self._doubles[i, 1] = requested
+        self._doubles[i, 2] = assigned
+        self._doubles[i, 3] = on_scene
+        self._doubles[i, 4] = released
+        self._bytes[i, 1] = conveyed
         if self.geography:
-            row = self._pack(
-                request, priority, call_taken, requested, assigned, on_scene, released,
-                conveyed, post, zone,
-            )  # fmt: skip
-        else:
-            row = self._pack(
-                request, priority, call_taken, requested, assigned, on_scene, released, conveyed
-            )
-        self._append(row)
+            self._ints[i, 1] = post
+            self._ints[i, 2] = zone
+        self._added()
 
     def table(self) -> dict[str, np.ndarray]:
         """The rides as numpy columns (the log is emptied)."""
@@ -298,43 +341,47 @@ class RequestColumns(_ChunkedColumns):
     def add(self, request: Request) -> None:
         """Write a finished request's record (the object can be dropped afterwards)."""
         r = request
-        # the attributes of REQUEST_COLUMNS, in its order (a test checks that they agree)
-        self._append(
-            self._pack(
-                r.id,
-                r.group,
-                r.need,
-                r.channel,
-                r.urgent_line,
-                r.arrival_min,
-                r.n_calls,
-                r.n_redials,
-                r.n_switches,
-                r.n_abandoned,
-                r.n_transfers,
-                r.n_triages,
-                r.n_escalations,
-                r.first_desk,
-                r.first_answer_min,
-                r.wrong_door,
-                r.first_assigned,
-                r.mistriage,
-                r.misrouted_triage,
-                r.care_min,
-                r.care_service,
-                r.n_ambulance_rides,
-                r.n_visits,
-                r.ed_arrival_min,
-                r.outcome,
-                r.end_min,
-            )  # fmt: skip
-        )
+        i: cython.Py_ssize_t = self._row
+        ints = self._ints
+        doubles = self._doubles
+        # the attributes of REQUEST_COLUMNS, each at its rank in its block (a test checks
+        # that every attribute lands in its own column)
+        ints[i, 0] = r.id
+        ints[i, 1] = r.group
+        ints[i, 2] = r.need
+        ints[i, 3] = r.channel
+        self._bytes[i, 0] = r.urgent_line
+        doubles[i, 0] = r.arrival_min
+        ints[i, 4] = r.n_calls
+        ints[i, 5] = r.n_redials
+        ints[i, 6] = r.n_switches
+        ints[i, 7] = r.n_abandoned
+        ints[i, 8] = r.n_transfers
+        ints[i, 9] = r.n_triages
+        ints[i, 10] = r.n_escalations
+        ints[i, 11] = r.first_desk
+        doubles[i, 1] = r.first_answer_min
+        self._bytes[i, 1] = r.wrong_door
+        ints[i, 12] = r.first_assigned
+        ints[i, 13] = r.mistriage
+        ints[i, 14] = r.misrouted_triage
+        doubles[i, 2] = r.care_min
+        ints[i, 15] = r.care_service
+        ints[i, 16] = r.n_ambulance_rides
+        ints[i, 17] = r.n_visits
+        doubles[i, 3] = r.ed_arrival_min
+        ints[i, 18] = r.outcome
+        doubles[i, 4] = r.end_min
+        self._added()
 
     def table(self) -> dict[str, np.ndarray]:
         """The requests as numpy columns, in request-number order. Each stored column is
         released as soon as it is converted, so the run never holds both whole."""
-        self._flush()
-        ids = np.frombuffer(self._columns[0], dtype=_STORED[self._columns[0].typecode])
+        if self._row:
+            self._set_aside()
+        ids = np.concatenate(
+            [ints[:rows, 0] for ints, _, _, rows in self._full] or [np.empty(0, np.int32)]
+        )
         order = np.argsort(ids, kind="stable")
         del ids
         return self._tables(REQUEST_COLUMNS, order)

@@ -4,7 +4,7 @@
 
 from sim.model.engine cimport Clock
 from sim.model.pools cimport Claim, StaffedPool
-from sim.model.records cimport Request
+from sim.model.records cimport CallLog, Request, RequestColumns, RideLog
 
 
 cdef class Desk:
@@ -21,7 +21,9 @@ cdef class World:
     # the run's objects
     cdef public object scenario, observe, timeline, streams, overflow, map
     cdef public Clock env, engine
-    cdef public object columns, calls, rides
+    cdef public RequestColumns columns
+    cdef public CallLog calls
+    cdef public RideLog rides
     cdef public dict pools, desks, service_pools, requests_in_progress
     cdef public StaffedPool ambulances
     # the form
