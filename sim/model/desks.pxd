@@ -2,6 +2,7 @@
 # docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file. Every
 # attribute the source sets on these classes must be declared here.
 
+from sim.model.draws cimport Sampler
 from sim.model.pools cimport Claim, StaffedPool
 from sim.model.records cimport Request
 from sim.model.world cimport Desk, World

@@ -82,9 +82,9 @@ from sim.model.draws import (
     SLOT_REPEAT_DELAY,
     SLOT_ROOM_CONSULT,
     SLOT_U1_RULE,
-    call_position,
+    Sampler,
 )
-from sim.model.pools import Claim
+from sim.model.pools import Claim, StaffedPool
 from sim.model.records import NAN, Request
 from sim.model.world import Desk, Process, World
 
@@ -143,7 +143,7 @@ def contact_and_handle(
 
 def take_call(world: World, request: Request, answered: AnsweredCall) -> Process:
     """An answered public call: triaged at once, or (call-back mode) an intake first."""
-    desk = world.desks[answered.desk]
+    desk: Desk = world.desks[answered.desk]
     if desk.intake_pool is not None and answered.claim.pool is desk.intake_pool:
         return callback_intake(world, request, answered)
     return handle_call(world, request, answered)
@@ -180,17 +180,17 @@ def public_contact(
         placed = env.now
         request.last_dialled_112 = dialled_112
         if dialled_112:
-            pos = call_position(request.draws, call_no, CALL_SLOT_NATIONAL_DESK, world.overflow)
-            yield world.national_desk_delay(draws, pos)
-        desk = world.desks[door]
+            pos = world.call_position(request, call_no, CALL_SLOT_NATIONAL_DESK)
+            yield world.national_desk_delay.draw(draws, pos)
+        desk: Desk = world.desks[door]
         urgent = dialled_112 or request.urgent_line
-        pool = desk.pool
+        pool: StaffedPool = desk.pool
         if desk.intake_pool is not None and not urgent and desk.intake_pool.is_open:
             pool = desk.intake_pool  # call-back mode: the regular line reaches the intake
-        claim = pool.claim(QUEUE_URGENT if urgent else QUEUE_REGULAR)
+        claim: Claim = pool.claim(QUEUE_URGENT if urgent else QUEUE_REGULAR)
         if claim.state == CLAIM_WAITING:
-            patience = desk.patience(
-                draws, call_position(request.draws, call_no, CALL_SLOT_PATIENCE, world.overflow)
+            patience = desk.patience.draw(
+                draws, world.call_position(request, call_no, CALL_SLOT_PATIENCE)
             )
             pool.give_up_after(claim, patience)
         state = claim.state or (yield claim)
@@ -203,7 +203,7 @@ def public_contact(
             services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
             return None
         request.n_abandoned += 1
-        choice = draws[call_position(request.draws, call_no, CALL_SLOT_ABANDON, world.overflow)]
+        choice = draws[world.call_position(request, call_no, CALL_SLOT_ABANDON)]
         if choice < desk.redial_share:
             kind = CALL_REDIAL
             request.n_redials += 1
@@ -214,8 +214,8 @@ def public_contact(
         else:
             services.finish(world, request, OUTCOME_ABANDONED)
             return None
-        pos = call_position(request.draws, call_no, CALL_SLOT_REDIAL_DELAY, world.overflow)
-        yield desk.redial_delay(draws, pos)
+        pos = world.call_position(request, call_no, CALL_SLOT_REDIAL_DELAY)
+        yield desk.redial_delay.draw(draws, pos)
 
 
 def professional_call(
@@ -231,8 +231,8 @@ def professional_call(
     call_no = request.n_calls
     request.n_calls += 1
     placed = world.env.now
-    desk = world.desks[door]
-    claim = desk.pool.claim(QUEUE_PROFESSIONAL)
+    desk: Desk = world.desks[door]
+    claim: Claim = desk.pool.claim(QUEUE_PROFESSIONAL)
     state = claim.state or (yield claim)
     if state != CLAIM_SERVED:
         world.calls.add(request.id, desk.index, kind, True, placed, NAN, world.env.now)
@@ -243,7 +243,7 @@ def professional_call(
 
 
 def _end_call(world: World, request: Request, call: AnsweredCall) -> None:
-    desk = world.desks[call.desk]
+    desk: Desk = world.desks[call.desk]
     world.calls.add(
         request.id,
         desk.index,
@@ -263,8 +263,8 @@ def _warm_confirmation(world: World, request: Request, door: str) -> Process:
     if call is None:
         return
     desk = world.desks[door]
-    pos = call_position(request.draws, call.call_no, CALL_SLOT_HANDLE, world.overflow)
-    yield desk.warm_time(request.draws, pos)
+    pos = world.call_position(request, call.call_no, CALL_SLOT_HANDLE)
+    yield desk.warm_time.draw(request.draws, pos)
     _end_call(world, request, call)
 
 
@@ -281,7 +281,7 @@ def callback_intake(world: World, request: Request, intake: AnsweredCall) -> Pro
     desk = world.desks[intake.desk]
     rules = desk.callback
     assert rules is not None
-    pos = call_position(request.draws, intake.call_no, CALL_SLOT_HANDLE, world.overflow)
+    pos = world.call_position(request, intake.call_no, CALL_SLOT_HANDLE)
     yield rules.intake_time(request.draws, pos)
     _end_call(world, request, intake)
     if world.need_urgency[request.need] in rules.at_once:
@@ -306,13 +306,13 @@ def _call_back(world: World, request: Request, desk: Desk) -> Process:
         call_no = request.n_calls
         request.n_calls += 1
         queued = env.now
-        claim = desk.pool.claim(priority)
+        claim: Claim = desk.pool.claim(priority)
         state = claim.state or (yield claim)
         if state != CLAIM_SERVED:  # the post closed first
             world.calls.add(request.id, desk.index, CALL_CALLBACK, False, queued, NAN, env.now)
             services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
             return
-        pos = call_position(draws, call_no, CALL_SLOT_ABANDON, world.overflow)
+        pos = world.call_position(request, call_no, CALL_SLOT_ABANDON)
         if draws[pos] >= rules.fail_share:
             call = AnsweredCall(desk.name, call_no, CALL_CALLBACK, False, placed, env.now, claim)
             yield from handle_call(world, request, call)
@@ -320,7 +320,7 @@ def _call_back(world: World, request: Request, desk: Desk) -> Process:
         yield rules.attempt_min
         world.calls.add(request.id, desk.index, CALL_CALLBACK, False, queued, NAN, env.now, True)
         desk.pool.release(claim)
-        pos = call_position(draws, call_no, CALL_SLOT_REDIAL_DELAY, world.overflow)
+        pos = world.call_position(request, call_no, CALL_SLOT_REDIAL_DELAY)
         yield rules.retry_delay(draws, pos)
     services.finish(world, request, OUTCOME_ABANDONED)
 
@@ -414,7 +414,7 @@ def _triage(world: World, request: Request, call: AnsweredCall, desk: Desk, trus
     """The disposition of an answered call (a professional's request is taken as stated)."""
     if trusted:
         return request.need
-    pos = call_position(request.draws, call.call_no, CALL_SLOT_TRIAGE, world.overflow)
+    pos = world.call_position(request, call.call_no, CALL_SLOT_TRIAGE)
     return _assess(world, request, desk, request.draws[pos])
 
 
@@ -442,10 +442,10 @@ def _room_consult(world: World, request: Request, assigned: int) -> Process:
     call = yield from professional_call(world, request, "gp_post", CALL_ROOM_CONSULT, settle=False)
     if call is None:
         return assigned
-    pos = call_position(request.draws, call.call_no, CALL_SLOT_HANDLE, world.overflow)
-    yield world.room_consult_time(request.draws, pos)
+    pos = world.call_position(request, call.call_no, CALL_SLOT_HANDLE)
+    yield world.room_consult_time.draw(request.draws, pos)
     _end_call(world, request, call)
-    pos = call_position(request.draws, call.call_no, CALL_SLOT_TRIAGE, world.overflow)
+    pos = world.call_position(request, call.call_no, CALL_SLOT_TRIAGE)
     view = _assess(world, request, world.desks["gp_post"], request.draws[pos])
     return assigned if world.need_service[view] == "ambulance" else view
 
@@ -461,7 +461,7 @@ def handle_call(
 
     ``trusted``: a professional's request, taken as stated (no triage error). ``accepted``:
     a disposition passed on by another desk, sent as it stands (no second triage)."""
-    desk = world.desks[call.desk]
+    desk: Desk = world.desks[call.desk]
     draws = request.draws
     if request.first_desk < 0:
         _note_first_answer(world, request, desk, call, trusted)
@@ -479,11 +479,12 @@ def handle_call(
         if assigned != request.need or request.first_assigned < 0:
             _record_triage(world, request, assigned)
         plan = world.need_plan[assigned] or _dispatch_plan(world, request, assigned)
-    pos = call_position(request.draws, call.call_no, CALL_SLOT_HANDLE, world.overflow)
+    pos = world.call_position(request, call.call_no, CALL_SLOT_HANDLE)
     if accepted is not None and not accepted.regrade:
-        duration = desk.warm_time(draws, pos)
+        duration = desk.warm_time.draw(draws, pos)
     else:
-        duration = desk.handle_time[plan[0]](draws, pos)
+        handle: Sampler = desk.handle_time[plan[0]]
+        duration = handle.draw(draws, pos)
     own, passed = desk.split(plan)
     grade = _mka_grade(world, request, assigned) if accepted and accepted.regrade else None
     after_call = (
@@ -511,7 +512,7 @@ def _warm_ambulance(
 ) -> None:
     """The ambulance leaves while the GP-post triagist is still on the line; an MKA
     call-taker listens in, grades it and confirms (a short call on the professional line)."""
-    delay = min(world.dispatch_delay(request.draws, SLOT_DISPATCH), duration)
+    delay = min(world.dispatch_delay.draw(request.draws, SLOT_DISPATCH), duration)
     grade = _mka_grade(world, request, assigned)
     services.send(world, request, assigned, "ambulance", delay, grade, call.answered_min)
     world.spawn(request, _warm_confirmation(world, request, world.desk_for_service["ambulance"]))
@@ -537,12 +538,12 @@ def _send_during_call(
             after_call.append(service)
             continue
         if service == "ambulance":
-            delay = min(world.dispatch_delay(draws, SLOT_DISPATCH), duration)
+            delay = min(world.dispatch_delay.draw(draws, SLOT_DISPATCH), duration)
             services.send(world, request, assigned, service, delay, grade, call.answered_min)
             continue
         if desk.name == "coordination":
             service = _alternative_if_saturated(world, desk, assigned, service)
-        delay = min(world.triage_decision(draws, SLOT_DISPATCH), duration)
+        delay = min(world.triage_decision.draw(draws, SLOT_DISPATCH), duration)
         services.send(world, request, assigned, service, delay)
     return after_call
 
@@ -572,7 +573,7 @@ def _pass_on(
         if draws[SLOT_REFERRAL_GIVE_UP] < world.referral_give_up:
             services.finish(world, request, OUTCOME_REFERRAL_GAVE_UP)
             return
-        yield world.referral_delay(draws, SLOT_REFERRAL_DELAY)
+        yield world.referral_delay.draw(draws, SLOT_REFERRAL_DELAY)
         request.n_switches += 1
         yield from contact_and_handle(world, request, "gp_post", False, CALL_REFERRAL)
         return
@@ -636,7 +637,7 @@ def _maybe_repeat(world: World, request: Request, after: str) -> None:
 
 
 def _repeat_contact(world: World, request: Request) -> Process:
-    yield world.repeat_delay(request.draws, SLOT_REPEAT_DELAY)
+    yield world.repeat_delay.draw(request.draws, SLOT_REPEAT_DELAY)
     dialled_112 = request.last_dialled_112
     door = _door(world, dialled_112)
     yield from contact_and_handle(world, request, door, dialled_112, CALL_REPEAT)
@@ -678,6 +679,6 @@ def _give_advice(world: World, request: Request, desk: Desk) -> None:
 
 
 def _recontact(world: World, request: Request, door: str) -> Process:
-    delay = world.recontact_delay(request.draws, SLOT_RECONTACT_DELAY)
+    delay = world.recontact_delay.draw(request.draws, SLOT_RECONTACT_DELAY)
     yield delay
     yield from contact_and_handle(world, request, door, request.last_dialled_112, CALL_RECONTACT)

@@ -105,9 +105,6 @@ _QUANTILE_USED = np.array(
     + [name not in CHOICE_CALL_SLOTS for name in CALL_SLOTS] * MAX_SLOT_CALLS
 )
 
-#: A duration drawn from a row: (row, position of its uniform number) -> minutes.
-DrawSampler = Callable[[Sequence[float], int], float]
-
 
 def new_request_rows(generator: np.random.Generator, n: int) -> np.ndarray:
     """The rows of ``n`` new requests, shape (n, ROW_LENGTH)."""
@@ -115,7 +112,7 @@ def new_request_rows(generator: np.random.Generator, n: int) -> np.ndarray:
     rows = np.empty((n, ROW_LENGTH))
     rows[:, 0::2] = uniforms
     quantiles = rows[:, 1::2]  # a view: filled in place
-    quantiles[:, ~_QUANTILE_USED] = math.nan
+    quantiles[:, ~_QUANTILE_USED] = np.nan
     quantiles[:, _QUANTILE_USED] = ndtri(uniforms[:, _QUANTILE_USED])
     return rows
 
@@ -141,33 +138,86 @@ def call_position(
     return pos
 
 
-def duration_sampler(duration: Duration) -> DrawSampler:
-    """A fast function (row, i) -> minutes for a scenario duration.
+#: A row position; a named alias of int because the compiled build takes the argument's C
+#: type from ``draws.pxd``, and a plain ``int`` annotation would override it.
+Position = int
+
+#: The kinds of ``Sampler``: a closed form computed in place, or any other function.
+SAMPLER_FIXED = 0
+SAMPLER_EXPONENTIAL = 1
+SAMPLER_UNIFORM = 2
+SAMPLER_LOGNORMAL = 3
+SAMPLER_OTHER = 4
+
+
+class Sampler:
+    """A duration drawn from a request's row of random numbers: ``draw(row, i)`` (or
+    calling the sampler) gives minutes. ``row[i]`` is a uniform number u on [0, 1) and
+    ``row[i + 1]`` its standard normal quantile. The common distributions are computed in
+    place from two parameters ``a`` and ``b`` (typed and in C in the compiled build, with
+    the same operations in the same order as in Python, so the same numbers); the others
+    call ``other``."""
+
+    __slots__ = ("kind", "a", "b", "other")
+
+    def __init__(
+        self,
+        kind: Position,
+        a: float = 0.0,
+        b: float = 0.0,
+        other: Callable[[Sequence[float], int], float] | None = None,
+    ):
+        self.kind = kind
+        self.a = a  # fixed: the value; exponential: the mean; uniform: low; lognormal: mu
+        self.b = b  # uniform: the width; lognormal: sigma
+        self.other = other
+
+    def __call__(self, row: Sequence[float], i: Position) -> float:
+        """The same as ``draw``."""
+        return self.draw(row, i)
+
+    def draw(self, row: Sequence[float], i: Position) -> float:
+        """Minutes for the random number at position ``i`` of ``row``."""
+        kind = self.kind
+        if kind == SAMPLER_LOGNORMAL:
+            q: float = row[i + 1]
+            return math.exp(self.a + self.b * q)
+        if kind == SAMPLER_FIXED:
+            return self.a
+        u: float = row[i]
+        if kind == SAMPLER_EXPONENTIAL:
+            return -self.a * math.log1p(-u)
+        if kind == SAMPLER_UNIFORM:
+            return self.a + self.b * u
+        assert self.other is not None
+        return float(self.other(row, i))
+
+
+def duration_sampler(duration: Duration) -> Sampler:
+    """A fast sampler (row, i) -> minutes for a scenario duration.
 
     ``row[i]`` is a uniform number u on [0, 1) and ``row[i + 1]`` its standard normal
     quantile, so every distribution is an inverse transform of the same u (common random
     numbers); it equals ``duration.quantile(u)``.
     """
     if duration.dist == "fixed":
-        value = float(duration.mean_min)  # type: ignore[arg-type]
-        return lambda row, i: value
-    log1p = math.log1p
+        return Sampler(SAMPLER_FIXED, float(duration.mean_min))  # type: ignore[arg-type]
     if duration.dist == "exponential":
-        mean = float(duration.mean_min)  # type: ignore[arg-type]
-        return lambda row, i: -mean * log1p(-row[i])
+        return Sampler(SAMPLER_EXPONENTIAL, float(duration.mean_min))  # type: ignore[arg-type]
     if duration.dist == "uniform":
         low = float(duration.low_min)  # type: ignore[arg-type]
         width = float(duration.high_min) - low  # type: ignore[arg-type]
-        return lambda row, i: low + width * row[i]
+        return Sampler(SAMPLER_UNIFORM, low, width)
     if float(duration.mean_min) == 0.0:  # type: ignore[arg-type]
-        return lambda row, i: 0.0
+        return Sampler(SAMPLER_FIXED, 0.0)
     if duration.dist == "gamma":
         shape, scale = duration.gamma_shape_scale()
-        return lambda row, i: scale * float(gammaincinv(shape, row[i]))
+        return Sampler(
+            SAMPLER_OTHER, other=lambda row, i: scale * float(gammaincinv(shape, row[i]))
+        )
     if duration.dist == "weibull":
         shape, scale = duration.weibull_shape_scale()
         power = 1.0 / shape
-        return lambda row, i: scale * (-log1p(-row[i])) ** power
+        return Sampler(SAMPLER_OTHER, other=lambda row, i: scale * (-math.log1p(-row[i])) ** power)
     mu, sigma = duration.lognormal_mu_sigma()
-    exp = math.exp
-    return lambda row, i: exp(mu + sigma * row[i + 1])
+    return Sampler(SAMPLER_LOGNORMAL, float(mu), float(sigma))

@@ -45,6 +45,7 @@ from sim.model.draws import (
     SLOT_VISIT_ON_SITE,
     SLOT_VISIT_TRAVEL,
 )
+from sim.model.pools import Claim, StaffedPool
 from sim.model.records import Request
 from sim.model.world import Process, World
 
@@ -75,7 +76,7 @@ def reach_patient(world: World, request: Request, service: str) -> bool:
 def escalate(world: World, request: Request) -> Process:
     """The professional on the spot requests the service the need really calls for."""
     request.n_escalations += 1
-    yield world.escalation_delay(request.draws, SLOT_ESCALATION_DELAY)
+    yield world.escalation_delay.draw(request.draws, SLOT_ESCALATION_DELAY)
     if request.care_min == request.care_min:  # care started meanwhile
         return
     need = request.need
@@ -138,8 +139,8 @@ def ambulance_ride(
     if delay > 0:
         yield delay
     requested = env.now
-    pool = world.ambulances
-    claim = pool.claim(priority)
+    pool: StaffedPool = world.ambulances
+    claim: Claim = pool.claim(priority)
     if not claim.state:
         yield claim
     assigned_at = env.now
@@ -154,17 +155,17 @@ def ambulance_ride(
         yield from _mapped_ride(world, request, priority, call_taken, requested, draws)
         pool.release(claim)
         return
-    yield world.amb_turnout(draws, SLOT_TURNOUT) + world.amb_drive(draws, SLOT_DRIVE)
+    yield world.amb_turnout.draw(draws, SLOT_TURNOUT) + world.amb_drive.draw(draws, SLOT_DRIVE)
     on_scene = env.now
     reach_patient(world, request, "ambulance")
     conveyed = draws[SLOT_CONVEY] < world.need_conveyance[request.need]
-    busy = world.amb_on_scene(draws, SLOT_ON_SCENE)
+    busy = world.amb_on_scene.draw(draws, SLOT_ON_SCENE)
     if conveyed:
-        transport = world.amb_transport(draws, SLOT_TRANSPORT)
+        transport = world.amb_transport.draw(draws, SLOT_TRANSPORT)
         if request.ed_arrival_min != request.ed_arrival_min:
             request.ed_arrival_min = on_scene + busy + transport
-        busy += transport + world.amb_handover(draws, SLOT_HANDOVER)
-    busy += world.amb_return(draws, SLOT_RETURN)
+        busy += transport + world.amb_handover.draw(draws, SLOT_HANDOVER)
+    busy += world.amb_return.draw(draws, SLOT_RETURN)
     released = env.now + busy
     world.rides.add(
         request.id, priority, call_taken, requested, assigned_at, on_scene, released, conveyed
@@ -192,17 +193,17 @@ def _mapped_ride(
     if geo.move_up is not None:
         _stand_in(world, geo.move_up.after_dispatch(assigned_at))
     drive = geo.drive_to[post][zone] * geo.factor(draws[SLOT_DRIVE + 1])
-    yield world.amb_turnout(draws, SLOT_TURNOUT) + drive
+    yield world.amb_turnout.draw(draws, SLOT_TURNOUT) + drive
     on_scene = env.now
     reach_patient(world, request, "ambulance")
     conveyed = draws[SLOT_CONVEY] < world.need_conveyance[request.need]
-    busy = world.amb_on_scene(draws, SLOT_ON_SCENE)
+    busy = world.amb_on_scene.draw(draws, SLOT_ON_SCENE)
     back = geo.factor(draws[SLOT_RETURN + 1])
     if conveyed:
         transport = geo.drive_to_hospital[zone] * geo.factor(draws[SLOT_TRANSPORT + 1])
         if request.ed_arrival_min != request.ed_arrival_min:
             request.ed_arrival_min = on_scene + busy + transport
-        busy += transport + world.amb_handover(draws, SLOT_HANDOVER)
+        busy += transport + world.amb_handover.draw(draws, SLOT_HANDOVER)
         busy += geo.drive_back[zone][post] * back
     else:
         busy += geo.drive_to[post][zone] * back
@@ -237,19 +238,19 @@ def gp_consult(world: World, request: Request, assigned: int) -> Process:
     """A consultation at the GP post: travel there, wait for a GP (higher acuity first)."""
     env = world.env
     draws = request.draws
-    yield world.travel_to_post(draws, SLOT_TRAVEL_POST)
-    pool = world.service_pools["gp_consult"]
-    claim = pool.claim(-world.need_acuity[assigned])
+    yield world.travel_to_post.draw(draws, SLOT_TRAVEL_POST)
+    pool: StaffedPool = world.service_pools["gp_consult"]
+    claim: Claim = pool.claim(-world.need_acuity[assigned])
     state = claim.state or (yield claim)
     if state != CLAIM_SERVED:
         finish(world, request, OUTCOME_DAYTIME_PRACTICE)
         return
     reach_patient(world, request, "gp_consult")
-    yield world.consultation(draws, SLOT_CONSULT)
+    yield world.consultation.draw(draws, SLOT_CONSULT)
     pool.release(claim)
     referred = draws[SLOT_ED_REFERRAL] < world.need_ed_referral[request.need]
     if referred and request.ed_arrival_min != request.ed_arrival_min:
-        request.ed_arrival_min = env.now + world.travel_to_post(draws, SLOT_TRAVEL_POST)
+        request.ed_arrival_min = env.now + world.travel_to_post.draw(draws, SLOT_TRAVEL_POST)
 
 
 def home_visit(
@@ -262,8 +263,8 @@ def home_visit(
     request.n_visits += 1
     if delay > 0:
         yield delay
-    pool = world.service_pools[service]
-    claim = pool.claim(-world.need_acuity[assigned])
+    pool: StaffedPool = world.service_pools[service]
+    claim: Claim = pool.claim(-world.need_acuity[assigned])
     state = claim.state or (yield claim)
     if state != CLAIM_SERVED:
         finish(world, request, OUTCOME_DAYTIME_PRACTICE)

@@ -2,13 +2,18 @@
 # docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file. Every
 # attribute the source sets on these classes must be declared here.
 
+from sim.model.draws cimport Sampler
 from sim.model.engine cimport Clock
 from sim.model.pools cimport Claim, StaffedPool
 from sim.model.records cimport CallLog, Request, RequestColumns, RideLog
 
 
+cdef long _FIRST_CALL_POS, _CALL_STRIDE
+
+
 cdef class Desk:
-    cdef public object name, dispatches, handle_time, patience, redial_delay, warm_time
+    cdef public object name, dispatches, handle_time
+    cdef public Sampler patience, redial_delay, warm_time
     cdef public object callback
     cdef public long index
     cdef public StaffedPool pool, intake_pool
@@ -40,13 +45,14 @@ cdef class World:
     cdef public dict service_index
     cdef public double u1_ambulance_only, u1_gp_only
     # samplers and shares
-    cdef public object dispatch_delay, amb_turnout, amb_drive, amb_on_scene, amb_transport
-    cdef public object amb_handover, amb_return, national_desk_delay, referral_delay
-    cdef public object travel_to_post, consultation, recontact_delay, escalation_delay
-    cdef public object triage_decision, repeat_delay, room_consult_time
+    cdef public Sampler dispatch_delay, amb_turnout, amb_drive, amb_on_scene, amb_transport
+    cdef public Sampler amb_handover, amb_return, national_desk_delay, referral_delay
+    cdef public Sampler travel_to_post, consultation, recontact_delay, escalation_delay
+    cdef public Sampler triage_decision, repeat_delay, room_consult_time
     cdef public double referral_give_up, room_consult_share
     cdef public dict repeat_after, visit_times
     cdef public object alternatives_threshold, alternative_services
     cpdef spawn(self, Request request, body)
     cpdef spawn_at(self, Request request, body, double delay)
     cpdef _process_ended(self, Request request)
+    cpdef long call_position(self, Request request, long call_no, long slot) except? -1

@@ -15,11 +15,18 @@ import numpy as np
 
 from sim.codes import AMBULANCE_A2, AMBULANCE_PRIORITY, DESK_INDEX
 from sim.model.calendar import Timeline, staffing_per_hour_of_week
-from sim.model.draws import DrawSampler, duration_sampler, fresh_draws
+from sim.model.draws import (
+    CALL_STRIDE,
+    FIRST_CALL_POS,
+    Sampler,
+    call_position,
+    duration_sampler,
+    fresh_draws,
+)
 from sim.model.engine import Body, Engine
 from sim.model.geography import Map
 from sim.model.pools import ObservedPool, StaffedPool
-from sim.model.records import CallLog, Request, RequestColumns, RideLog
+from sim.model.records import CallLog, Int, Request, RequestColumns, RideLog
 from sim.model.streams import Streams
 from sim.scenario.schema import CallBack, Scenario, Triage
 
@@ -37,6 +44,11 @@ class CallBackRules:
         self.fail_share = spec.attempt_fail_share
         self.attempt_min = float(spec.attempt_min)
         self.max_attempts = spec.max_attempts
+
+
+#: The layout of a request's row (``sim.model.draws``), as C integers in the compiled build.
+_FIRST_CALL_POS = FIRST_CALL_POS
+_CALL_STRIDE = CALL_STRIDE
 
 
 class Desk:
@@ -219,7 +231,7 @@ class World:
         self.repeat_delay = duration_sampler(repeat.delay)
         self.room_consult_time = duration_sampler(sc.mka.room_consult.duration)
         # per visiting service: (travel one way, time with the patient)
-        self.visit_times: dict[str, tuple[DrawSampler, DrawSampler]] = {
+        self.visit_times: dict[str, tuple[Sampler, Sampler]] = {
             "gp_visit": (
                 duration_sampler(sc.gp_post.visit_travel),
                 duration_sampler(sc.gp_post.visit_on_site),
@@ -389,6 +401,15 @@ class World:
         if request.n_live_processes == 0:
             self.columns.add(request)
             del self.requests_in_progress[request.id]
+
+    def call_position(self, request: Request, call_no: Int, slot: Int) -> int:
+        """Position in ``request``'s row of a number of its call ``call_no`` (counted from
+        0): ``sim.model.draws.call_position``, with the row's usual case (the position is
+        already drawn) answered here without a call."""
+        pos = _FIRST_CALL_POS + call_no * _CALL_STRIDE + slot
+        if pos < len(request.draws):
+            return pos
+        return call_position(request.draws, call_no, slot, self.overflow)
 
     def fresh_draws(self, length: int) -> list[float]:
         """More random numbers in the row layout, from the overflow stream."""

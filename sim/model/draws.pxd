@@ -1,0 +1,16 @@
+# Type declarations for the compiled build of draws.py (see sim/model/_core.py and
+# docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file. Every
+# attribute the source sets on these classes must be declared here.
+
+# a Sampler's closed forms call the C library's exp and log1p (Python's math module calls
+# the same functions)
+from libc cimport math
+
+cdef long SAMPLER_FIXED, SAMPLER_EXPONENTIAL, SAMPLER_UNIFORM, SAMPLER_LOGNORMAL, SAMPLER_OTHER
+
+
+cdef class Sampler:
+    cdef public long kind
+    cdef public double a, b
+    cdef public object other
+    cpdef double draw(self, object row, long i) except? -1.0
