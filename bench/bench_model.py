@@ -7,7 +7,10 @@ process, and prints medians of:
 * simulated requests per CPU-second and SimPy events per CPU-second;
 * customers per CPU-second of the lean loop, and the **per-request ratio**: the model's
   requests per CPU-second over the loop's customers per CPU-second, paired by repeat (the
-  headline figure: 1.0 would make a simulated request as cheap as one bare customer);
+  headline figure: 1.0 would make a simulated request as cheap as one bare customer).
+  Each repeat runs one model replication and, right after it, the lean loop for a similar
+  CPU time (25,000 customers), so that the two sides of a pair share the machine's moment
+  (a shared machine's speed drifts within a minute);
 * SimPy events per request and per customer;
 * CPU microseconds per SimPy event for both, and their ratio;
 * peak memory: the process's peak resident size, and the peak of Python allocations
@@ -72,27 +75,28 @@ def main() -> int:
         "--scenario", type=Path, default=ROOT / "scenarios" / "groningen_separate.yaml"
     )
     parser.add_argument("--weeks", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     args = parser.parse_args()
 
     sc = load_scenario(args.scenario, (f"run.weeks={args.weeks}",))
     run_replication(sc, 0)  # warm-up: imports, caches
 
-    model_cpu, model_events, requests = [], 0, 0
+    n_customers = 25_000  # per repeat: about the CPU time of one 4-week replication
+    model_cpu, bare, model_events, requests = [], [], 0, 0
     for rep in range(args.repeats):
         start = time.process_time()
         res = run_replication(sc, rep)
-        model_cpu.append(time.process_time() - start)
+        cpu = time.process_time() - start
         model_events = res.records.n_events
         requests = len(res.records.requests["id"])
-        model_cpu[-1] = (model_cpu[-1], model_events, requests)
+        del res
+        model_cpu.append((cpu, model_events, requests))
+        bare.append(bare_mmc(n_customers, seed=rep + 1))  # right after: the same moment
 
     per_event_model = [c / e for c, e, _ in model_cpu]
     req_per_cpu = [r / c for c, _, r in model_cpu]
     ev_per_cpu = [e / c for c, e, _ in model_cpu]
 
-    n_customers = 200_000
-    bare = [bare_mmc(n_customers, seed=rep + 1) for rep in range(args.repeats)]
     per_event_bare = [c / e for c, e in bare]
     customers_per_cpu = [n_customers / c for c, _ in bare]
     per_request_ratio = [m / b for m, b in zip(req_per_cpu, customers_per_cpu, strict=True)]
@@ -116,7 +120,7 @@ def main() -> int:
     print(f"  SimPy events per CPU-second          {med(ev_per_cpu):>12,.0f}")
     print(f"  SimPy events per request             {model_events / requests:>12.2f}")
     print(f"  CPU microseconds per event, model    {1e6 * med(per_event_model):>12.3f}")
-    print(f"bare SimPy M/M/c loop (Resource, {n_customers:,d} customers, rho 0.8)")
+    print(f"bare SimPy M/M/c loop (Resource, {n_customers:,d} customers a repeat, rho 0.8)")
     print(f"  customers per CPU-second             {med(customers_per_cpu):>12,.0f}")
     print(f"  SimPy events per customer            {bare[0][1] / n_customers:>12.2f}")
     print(f"  SimPy events per CPU-second          {med(e / c for c, e in bare):>12,.0f}")

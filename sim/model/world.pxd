@@ -11,6 +11,9 @@ from sim.model.records cimport CallLog, Request, RequestColumns, RideLog
 cdef long _FIRST_CALL_POS, _CALL_STRIDE
 
 
+cdef long _pick(list cdf, double u) except? -1
+
+
 cdef class Desk:
     cdef public object name, dispatches, handle_time
     cdef public Sampler patience, redial_delay, warm_time
@@ -20,6 +23,7 @@ cdef class Desk:
     cdef public list _assign_cdf
     cdef public dict eligible_cdf, _splits
     cdef public double redial_share, switch_share
+    cpdef long assign(self, long true_need, double u, bint eligible=*) except? -1
 
 
 cdef class World:
@@ -55,4 +59,5 @@ cdef class World:
     cpdef spawn(self, Request request, body)
     cpdef spawn_at(self, Request request, body, double delay)
     cpdef _process_ended(self, Request request)
+    cpdef long presented_assign(self, long true_need, double u) except? -1
     cpdef long call_position(self, Request request, long call_no, long slot) except? -1

@@ -8,7 +8,6 @@ built from an immutable scenario; the scenario itself never holds runtime object
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,9 +25,14 @@ from sim.model.draws import (
 from sim.model.engine import Body, Engine
 from sim.model.geography import Map
 from sim.model.pools import ObservedPool, StaffedPool
-from sim.model.records import CallLog, Int, Request, RequestColumns, RideLog
+from sim.model.records import CallLog, Flag, Int, Request, RequestColumns, RideLog
 from sim.model.streams import Streams
 from sim.scenario.schema import CallBack, Scenario, Triage
+
+try:  # noqa: SIM105  (Cython reads this import at compile time; a context manager hides it)
+    import cython  # noqa: F401  (the compiled build reads the local types it names)
+except ImportError:  # Cython is needed only to build the compiled core
+    pass
 
 #: A process body: a generator that yields minutes to wait or a claim to wait for.
 Process = Body
@@ -91,7 +95,7 @@ class Desk:
             CallBackRules(triage.callback) if triage.callback is not None else None
         )
 
-    def assign(self, true_need: int, u: float, eligible: bool = False) -> int:
+    def assign(self, true_need: Int, u: float, eligible: Flag = False) -> int:
         """The need a triagist assigns to a caller with ``true_need`` (confusion matrix);
         ``eligible``: a 112 caller who could have presented as urgent and did not."""
         row = self.eligible_cdf.get(true_need) if eligible else None
@@ -116,9 +120,20 @@ def _cdf(weights: Sequence[float]) -> list[float]:
     return out
 
 
-def _pick(cdf: Sequence[float], u: float) -> int:
-    """The index whose cumulative share first exceeds u."""
-    return min(bisect_right(cdf, u), len(cdf) - 1)
+def _pick(cdf: list, u: float) -> int:  # a list of floats (a plain ``list`` for the C signature)
+    """The index whose cumulative share first exceeds u (``bisect_right``, capped at the
+    last index), written out so that the compiled build compares C doubles."""
+    n: cython.Py_ssize_t = len(cdf)
+    lo: cython.Py_ssize_t = 0
+    hi: cython.Py_ssize_t = n
+    while lo < hi:
+        mid: cython.Py_ssize_t = (lo + hi) // 2
+        share: float = cdf[mid]
+        if u < share:
+            hi = mid
+        else:
+            lo = mid + 1
+    return min(lo, n - 1)
 
 
 class World:
@@ -360,7 +375,7 @@ class World:
         if "mka" in self.desks:
             self.desks["mka"].eligible_cdf = adjusted
 
-    def presented_assign(self, true_need: int, u: float) -> int:
+    def presented_assign(self, true_need: Int, u: float) -> int:
         """The ambulance need assigned to a caller whose presentation drives over-triage."""
         return _pick(self.presented_cdf[true_need], u)  # type: ignore[arg-type]
 
