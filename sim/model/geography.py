@@ -108,6 +108,11 @@ def cover_matrix(sc: Scenario) -> np.ndarray:
     return post_to_zone_minutes(sc) <= geo.cover_drive_min
 
 
+#: A zone's or post's index; a named alias of int because the compiled build takes the
+#: argument's C type from ``geography.pxd``, and a plain ``int`` annotation would override it.
+Index = int
+
+
 class Map:
     """The expected drives of a geography and the posts' state during a run."""
 
@@ -161,7 +166,7 @@ class Map:
         """The lognormal drive factor (mean 1) at the standard normal quantile ``z``."""
         return math.exp(self._sigma * z + self._shift)
 
-    def car_drive(self, zone: int, z: float) -> float:
+    def car_drive(self, zone: Index, z: float) -> float:
         """A GP car's or team's drive between its base and ``zone`` (normal quantile ``z``)."""
         assert self.car_to_zone is not None
         return self.car_to_zone[zone] * math.exp(self._car_sigma * z + self._car_shift)
@@ -180,7 +185,7 @@ class Map:
             on_duty = [n + m for n, m in zip(on_duty, moved, strict=True)]
         return on_duty
 
-    def take_vehicle(self, zone: int, now: float) -> int:
+    def take_vehicle(self, zone: Index, now: float) -> int:
         """The post whose free vehicle is sent to ``zone`` (the nearest with one free; a
         vehicle the fleet has free but no post shows free comes from the nearest post
         with vehicles on duty), marked busy."""
@@ -197,7 +202,7 @@ class Map:
         busy[chosen] += 1
         return int(chosen)
 
-    def free_vehicle(self, post: int) -> None:
+    def free_vehicle(self, post: Index) -> None:
         """A vehicle of ``post`` is back and free (or a stand-in has reached it)."""
         self.busy[post] -= 1
 

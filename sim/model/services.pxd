@@ -2,6 +2,7 @@
 # docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file: it only
 # names the typed classes that the module's annotations refer to.
 
+from sim.model.geography cimport Map
 from sim.model.pools cimport Claim, StaffedPool
 from sim.model.records cimport Request
 from sim.model.world cimport Desk, World

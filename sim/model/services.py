@@ -45,6 +45,7 @@ from sim.model.draws import (
     SLOT_VISIT_ON_SITE,
     SLOT_VISIT_TRAVEL,
 )
+from sim.model.geography import Map
 from sim.model.pools import Claim, StaffedPool
 from sim.model.records import Request
 from sim.model.world import Process, World
@@ -185,7 +186,8 @@ def _mapped_ride(
     """The ride on the map: the nearest post with a free vehicle, the drive to the zone,
     the nearest hospital, and back to the post (the drives' factors use the normal
     quantiles of the ride's own numbers)."""
-    env, geo = world.env, world.map
+    env = world.env
+    geo: Map | None = world.map
     assert geo is not None
     assigned_at = env.now
     zone = request.zone
@@ -274,7 +276,7 @@ def home_visit(
         p_travel, p_site = SLOT_VISIT_TRAVEL, SLOT_VISIT_ON_SITE
     else:
         p_travel, p_site = SLOT_TEAM_TRAVEL, SLOT_TEAM_ON_SITE
-    geo = world.map
+    geo: Map | None = world.map
     if geo is not None and geo.car_to_zone is not None and request.zone >= 0:
         out = geo.car_drive(request.zone, draws[p_travel + 1])  # from the nearest base
     else:

@@ -4,6 +4,7 @@
 
 from sim.model.draws cimport Sampler
 from sim.model.engine cimport Clock
+from sim.model.geography cimport Map
 from sim.model.pools cimport Claim, StaffedPool
 from sim.model.records cimport CallLog, Request, RequestColumns, RideLog
 
@@ -28,7 +29,8 @@ cdef class Desk:
 
 cdef class World:
     # the run's objects
-    cdef public object scenario, observe, timeline, streams, overflow, map
+    cdef public object scenario, observe, timeline, streams, overflow
+    cdef public Map map
     cdef public Clock env, engine
     cdef public RequestColumns columns
     cdef public CallLog calls
