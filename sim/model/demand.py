@@ -43,7 +43,7 @@ class ArrivalBatch:
     needs: np.ndarray
     channels: np.ndarray
     urgent_line: np.ndarray
-    rows: np.ndarray  # shape (n, ROW_LENGTH): uniform numbers and their normal quantiles
+    rows: np.ndarray  # shape (n, ROW_LENGTH): each request's uniform numbers
     # True where digital self-triage ends in self-care advice (the person never calls);
     # None when self-triage is off
     self_care: np.ndarray | None = None

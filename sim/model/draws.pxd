@@ -5,6 +5,8 @@
 # a Sampler's closed forms call the C library's exp and log1p (Python's math module calls
 # the same functions)
 from libc cimport math
+# a lognormal duration's normal quantile, in C
+from scipy.special cimport cython_special
 
 cdef long SAMPLER_FIXED, SAMPLER_EXPONENTIAL, SAMPLER_UNIFORM, SAMPLER_LOGNORMAL, SAMPLER_OTHER
 

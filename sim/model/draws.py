@@ -5,12 +5,13 @@ the request is created. Because everything a request does is drawn from its own 
 same replication number gives the same callers, needs and task times in every scenario
 (common random numbers), whatever the queues do.
 
-Layout of the row. Every purpose (a *slot*) has a uniform number u at an even position and
-its standard normal quantile right after it, so a lognormal duration needs no quantile
-computation during the run. The request's own slots come first (``REQUEST_SLOTS``); then
-each call of the request has ``CALL_STRIDE`` positions (``CALL_SLOTS``), for the first
-``MAX_SLOT_CALLS`` calls. A later call extends the row with numbers from the replication's
-overflow stream.
+Layout of the row. Every purpose (a *slot*) has one uniform number u on [0, 1). The
+request's own slots come first (``REQUEST_SLOTS``); then each call of the request has
+``CALL_STRIDE`` positions (``CALL_SLOTS``), for the first ``MAX_SLOT_CALLS`` calls. A later
+call extends the row with numbers from the replication's overflow stream. A duration that
+needs the normal quantile of its u (a lognormal one) computes it when it is drawn, for
+that slot alone (scipy's ``ndtri`` from ``scipy.special.cython_special``: the function of
+the ``ndtri`` ufunc, so the same numbers, and a C call in the compiled build).
 
 This module is the one owner of that layout: other modules name a position only by the
 constants below. Reordering the slot names changes every result of the model; a test pins
@@ -23,7 +24,7 @@ import math
 from collections.abc import Callable, MutableSequence, Sequence
 
 import numpy as np
-from scipy.special import gammaincinv, ndtri
+from scipy.special import cython_special, gammaincinv
 
 from sim.scenario.schema import Duration
 
@@ -42,8 +43,8 @@ CALL_SLOTS = ("patience", "handle", "triage", "abandon", "redial_delay", "nation
 #: Calls whose numbers are drawn with the request; later calls use the overflow stream.
 MAX_SLOT_CALLS = 3
 
-_REQUEST_POS = {name: 2 * i for i, name in enumerate(REQUEST_SLOTS)}
-_CALL_POS = {name: 2 * i for i, name in enumerate(CALL_SLOTS)}
+_REQUEST_POS = {name: i for i, name in enumerate(REQUEST_SLOTS)}
+_CALL_POS = {name: i for i, name in enumerate(CALL_SLOTS)}
 
 SLOT_NEED = _REQUEST_POS["need"]
 SLOT_CHANNEL = _REQUEST_POS["channel"]
@@ -83,48 +84,22 @@ CALL_SLOT_REDIAL_DELAY = _CALL_POS["redial_delay"]
 CALL_SLOT_NATIONAL_DESK = _CALL_POS["national_desk"]
 
 #: Position of the first call's block, and the length of each call's block.
-FIRST_CALL_POS = 2 * len(REQUEST_SLOTS)
-CALL_STRIDE = 2 * len(CALL_SLOTS)
-#: Uniform numbers per request drawn at creation, and the length of its row.
+FIRST_CALL_POS = len(REQUEST_SLOTS)
+CALL_STRIDE = len(CALL_SLOTS)
+#: Uniform numbers per request drawn at creation: the length of its row.
 N_SLOTS = len(REQUEST_SLOTS) + len(CALL_SLOTS) * MAX_SLOT_CALLS
-ROW_LENGTH = 2 * N_SLOTS
-
-#: Slots whose number only chooses (a share, a category), never a duration: their normal
-#: quantile is not computed when a request is created (nan marks it as unused; a duration
-#: drawn from one of them would come out nan, which the tests would catch).
-CHOICE_SLOTS = frozenset(
-    {
-        "need", "channel", "urgent_line", "convey", "ed_referral", "recontact",
-        "referral_give_up", "u1_rule", "regrade", "presentation", "room_consult",
-        "repeat_contact",
-    }
-)  # fmt: skip
-CHOICE_CALL_SLOTS = frozenset({"triage", "abandon"})
-_QUANTILE_USED = np.array(
-    [name not in CHOICE_SLOTS for name in REQUEST_SLOTS]
-    + [name not in CHOICE_CALL_SLOTS for name in CALL_SLOTS] * MAX_SLOT_CALLS
-)
+ROW_LENGTH = N_SLOTS
 
 
 def new_request_rows(generator: np.random.Generator, n: int) -> np.ndarray:
     """The rows of ``n`` new requests, shape (n, ROW_LENGTH)."""
-    uniforms = generator.random((n, N_SLOTS))
-    rows = np.empty((n, ROW_LENGTH))
-    rows[:, 0::2] = uniforms
-    quantiles = rows[:, 1::2]  # a view: filled in place
-    quantiles[:, ~_QUANTILE_USED] = np.nan
-    quantiles[:, _QUANTILE_USED] = ndtri(uniforms[:, _QUANTILE_USED])
-    return rows
+    return generator.random((n, N_SLOTS))
 
 
 def fresh_draws(overflow: np.random.Generator, length: int) -> list[float]:
-    """``length`` more numbers in the row layout (uniform, then its normal quantile), from
-    the overflow stream: used past the numbers drawn when the request was created."""
-    uniforms = overflow.random((length + 1) // 2)
-    row = np.empty(2 * len(uniforms))
-    row[0::2] = uniforms
-    row[1::2] = ndtri(uniforms)
-    return row[:length].tolist()
+    """``length`` more uniform numbers from the overflow stream: used past the numbers
+    drawn when the request was created."""
+    return overflow.random(length).tolist()
 
 
 def call_position(
@@ -134,7 +109,7 @@ def call_position(
     the row is extended from the overflow stream when the call is beyond the drawn ones."""
     pos = FIRST_CALL_POS + call_no * CALL_STRIDE + slot
     if pos >= len(draws):
-        draws.extend(fresh_draws(overflow, pos + 2 - len(draws)))
+        draws.extend(fresh_draws(overflow, pos + 1 - len(draws)))
     return pos
 
 
@@ -152,11 +127,11 @@ SAMPLER_OTHER = 4
 
 class Sampler:
     """A duration drawn from a request's row of random numbers: ``draw(row, i)`` (or
-    calling the sampler) gives minutes. ``row[i]`` is a uniform number u on [0, 1) and
-    ``row[i + 1]`` its standard normal quantile. The common distributions are computed in
-    place from two parameters ``a`` and ``b`` (typed and in C in the compiled build, with
-    the same operations in the same order as in Python, so the same numbers); the others
-    call ``other``."""
+    calling the sampler) gives minutes for the uniform number u = ``row[i]``, an inverse
+    transform of u (common random numbers). The common distributions are computed in place
+    from two parameters ``a`` and ``b`` (typed and in C in the compiled build, with the same
+    operations in the same order as in Python, so the same numbers); the others call
+    ``other``."""
 
     __slots__ = ("kind", "a", "b", "other")
 
@@ -180,7 +155,7 @@ class Sampler:
         """Minutes for the random number at position ``i`` of ``row``."""
         kind = self.kind
         if kind == SAMPLER_LOGNORMAL:
-            q: float = row[i + 1]
+            q: float = cython_special.ndtri(row[i])
             return math.exp(self.a + self.b * q)
         if kind == SAMPLER_FIXED:
             return self.a
@@ -196,9 +171,8 @@ class Sampler:
 def duration_sampler(duration: Duration) -> Sampler:
     """A fast sampler (row, i) -> minutes for a scenario duration.
 
-    ``row[i]`` is a uniform number u on [0, 1) and ``row[i + 1]`` its standard normal
-    quantile, so every distribution is an inverse transform of the same u (common random
-    numbers); it equals ``duration.quantile(u)``.
+    ``row[i]`` is a uniform number u on [0, 1); every distribution is an inverse transform
+    of the same u (common random numbers); it equals ``duration.quantile(u)``.
     """
     if duration.dist == "fixed":
         return Sampler(SAMPLER_FIXED, float(duration.mean_min))  # type: ignore[arg-type]

@@ -2,6 +2,9 @@
 # docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file. Every
 # attribute the source sets on these classes must be declared here.
 
+# a drive factor's normal quantile, in C
+from scipy.special cimport cython_special
+
 
 cdef class Map:
     cdef public object geo, zone_names, post_names, zone_cdf, to_zone, hospital_of_zone

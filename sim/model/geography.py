@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import cython_special
 
 from sim.model.calendar import Timeline, staffing_per_hour_of_week
 from sim.scenario.schema import Geography, Scenario
@@ -162,13 +163,15 @@ class Map:
         # move-up (off unless the geography asks for it)
         self.move_up: MoveUp | None = MoveUp(self, sc) if geo.move_up else None
 
-    def factor(self, z: float) -> float:
-        """The lognormal drive factor (mean 1) at the standard normal quantile ``z``."""
+    def factor(self, u: float) -> float:
+        """The lognormal drive factor (mean 1) for the uniform number ``u``."""
+        z: float = cython_special.ndtri(u)
         return math.exp(self._sigma * z + self._shift)
 
-    def car_drive(self, zone: Index, z: float) -> float:
-        """A GP car's or team's drive between its base and ``zone`` (normal quantile ``z``)."""
+    def car_drive(self, zone: Index, u: float) -> float:
+        """A GP car's or team's drive between its base and ``zone`` (uniform number ``u``)."""
         assert self.car_to_zone is not None
+        z: float = cython_special.ndtri(u)
         return self.car_to_zone[zone] * math.exp(self._car_sigma * z + self._car_shift)
 
     def zones_of(self, u: np.ndarray) -> np.ndarray:

@@ -184,8 +184,8 @@ def _mapped_ride(
     draws: Sequence[float],
 ) -> Process:
     """The ride on the map: the nearest post with a free vehicle, the drive to the zone,
-    the nearest hospital, and back to the post (the drives' factors use the normal
-    quantiles of the ride's own numbers)."""
+    the nearest hospital, and back to the post (the drives' factors use the ride's own
+    numbers)."""
     env = world.env
     geo: Map | None = world.map
     assert geo is not None
@@ -194,15 +194,15 @@ def _mapped_ride(
     post = geo.take_vehicle(zone, assigned_at)
     if geo.move_up is not None:
         _stand_in(world, geo.move_up.after_dispatch(assigned_at))
-    drive = geo.drive_to[post][zone] * geo.factor(draws[SLOT_DRIVE + 1])
+    drive = geo.drive_to[post][zone] * geo.factor(draws[SLOT_DRIVE])
     yield world.amb_turnout.draw(draws, SLOT_TURNOUT) + drive
     on_scene = env.now
     reach_patient(world, request, "ambulance")
     conveyed = draws[SLOT_CONVEY] < world.need_conveyance[request.need]
     busy = world.amb_on_scene.draw(draws, SLOT_ON_SCENE)
-    back = geo.factor(draws[SLOT_RETURN + 1])
+    back = geo.factor(draws[SLOT_RETURN])
     if conveyed:
-        transport = geo.drive_to_hospital[zone] * geo.factor(draws[SLOT_TRANSPORT + 1])
+        transport = geo.drive_to_hospital[zone] * geo.factor(draws[SLOT_TRANSPORT])
         if request.ed_arrival_min != request.ed_arrival_min:
             request.ed_arrival_min = on_scene + busy + transport
         busy += transport + world.amb_handover.draw(draws, SLOT_HANDOVER)
@@ -278,7 +278,7 @@ def home_visit(
         p_travel, p_site = SLOT_TEAM_TRAVEL, SLOT_TEAM_ON_SITE
     geo: Map | None = world.map
     if geo is not None and geo.car_to_zone is not None and request.zone >= 0:
-        out = geo.car_drive(request.zone, draws[p_travel + 1])  # from the nearest base
+        out = geo.car_drive(request.zone, draws[p_travel])  # from the nearest base
     else:
         out = travel(draws, p_travel)
     yield out
