@@ -26,15 +26,13 @@ cdef Py_ssize_t CHUNK_ROWS
 
 
 cdef class _ChunkedColumns:
-    cdef public list _slots, _full
-    cdef public dict _widths
+    cdef public list _columns, _slots
     cdef int[:, ::1] _ints
     cdef signed char[:, ::1] _bytes
     cdef double[:, ::1] _doubles
     cdef public Py_ssize_t _row
-    cdef _new_chunk(self)
     cdef _added(self)
-    cdef _set_aside(self)
+    cdef _flush(self)
 
 
 cdef class CallLog(_ChunkedColumns):

@@ -10,15 +10,13 @@ integer codes of ``sim.codes``.
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from sim.codes import OUTCOME_IN_SYSTEM, TRIAGE_CORRECT
-
-if TYPE_CHECKING:
-    from array import array
 
 try:  # noqa: SIM105  (Cython reads this import at compile time; a context manager hides it)
     import cython  # noqa: F401  (the compiled build reads the local types it names)
@@ -117,78 +115,75 @@ class Request:
         self.zone = -1  # demand zone (index in the scenario's geography), -1: no geography
 
 
-#: The numpy type of each block of stored columns: 32-bit integers ('i'), bytes ('b': 8-bit
-#: integers and flags stored as 0/1) and doubles ('d').
-_BLOCK_DTYPE: dict[str, Any] = {"i": np.int32, "b": np.int8, "d": np.float64}
-#: The block each column code is stored in ('?', a flag, is stored as a byte).
+#: The numpy type of each stored array type code, and of each block of the current chunk:
+#: 32-bit integers ('i'), bytes ('b': 8-bit integers and flags stored as 0/1), doubles ('d').
+_STORED: dict[str, Any] = {"i": np.int32, "b": np.int8, "d": np.float64}
+#: The block each column code is written to in the chunk ('?', a flag, is a byte).
 _BLOCK_OF = {"i": "i", "b": "b", "?": "b", "d": "d"}
-#: Rows per chunk of the stored columns.
+#: Rows of the chunk that collects rows before they are appended to the columns.
 CHUNK_ROWS = 4096
 
 
 class _ChunkedColumns:
-    """Columns stored a chunk of rows at a time, in three typed blocks (32-bit integers,
-    bytes, doubles) of ``CHUNK_ROWS`` rows each. A row is written field by field into the
-    current chunk (in the compiled build each field is one C store, converted exactly as
-    numpy converts it: an integer that does not fit its field is an error); a full chunk is
-    set aside and a new one begun. ``_tables`` copies the chunks into one array per column
-    and releases each chunk as soon as it is copied, so a run never holds its stored and
-    its converted records whole at once."""
+    """Typed-array columns filled a chunk of rows at a time. A row is written field by
+    field into a chunk of three typed blocks (32-bit integers, bytes, doubles; each field is
+    one C store in the compiled build, converted exactly: an integer that does not fit its
+    field is an error); every ``CHUNK_ROWS`` rows each field of the chunk is appended to its
+    own column, a compact typed array, and the chunk is reused. ``_tables`` converts one
+    column at a time and releases each as soon as it is converted, so a run never holds its
+    stored and its converted records whole at once."""
 
     def __init__(self, codes: list[str]) -> None:
         """``codes``: each column's code: 'i' a 32-bit integer, 'b' an 8-bit integer, '?' a
-        flag (stored as an 8-bit 0/1), 'd' a double. Each column's place in its block is
-        its rank among the columns of that block."""
+        flag (stored as an 8-bit 0/1), 'd' a double. Each column's place in its block of
+        the chunk is its rank among the columns of that block."""
+        self._columns = [array("b" if code == "?" else code) for code in codes]
         self._slots: list[tuple[str, int]] = []
         counts = {"i": 0, "b": 0, "d": 0}
         for code in codes:
             block = _BLOCK_OF[code]
             self._slots.append((block, counts[block]))
             counts[block] += 1
-        self._widths = counts
-        self._full: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]] = []
-        self._new_chunk()
-
-    def _new_chunk(self) -> None:
-        self._ints = np.zeros((CHUNK_ROWS, max(1, self._widths["i"])), dtype=np.int32)
-        self._bytes = np.zeros((CHUNK_ROWS, max(1, self._widths["b"])), dtype=np.int8)
-        self._doubles = np.zeros((CHUNK_ROWS, max(1, self._widths["d"])), dtype=np.float64)
+        self._ints = np.zeros((CHUNK_ROWS, max(1, counts["i"])), dtype=np.int32)
+        self._bytes = np.zeros((CHUNK_ROWS, max(1, counts["b"])), dtype=np.int8)
+        self._doubles = np.zeros((CHUNK_ROWS, max(1, counts["d"])), dtype=np.float64)
         self._row = 0
 
     def _added(self) -> None:
-        """A row was written at ``_row``: move on, setting the chunk aside when it is full."""
+        """A row was written at ``_row``: move on, appending the chunk when it is full."""
         self._row += 1
         if self._row == CHUNK_ROWS:
-            self._set_aside()
+            self._flush()
 
-    def _set_aside(self) -> None:
-        self._full.append(
-            (np.asarray(self._ints), np.asarray(self._bytes), np.asarray(self._doubles), self._row)
-        )
-        self._new_chunk()
+    def _flush(self) -> None:
+        rows = self._row
+        if rows:
+            blocks: dict[str, np.ndarray] = {
+                "i": np.asarray(self._ints),
+                "b": np.asarray(self._bytes),
+                "d": np.asarray(self._doubles),
+            }
+            for column, (block, k) in zip(self._columns, self._slots, strict=True):
+                column.frombytes(np.ascontiguousarray(blocks[block][:rows, k]).tobytes())
+            self._row = 0
 
     def _tables(
         self, spec: tuple[tuple[str, str, Any], ...], order: np.ndarray | None = None
     ) -> dict[str, np.ndarray]:
         """The columns as numpy arrays of the dtypes ``spec`` names (rows in ``order`` if
-        given); the stored chunks are released one by one as they are copied."""
-        if self._row:
-            self._set_aside()
-        chunks, self._full = self._full, []
-        total = sum(rows for _, _, _, rows in chunks)
-        out = {name: np.empty(total, dtype=dtype) for name, _, dtype in spec}
-        names = [name for name, _, _ in spec]
-        start = 0
-        while chunks:
-            ints, bytes_, doubles, rows = chunks.pop(0)
-            blocks = {"i": ints, "b": bytes_, "d": doubles}
-            for name, (block, k) in zip(names, self._slots, strict=True):
-                out[name][start : start + rows] = blocks[block][:rows, k]
-            start += rows
-            del ints, bytes_, doubles, blocks
-        if order is not None:
-            for name in names:
-                out[name] = out[name][order]
+        given). Each stored column is released as soon as it is converted, so the run never
+        holds both whole."""
+        self._flush()
+        out: dict[str, np.ndarray] = {}
+        for i, (name, _, dtype) in enumerate(spec):
+            column = self._columns[i]
+            stored = np.frombuffer(column, dtype=_STORED[column.typecode])
+            if order is None:  # a view of the stored column: copied before it is released
+                out[name] = stored.astype(dtype, copy=True)
+            else:  # already a new array
+                out[name] = stored[order].astype(dtype, copy=False)
+            del stored
+            self._columns[i] = array(column.typecode)
         return out
 
 
@@ -377,11 +372,8 @@ class RequestColumns(_ChunkedColumns):
     def table(self) -> dict[str, np.ndarray]:
         """The requests as numpy columns, in request-number order. Each stored column is
         released as soon as it is converted, so the run never holds both whole."""
-        if self._row:
-            self._set_aside()
-        ids = np.concatenate(
-            [ints[:rows, 0] for ints, _, _, rows in self._full] or [np.empty(0, np.int32)]
-        )
+        self._flush()
+        ids = np.frombuffer(self._columns[0], dtype=_STORED[self._columns[0].typecode])
         order = np.argsort(ids, kind="stable")
         del ids
         return self._tables(REQUEST_COLUMNS, order)
