@@ -83,7 +83,10 @@ def timed(sc, replication: int = 0) -> tuple[float, int, int]:
 
 
 def peak_rss_mb(weeks: int, save_records: bool) -> float:
-    """Peak resident memory of a fresh process running one replication."""
+    """Peak resident memory of a fresh process running one replication: the child's own
+    high-water mark (``VmHWM``), read by the child itself. The children's ``ru_maxrss`` is
+    no measure of it: at ``exec`` Linux keeps the high-water mark of the forking process's
+    memory, so a child of a large parent reports the parent's size."""
     code = textwrap.dedent(
         f"""
         import sys, tempfile
@@ -95,13 +98,12 @@ def peak_rss_mb(weeks: int, save_records: bool) -> float:
         sc = load_scenario(path, ["run.weeks={weeks}"])
         out = Path(tempfile.mkdtemp()) / "requests.csv.gz" if {save_records!r} else None
         replicate(sc, 0, sc.run.seed, None if out is None else str(out))
+        status = Path("/proc/self/status").read_text().splitlines()
+        print([line.split()[1] for line in status if line.startswith("VmHWM:")][0])
         """
     )
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, "-c", code], check=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest child so far; run the smaller case first
-    return max(after, before) / 1024.0
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return int(done.stdout.split()[-1]) / 1024.0
 
 
 def main() -> int:

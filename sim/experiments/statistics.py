@@ -2,7 +2,10 @@
 
 Every scenario of a comparison runs on the same replication numbers and seed, so paired
 differences cancel the noise the scenarios share (the same callers, needs and task draws).
-Intervals are t-based (scipy.stats) over replications.
+Intervals are t-based over replications: Student's t quantiles and tail probabilities
+from ``scipy.special`` (``stdtrit``, ``stdtr``), the functions ``scipy.stats.t`` evaluates,
+with its arithmetic (a test checks equality to the bit); importing ``scipy.stats`` would
+cost a study's process most of a second.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 CONFIDENCE = 0.95
 
@@ -80,9 +83,18 @@ def t_intervals(x: np.ndarray, confidence: float = CONFIDENCE) -> list[Interval]
 
 @functools.lru_cache(maxsize=4096)
 def _t_quantiles(confidence: float, dof: int) -> tuple[float, float]:
-    """The standard t distribution's quantiles at the ends of a central interval."""
-    low, high = stats.t.interval(confidence, dof)
-    return float(low), float(high)
+    """The standard t distribution's quantiles at the ends of a central interval
+    (``scipy.stats.t.interval(confidence, dof)``)."""
+    return (
+        float(special.stdtrit(dof, (1.0 - confidence) / 2)),
+        float(special.stdtrit(dof, (1.0 + confidence) / 2)),
+    )
+
+
+def t_two_sided_p(t: float, dof: int) -> float:
+    """The two-sided p-value of Student's t statistic ``t`` (``2 * scipy.stats.t.sf(|t|,
+    dof)``)."""
+    return float(2 * special.stdtr(dof, -abs(t)))
 
 
 @dataclass(frozen=True)
@@ -106,7 +118,7 @@ def paired_difference(
         p = 1.0 if interval.mean == 0.0 else 0.0
     else:
         t = interval.mean / (interval.sd / math.sqrt(interval.n))
-        p = float(2 * stats.t.sf(abs(t), interval.n - 1))
+        p = t_two_sided_p(t, interval.n - 1)
     return PairedDifference(interval, p)
 
 

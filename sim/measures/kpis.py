@@ -81,7 +81,8 @@ class KpiContext:
         self.rec = rec
         r = rec.requests
         arrival = r["arrival_min"]
-        hour = np.minimum((arrival // 60).astype(np.int64), tl.n_hours - 1)
+        # 32-bit: a year has 8,760 hours (the context's arrays are a large part of a year's peak)
+        hour = np.minimum((arrival // 60).astype(np.int32), tl.n_hours - 1)
         self.arrival_hour = hour
         self.reported = (
             (arrival >= tl.warmup_end_min) & (arrival < tl.arrivals_end_min) & tl.after_hours[hour]
@@ -172,7 +173,7 @@ class KpiContext:
         before_care = ~(c["placed_min"] >= care_at)  # nan care: every call counts
         self.public_calls = np.bincount(
             c["request"][self.call_public & before_care], minlength=len(in_rep)
-        )
+        ).astype(np.int32)
         # every call's answering norm: its desk's urgent or regular limit (minutes)
         norms = [self.sc.triage_of(d).answer_norm for d in DESK_NAMES]
         urgent_norm = np.array([n.urgent_min for n in norms])[c["desk"]]
