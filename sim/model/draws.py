@@ -87,13 +87,12 @@ CALL_SLOT_NATIONAL_DESK = _CALL_POS["national_desk"]
 FIRST_CALL_POS = len(REQUEST_SLOTS)
 CALL_STRIDE = len(CALL_SLOTS)
 #: Uniform numbers per request drawn at creation: the length of its row.
-N_SLOTS = len(REQUEST_SLOTS) + len(CALL_SLOTS) * MAX_SLOT_CALLS
-ROW_LENGTH = N_SLOTS
+ROW_LENGTH = len(REQUEST_SLOTS) + len(CALL_SLOTS) * MAX_SLOT_CALLS
 
 
 def new_request_rows(generator: np.random.Generator, n: int) -> np.ndarray:
     """The rows of ``n`` new requests, shape (n, ROW_LENGTH)."""
-    return generator.random((n, N_SLOTS))
+    return generator.random((n, ROW_LENGTH))
 
 
 def fresh_draws(overflow: np.random.Generator, length: int) -> list[float]:
