@@ -102,12 +102,14 @@ def test_t_quantiles_and_p_values_equal_scipy_stats_to_the_bit() -> None:
     study most of a second); they must be scipy.stats.t's numbers exactly."""
     from scipy import stats
 
-    from sim.experiments.statistics import _t_quantiles, t_two_sided_p
+    from sim.experiments.statistics import _t_quantiles, t_quantile, t_two_sided_p
 
     for confidence in (0.8, 0.9, 0.95, 0.99, 0.999):
         for dof in (*range(1, 60), 99, 100, 500, 1999, 10_000, 10**6):
             low, high = stats.t.interval(confidence, dof)
             assert _t_quantiles(confidence, dof) == (float(low), float(high))
+            for p in (0.5 + confidence / 2, 0.975):
+                assert t_quantile(p, dof) == float(stats.t.ppf(p, dof)), (p, dof)
     rng = np.random.default_rng(5)
     for t in [0.0, 1e-12, 0.5, 1.96, 3.0, 12.0, 40.0, *rng.normal(0.0, 4.0, 300).tolist()]:
         for dof in (1, 2, 3, 5, 7, 19, 30, 99, 1000):

@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from sim.experiments.comparison import Experiment
 from sim.experiments.explain import chain
 from sim.experiments.runfiles import write_csv
-from sim.experiments.statistics import t_interval
+from sim.experiments.statistics import t_interval, t_quantile
 from sim.experiments.uncertainty import pair_fields, point_differences
 from sim.scenario.problems import Problem, ScenarioError
 from sim.scenario.schema import Scenario, UncertainInput
@@ -112,7 +111,7 @@ def _fieller_root(x: np.ndarray, d: np.ndarray, level: float) -> SignChange:
     else:  # one replication: only the scatter about its line is known
         v_aa = sigma2 / n_points
         dof = dof_within
-    q = float(stats.t.ppf(0.5 + level / 2, dof))
+    q = t_quantile(0.5 + level / 2, dof)
     # (a + b s)^2 <= q^2 (v_aa + s^2 v_bb) for s = x - mean(x)
     qa = slope**2 - q**2 * v_bb
     qb = 2.0 * level_mean * slope

@@ -91,6 +91,11 @@ def _t_quantiles(confidence: float, dof: int) -> tuple[float, float]:
     )
 
 
+def t_quantile(p: float, dof: int) -> float:
+    """The standard t distribution's quantile ``p`` (``scipy.stats.t.ppf(p, dof)``)."""
+    return float(special.stdtrit(dof, p))
+
+
 def t_two_sided_p(t: float, dof: int) -> float:
     """The two-sided p-value of Student's t statistic ``t`` (``2 * scipy.stats.t.sf(|t|,
     dof)``)."""

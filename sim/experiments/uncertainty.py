@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from sim.experiments.comparison import Experiment
 from sim.experiments.runfiles import atomic_open, write_csv
+from sim.experiments.statistics import t_quantile
 from sim.scenario.problems import Location, Problem, ScenarioError
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertain import at_values, values_at
@@ -211,7 +211,7 @@ def spread(per_draw: list[np.ndarray] | np.ndarray, better: str | None) -> Sprea
         share = max(0.0, 1.0 - noise_var / total)
     else:
         share = math.nan
-    half = float(stats.t.ppf(0.975, n - 1) * math.sqrt(total / n)) if n > 1 else math.nan
+    half = t_quantile(0.975, n - 1) * math.sqrt(total / n) if n > 1 else math.nan
     return Spread(n, float(m.mean()), p05, p50, p95, p_better, share, half)
 
 

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
-from scipy import stats
 
 from sim.scenario.loader import validate_data
 from sim.scenario.problems import Location, PathT, Problem, ScenarioError
@@ -31,6 +30,9 @@ from sim.scenario.source import expand, value_at_path
 
 def distribution(spec: UncertainInput) -> Any:
     """The input's distribution as a frozen scipy.stats distribution."""
+    # imported here: it costs a process most of a second, and a comparison needs none
+    from scipy import stats
+
     if spec.dist == "uniform":
         return stats.uniform(loc=spec.low, scale=spec.high - spec.low)  # type: ignore[operator]
     if spec.dist == "triangular":
