@@ -4,9 +4,11 @@ overlays that put every form on one calendar."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import gzip
+import math
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ import pytest
 
 from helpers import SCENARIOS, run_sim, scenario
 from sim.experiments.replicate import replicate, run_replication
+from sim.measures.kpis import KpiContext, _routing, registry
 from sim.model.calendar import Timeline
 from sim.model.demand import GroupDemand
 from sim.scenario import ScenarioError, load_scenario
@@ -248,3 +251,51 @@ def test_an_overlay_that_is_missing_stops_with_exit_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "nowhere.yaml" in proc.stderr and "Traceback" not in proc.stderr
     assert not any(tmp_path.iterdir())
+
+
+def _masked(ctx: KpiContext, hours: np.ndarray) -> KpiContext:
+    """The reference narrowing: the whole replication's rows, with what is reported masked
+    to the requests arriving in ``hours`` (how the calendar figures were first computed)."""
+    sub = copy.copy(ctx)
+    sub.cache = {}
+    keep = hours[ctx.arrival_hour]
+    sub.reported = ctx.reported & keep
+    sub.n_reported = int(sub.reported.sum())
+    sub.phone = ctx.phone & keep
+    sub.call_reported = ctx.call_reported & keep[ctx.rec.calls["request"]]
+    sub.ride_reported = ctx.ride_reported & keep[ctx.rec.rides["request"]]
+    sub.window_hours = ctx.window_hours & hours
+    sub.weeks = float((ctx.window_all & hours).sum()) / 168.0
+    sub.routing = _routing(sub)
+    return sub
+
+
+#: KPIs over every ride or request of the run, whatever a context reports: not meant for a
+#: narrowed context (the calendar figures are headline KPIs only)
+_OVER_THE_WHOLE_RUN = ("requests.in_system_at_end", ".coverage.share")
+
+
+@pytest.mark.parametrize(
+    "form", ["separate", "colocated", "coordination_centre", "central", "christmas"]
+)
+def test_narrowed_contexts_give_the_masked_figures_exactly(form: str) -> None:
+    """A date's or a day type's context holds only its own rows; every KPI that selects
+    what is reported (every headline KPI among them) must give, to the bit, what the
+    whole context gives with its selections masked to those hours."""
+    sc = load_scenario(SCENARIOS / f"groningen_{form}.yaml", ("run.weeks=2",))
+    ctx = run_replication(sc, 0, 11).context
+    tl = ctx.tl
+    day = np.arange(tl.n_hours) // 24
+    kpis = [k for k in registry(sc) if not k.name.endswith(_OVER_THE_WHOLE_RUN)]
+    assert {k.name for k in registry(sc) if k.headline} <= {k.name for k in kpis}
+    for labels in (day, tl.day_type):
+        values = np.unique(labels[ctx.window_all]).tolist()  # as the calendar figures
+        for v, fast in zip(values, ctx.narrowed_by(labels, values), strict=True):
+            hours = labels == v
+            reference = _masked(ctx, hours)
+            general = ctx.narrowed(hours)
+            assert fast.n_reported == reference.n_reported == general.n_reported
+            for k in kpis:
+                want = k.formula(reference)
+                for got in (k.formula(fast), k.formula(general)):
+                    assert got == want or (math.isnan(got) and math.isnan(want)), (k.name, v)

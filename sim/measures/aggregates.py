@@ -85,19 +85,21 @@ def calendar_kpis(ctx: KpiContext) -> dict[str, dict[str, dict[str, float]]]:
     hi = int(math.ceil(tl.arrivals_end_min / 60))
     window = (hours >= lo) & (hours < hi)
     day = hours // 24
+    types = np.unique(tl.day_type[window]).tolist()
     by_type = {
-        tl.day_type_names[code]: _day_figures(ctx, tl.day_type == code, headline)
-        for code in np.unique(tl.day_type[window])
+        tl.day_type_names[code]: _day_figures(sub, headline)
+        for code, sub in zip(types, ctx.narrowed_by(tl.day_type, types), strict=True)
     }
     dates = tl.dates()
+    days = np.unique(day[window]).tolist()
     by_date = {
-        dates[d].isoformat(): _day_figures(ctx, day == d, headline) for d in np.unique(day[window])
+        dates[d].isoformat(): _day_figures(sub, headline)
+        for d, sub in zip(days, ctx.narrowed_by(day, days), strict=True)
     }
     return {"day_type": by_type, "date": by_date}
 
 
-def _day_figures(ctx: KpiContext, hours: np.ndarray, kpis: list[Kpi]) -> dict[str, float]:
-    sub = ctx.narrowed(hours)
+def _day_figures(sub: KpiContext, kpis: list[Kpi]) -> dict[str, float]:
     out = {REQUESTS_KEY: float(sub.n_reported)}
     out.update({k.name: k.formula(sub) for k in kpis})
     return out

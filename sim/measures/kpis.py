@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,7 @@ from sim.codes import (
 )
 from sim.measures.zones import zone_kpi_formulas
 from sim.model.calendar import Timeline
-from sim.model.records import ReplicationRecords
+from sim.model.records import MonitorTable, ReplicationRecords
 from sim.scenario.schema import Scenario
 
 NAN = math.nan
@@ -78,7 +78,7 @@ class KpiContext:
     def __init__(self, sc: Scenario, tl: Timeline, rec: ReplicationRecords):
         self.sc = sc
         self.tl = tl
-        self.rec = rec
+        self.rec: ReplicationRecords | RecordRows = rec
         r = rec.requests
         arrival = r["arrival_min"]
         # 32-bit: a year has 8,760 hours (the context's arrays are a large part of a year's peak)
@@ -135,20 +135,73 @@ class KpiContext:
         return mask
 
     def narrowed(self, hours: np.ndarray) -> KpiContext:
-        """The same replication with what is reported narrowed to the requests that arrive
-        in the simulated ``hours`` (a mask: a day type, a date); per-week figures count
-        the weeks the reported hours among them make up."""
+        """The same replication narrowed to the requests that arrive in the simulated
+        ``hours`` (a mask: a day type, a date), with their calls and rides; per-week
+        figures count the weeks the reported hours among them make up.
+
+        The narrowed context holds those rows only (a date's few hundred requests, not the
+        run's tens of thousands behind a mask), so a formula that selects what is reported
+        (every headline KPI does) gives exactly what it gives on the whole context with its
+        selections narrowed: the same values in the same order. Figures over every ride or
+        request of the run (coverage, requests in the system at the end) are not meant
+        for a narrowed context."""
+        keep = hours[self.arrival_hour]
+        calls, rides = self.rec.calls["request"], self.rec.rides["request"]
+        return self._restricted(
+            np.flatnonzero(keep), np.flatnonzero(keep[calls]), np.flatnonzero(keep[rides]), hours
+        )
+
+    def narrowed_by(self, label_of_hour: np.ndarray, labels: Iterable[int]) -> Iterator[KpiContext]:
+        """``narrowed(label_of_hour == label)`` for each of ``labels`` (small non-negative
+        integers: the dates, the day types), in that order, with the rows grouped once for
+        all of them; one narrowed context is built at a time."""
+        label = label_of_hour[self.arrival_hour]
+        n = int(label_of_hour.max(initial=0)) + 1
+        groups = [
+            _grouped(keys, n)
+            for keys in (label, label[self.rec.calls["request"]], label[self.rec.rides["request"]])
+        ]
+        for value in labels:
+            requests, calls, rides = (order[b[value] : b[value + 1]] for order, b in groups)
+            yield self._restricted(requests, calls, rides, label_of_hour == value)
+
+    def _restricted(
+        self, requests: np.ndarray, calls: np.ndarray, rides: np.ndarray, hours: np.ndarray
+    ) -> KpiContext:
+        """The context of the given rows (ascending) of the request, call and ride tables
+        (the rows of the requests arriving in ``hours``, with their calls and rides)."""
         sub = copy.copy(self)
         sub.cache = {}
-        keep = hours[self.arrival_hour]
-        sub.reported = self.reported & keep
+        sub.rec = RecordRows(
+            _Rows(self.rec.requests, requests),
+            _Rows(self.rec.calls, calls, requests),
+            _Rows(self.rec.rides, rides, requests),
+            self.rec.monitors,
+            self.rec.moves,
+        )
+        sub.arrival_hour = self.arrival_hour[requests]
+        sub.reported = self.reported[requests]
         sub.n_reported = int(sub.reported.sum())
-        sub.phone = self.phone & keep
-        calls, rides = self.rec.calls["request"], self.rec.rides["request"]
-        sub.call_reported = self.call_reported & keep[calls] if len(calls) else self.call_reported
-        sub.ride_reported = self.ride_reported & keep[rides] if len(rides) else self.ride_reported
+        sub.phone = self.phone[requests]
+        sub.time_to_care = self.time_to_care[requests]
+        sub.target = self.target[requests]
+        sub.urgency = self.urgency[requests]
+        sub._urgency_masks = {u: m[requests] for u, m in self._urgency_masks.items()}
+        sub.public_calls = self.public_calls[requests]
+        sub.call_reported = self.call_reported[calls]
+        sub.call_public = self.call_public[calls]
+        sub.call_wait = self.call_wait[calls]
+        sub.call_norm = self.call_norm[calls]
+        sub.ride_reported = self.ride_reported[rides]
+        sub.ride_gp_type = self.ride_gp_type[rides]
         sub.window_hours = self.window_hours & hours
         sub.weeks = float((self.window_all & hours).sum()) / 168.0
+        every: Routing = self.cache_all["routing"]  # set by the whole context's _routing
+        sub.cache_all = {
+            "routing": Routing(
+                *(getattr(every, f.name)[requests] for f in dataclasses.fields(Routing))
+            )
+        }
         sub.routing = _routing(sub)
         return sub
 
@@ -179,6 +232,56 @@ class KpiContext:
         urgent_norm = np.array([n.urgent_min for n in norms])[c["desk"]]
         regular_norm = np.array([n.regular_min for n in norms])[c["desk"]]
         self.call_norm = np.where(c["urgent"], urgent_norm, regular_norm)
+
+
+@dataclass(frozen=True)
+class RecordRows:
+    """Some rows of a replication's records (a narrowed context's): the request, call and
+    ride tables restricted to them; the pools' areas and the move-up log whole."""
+
+    requests: Mapping[str, np.ndarray]
+    calls: Mapping[str, np.ndarray]
+    rides: Mapping[str, np.ndarray]
+    monitors: dict[str, MonitorTable]
+    moves: dict[str, np.ndarray]
+
+
+class _Rows(Mapping[str, np.ndarray]):
+    """A table's columns at some of its rows, each column taken when it is first read. With
+    ``requests`` (the request rows kept, ascending), the ``request`` column of a call or
+    ride table gives the request's position among them."""
+
+    def __init__(
+        self, table: Mapping[str, np.ndarray], rows: np.ndarray, requests: np.ndarray | None = None
+    ):
+        self._table = table
+        self._rows = rows
+        self._requests = requests
+        self._taken: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        column = self._taken.get(key)
+        if column is None:
+            column = self._table[key][self._rows]
+            if key == "request" and self._requests is not None:
+                column = np.searchsorted(self._requests, column).astype(column.dtype)
+            self._taken[key] = column
+        return column
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+def _grouped(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows ordered by key (stable: ascending within a key) and where each key's rows
+    begin in that order (key k's rows are ``order[bounds[k]:bounds[k + 1]]``)."""
+    order = np.argsort(keys, kind="stable")
+    bounds = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys, minlength=n), out=bounds[1:])
+    return order, bounds
 
 
 def _share(num: np.ndarray, den: np.ndarray | None = None) -> float:
