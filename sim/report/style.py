@@ -97,10 +97,21 @@ def save_svg_png(fig: Any, folder: Path, name: str) -> str:
     out = folder / "figures"
     out.mkdir(exist_ok=True)
     fig.tight_layout()
+    # The drawn bounding box (what bbox_inches="tight" finds), found once for both files:
+    # with "tight", or with a layout engine still set, every save lays the whole figure
+    # out once more before it draws it.
+    fig.set_layout_engine(None)
+    fig.draw_without_rendering()
+    box = fig.get_tightbbox(fig.canvas.get_renderer())
+    box = box.padded(plt.rcParams["savefig.pad_inches"])
     with atomic_open(out / f"{name}.png", "wb") as fh:
-        fig.savefig(fh, format="png", dpi=300, bbox_inches="tight", metadata={"Software": None})
+        # zlib level 3: a third less CPU than the default 6 for files about a tenth larger
+        fig.savefig(
+            fh, format="png", dpi=300, bbox_inches=box, metadata={"Software": None},
+            pil_kwargs={"compress_level": 3},
+        )  # fmt: skip
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    fig.savefig(buf, format="svg", bbox_inches=box, metadata={"Date": None})
     plt.close(fig)
     # no creation metadata: the same study writes the same file, and nothing names a web
     # address but the SVG namespace
