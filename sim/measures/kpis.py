@@ -98,8 +98,6 @@ class KpiContext:
         )
         self.time_to_care = r["care_min"] - arrival
         self.target = self.need_target[r["need"]] if len(arrival) else np.zeros(0)
-        urg = self.need_urgency[r["need"]] if len(arrival) else np.zeros(0, dtype=object)
-        self.urgency = urg
         self._urgency_masks: dict[str, np.ndarray] = {}
         self.cache: dict[str, Any] = {}  # figures several KPIs share (what is reported)
         # figures that do not depend on what is reported (shared with narrowed contexts)
@@ -131,7 +129,12 @@ class KpiContext:
         """The requests whose need has this urgency (computed once per replication)."""
         mask = self._urgency_masks.get(urgency)
         if mask is None:
-            mask = self._urgency_masks[urgency] = self.urgency == urgency
+            # by need (a handful) and then by request: comparing every request's urgency
+            # string took milliseconds
+            mine = self.need_urgency == urgency
+            need = self.rec.requests["need"]
+            mask = mine[need] if len(need) else np.zeros(0, dtype=bool)
+            self._urgency_masks[urgency] = mask
         return mask
 
     def narrowed(self, hours: np.ndarray) -> KpiContext:
@@ -185,7 +188,6 @@ class KpiContext:
         sub.phone = self.phone[requests]
         sub.time_to_care = self.time_to_care[requests]
         sub.target = self.target[requests]
-        sub.urgency = self.urgency[requests]
         sub._urgency_masks = {u: m[requests] for u, m in self._urgency_masks.items()}
         sub.public_calls = self.public_calls[requests]
         sub.call_reported = self.call_reported[calls]

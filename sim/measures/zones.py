@@ -51,13 +51,10 @@ def zone_coverage(ctx: KpiContext) -> np.ndarray:
     hour = np.minimum((seg_start // 60.0).astype(np.int64), tl.n_hours - 1)
     weight = seg_len * ctx.window_hours[hour]
     idle = np.zeros((vehicles.shape[0], len(seg_start)), dtype=bool)  # posts x segments
+    n = len(seg_start)
     for p in range(vehicles.shape[0]):
         mine = post == p
-        began = np.sort(start[mine])
-        ended = np.sort(end[mine])
-        busy = np.searchsorted(began, seg_start, "right") - np.searchsorted(
-            ended, seg_start, "right"
-        )
+        busy = _begun_by(start[mine], seg_start, n) - _begun_by(end[mine], seg_start, n)
         idle[p] = vehicles[p, hour] + _moved(moves, p, seg_start) > busy
     cover = cover_matrix(sc) > 0  # posts x zones
     total = float(weight.sum())
@@ -70,6 +67,14 @@ def zone_coverage(ctx: KpiContext) -> np.ndarray:
             out[zone] = (covered * weight).sum() / total
     ctx.cache["zone_coverage"] = out
     return out
+
+
+def _begun_by(times: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
+    """How many of ``times`` lie at or before each of the ``n`` sorted times ``at``: a
+    time counts from the first ``at`` not before it on (a few hundred rides placed among
+    the segments, instead of every segment looked up among the rides)."""
+    first = np.searchsorted(at, times, "left")
+    return np.cumsum(np.bincount(first, minlength=n + 1)[:n])
 
 
 def _in_effect(begin: np.ndarray, until: np.ndarray, at: np.ndarray) -> np.ndarray:
