@@ -243,3 +243,18 @@ def test_move_up_gives_the_least_covered_zones_a_stand_in(base) -> None:
     at = np.sort(np.concatenate([moves["begin_min"], moves["end_min"]]))
     in_effect = (moves["begin_min"][:, None] <= at) & (at < moves["end_min"][:, None])
     assert (moves["delta"] @ in_effect <= 0).all()
+
+
+def test_busy_counts_equal_a_lookup_of_every_segment() -> None:
+    """Coverage counts a post's busy vehicles at each segment start by placing the rides'
+    times among the segments; that must equal looking each segment up among the sorted
+    times (ties included: a ride that begins at a segment's start is busy in it)."""
+    from sim.measures.zones import _begun_by
+
+    rng = np.random.default_rng(3)
+    for n_times in (0, 1, 7, 300):
+        at = np.unique(rng.integers(0, 500, 400).astype(float))
+        times = rng.integers(-5, 510, n_times).astype(float)
+        times[: n_times // 2] = rng.choice(at, n_times // 2)  # exact ties
+        want = np.searchsorted(np.sort(times), at, "right")
+        assert np.array_equal(_begun_by(times, at, len(at)), want)
