@@ -1,3 +1,4 @@
+# cython: boundscheck=False, wraparound=False
 """Light processes on SimPy's event queue.
 
 A request's life, an ambulance ride or a roster is written as a generator, as in any SimPy
@@ -230,7 +231,7 @@ def _sift_in(heap: list[Any], entry: Entry) -> None:
     i: cython.Py_ssize_t = len(heap) - 1
     while i > 0:
         up: cython.Py_ssize_t = (i - 1) >> 1
-        parent: Entry = heap[up]
+        parent: Entry = cython.cast(Entry, heap[up])
         if not _before(entry, parent):
             break
         heap[i] = parent
@@ -241,18 +242,19 @@ def _sift_in(heap: list[Any], entry: Entry) -> None:
 def _take_first(heap: list[Any]) -> Entry:
     """Remove and return the first entry of the binary heap ``heap``. Entries never tie
     (each has its own event number), so any correct heap returns them in the same order as
-    ``heapq``."""
+    ``heapq``. (Compiled build only, as ``_sift_in``: the heap holds nothing but entries, so
+    its reads are cast without a type test.)"""
     last: Entry = heap.pop()
     n: cython.Py_ssize_t = len(heap)
     if n == 0:
         return last
-    first: Entry = heap[0]
+    first: Entry = cython.cast(Entry, heap[0])
     i: cython.Py_ssize_t = 0
     child: cython.Py_ssize_t = 1
     while child < n:
-        smaller: Entry = heap[child]
+        smaller: Entry = cython.cast(Entry, heap[child])
         if child + 1 < n:
-            right: Entry = heap[child + 1]
+            right: Entry = cython.cast(Entry, heap[child + 1])
             if _before(right, smaller):
                 child += 1
                 smaller = right

@@ -164,7 +164,8 @@ class _ChunkedColumns:
                 "d": np.asarray(self._doubles),
             }
             for column, (block, k) in zip(self._columns, self._slots, strict=True):
-                column.frombytes(np.ascontiguousarray(blocks[block][:rows, k]).tobytes())
+                part = np.ascontiguousarray(blocks[block][:rows, k])
+                column.frombytes(part.data.cast("B"))
             self._row = 0
 
     def _tables(

@@ -79,7 +79,9 @@ def _arrivals(world: World, group: GroupDemand, counter: itertools.count[int]) -
             u = world.streams.get(f"zones/{group.name}{group.stream_suffix}").random(len(times))
             zones = world.map.zones_of(u).tolist()
         # compact arrays of doubles: a request's random numbers cost 8 bytes each
-        rows = array("d", batch.rows.tobytes())
+        # (one copy of the block: through bytes it was two)
+        rows = array("d")
+        rows.frombytes(np.ascontiguousarray(batch.rows, dtype=np.float64).data.cast("B"))
         width = batch.rows.shape[1]
         for first in range(0, len(times), ARRIVAL_CHUNK):
             yield times[first] - env.now
