@@ -230,6 +230,7 @@ class StaffedPool:
         if not queue or self.busy >= self.present:
             return
         served = []
+        claim: Claim
         while queue and self.busy < self.present:
             claim = heapq.heappop(queue)[2]
             if claim.state != CLAIM_WAITING:

@@ -28,6 +28,11 @@ from sim.model.services import self_care_online, walk_in
 from sim.model.world import Process, World
 from sim.scenario.schema import Scenario
 
+try:  # noqa: SIM105  (Cython reads this import at compile time; a context manager hides it)
+    import cython  # noqa: F401  (the compiled build reads the local types it names)
+except ImportError:  # Cython is needed only to build the compiled core
+    pass
+
 
 @dataclass
 class Simulated:
@@ -68,10 +73,10 @@ def _arrivals(world: World, group: GroupDemand, counter: itertools.count[int]) -
     in_progress = world.requests_in_progress
     columns = world.columns
     for batch in group.batches(world.streams, n_simulated_weeks(world.timeline)):
-        times = batch.times.tolist()
-        needs = batch.needs.tolist()
-        channels = batch.channels.tolist()
-        urgent = batch.urgent_line.tolist()
+        times: list = batch.times.tolist()
+        needs: list = batch.needs.tolist()
+        channels: list = batch.channels.tolist()
+        urgent: list = batch.urgent_line.tolist()
         self_care = batch.self_care.tolist() if batch.self_care is not None else None
         zones = None
         if world.map is not None:
@@ -82,13 +87,15 @@ def _arrivals(world: World, group: GroupDemand, counter: itertools.count[int]) -
         # (one copy of the block: through bytes it was two)
         rows = array("d")
         rows.frombytes(np.ascontiguousarray(batch.rows, dtype=np.float64).data.cast("B"))
-        width = batch.rows.shape[1]
+        width: cython.Py_ssize_t = batch.rows.shape[1]
+        first: cython.Py_ssize_t
+        i: cython.Py_ssize_t
         for first in range(0, len(times), ARRIVAL_CHUNK):
             yield times[first] - env.now
-            now = env.now
+            now: float = env.now
             for i in range(first, min(first + ARRIVAL_CHUNK, len(times))):
-                delay = times[i] - now
-                t = now + delay  # the clock's own sum, so the process starts at exactly t
+                delay: float = times[i] - now
+                t: float = now + delay  # the clock's own sum: the process starts at exactly t
                 request = Request(
                     next(counter),
                     group.index,
@@ -154,6 +161,7 @@ def _collect(world: World) -> ReplicationRecords:
     for rid in sorted(world.requests_in_progress):
         world.columns.add(world.requests_in_progress[rid])
     world.requests_in_progress = {}
+    world._ended = None  # the bound method's cycle
     return ReplicationRecords(
         requests=world.columns.table(),
         calls=world.calls.table(),

@@ -36,6 +36,7 @@ cdef class World:
     cdef public CallLog calls
     cdef public RideLog rides
     cdef public dict pools, desks, service_pools, requests_in_progress
+    cdef public object _ended
     cdef public StaffedPool ambulances
     # the form
     cdef public object form, gp_desk

@@ -8,7 +8,7 @@ built from an immutable scenario; the scenario itself never holds runtime object
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -167,6 +167,9 @@ class World:
         self._build_service_pools(sc)
         self.requests_in_progress: dict[int, Request] = {}
         self.columns = RequestColumns()
+        # one bound method for every process of every request (reading it off the object
+        # made a new one each time); the cycle it makes is cut when the records are taken
+        self._ended: Callable[[Request], None] | None = self._process_ended
         self.calls = CallLog()
         self.rides = RideLog(geography=self.map is not None)
 
@@ -404,12 +407,12 @@ class World:
         when a request's last process ends, its record is written to the columns and the
         object is let go."""
         request.n_live_processes += 1
-        self.engine.start(body, self._process_ended, request)
+        self.engine.start(body, self._ended, request)
 
     def spawn_at(self, request: Request, body: Process, delay: float) -> None:
         """Start a process of ``request`` ``delay`` minutes from now."""
         request.n_live_processes += 1
-        self.engine.start_at(body, delay, self._process_ended, request)
+        self.engine.start_at(body, delay, self._ended, request)
 
     def _process_ended(self, request: Request) -> None:
         request.n_live_processes -= 1
