@@ -9,6 +9,7 @@ from sim.model.world cimport Desk, World
 
 
 cdef class AnsweredCall:
+    cdef public Desk at
     cdef public object desk
     cdef public long call_no, kind
     cdef public bint urgent

@@ -92,11 +92,11 @@ from sim.model.world import Desk, Process, World
 class AnsweredCall:
     """A call that a person at a desk has picked up (and still holds)."""
 
-    __slots__ = ("desk", "call_no", "kind", "urgent", "placed_min", "answered_min", "claim")
+    __slots__ = ("at", "desk", "call_no", "kind", "urgent", "placed_min", "answered_min", "claim")
 
     def __init__(
         self,
-        desk: str,
+        at: Desk,
         call_no: int,
         kind: int,
         urgent: bool,
@@ -105,7 +105,8 @@ class AnsweredCall:
         claim: Claim,
     ):
         self.claim = claim  # the desk's staff member, held until the call ends
-        self.desk = desk
+        self.at = at  # the desk that answered it
+        self.desk = at.name
         self.call_no = call_no  # the request's call number (selects its random numbers)
         self.kind = kind
         self.urgent = urgent
@@ -143,7 +144,7 @@ def contact_and_handle(
 
 def take_call(world: World, request: Request, answered: AnsweredCall) -> Process:
     """An answered public call: triaged at once, or (call-back mode) an intake first."""
-    desk: Desk = world.desks[answered.desk]
+    desk: Desk = answered.at
     if desk.intake_pool is not None and answered.claim.pool is desk.intake_pool:
         return callback_intake(world, request, answered)
     return handle_call(world, request, answered)
@@ -195,7 +196,7 @@ def public_contact(
             pool.give_up_after(claim, patience)
         state = claim.state or (yield claim)
         if state == CLAIM_SERVED:
-            return AnsweredCall(door, call_no, kind, urgent, placed, env.now, claim)
+            return AnsweredCall(desk, call_no, kind, urgent, placed, env.now, claim)
         world.calls.add(
             request.id, desk.index, kind, urgent, placed, NAN, env.now, state != CLAIM_CLOSED
         )
@@ -239,11 +240,11 @@ def professional_call(
         if settle:
             services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
         return None
-    return AnsweredCall(door, call_no, kind, True, placed, world.env.now, claim)
+    return AnsweredCall(desk, call_no, kind, True, placed, world.env.now, claim)
 
 
 def _end_call(world: World, request: Request, call: AnsweredCall) -> None:
-    desk: Desk = world.desks[call.desk]
+    desk: Desk = call.at
     world.calls.add(
         request.id,
         desk.index,
@@ -262,7 +263,7 @@ def _warm_confirmation(world: World, request: Request, door: str) -> Process:
     call = yield from professional_call(world, request, door, CALL_WARM_TRANSFER, settle=False)
     if call is None:
         return
-    desk = world.desks[door]
+    desk: Desk = call.at
     pos = world.call_position(request, call.call_no, CALL_SLOT_HANDLE)
     yield desk.warm_time.draw(request.draws, pos)
     _end_call(world, request, call)
@@ -278,7 +279,7 @@ def callback_intake(world: World, request: Request, intake: AnsweredCall) -> Pro
     """Call-back mode: the intake call (answer, registration, urgency screen); an urgent
     case goes to a triagist at once, the caller staying on the line; the others hang up
     and are called back by a triagist, most urgent first."""
-    desk = world.desks[intake.desk]
+    desk: Desk = intake.at
     rules = desk.callback
     assert rules is not None
     pos = world.call_position(request, intake.call_no, CALL_SLOT_HANDLE)
@@ -314,7 +315,7 @@ def _call_back(world: World, request: Request, desk: Desk) -> Process:
             return
         pos = world.call_position(request, call_no, CALL_SLOT_ABANDON)
         if draws[pos] >= rules.fail_share:
-            call = AnsweredCall(desk.name, call_no, CALL_CALLBACK, False, placed, env.now, claim)
+            call = AnsweredCall(desk, call_no, CALL_CALLBACK, False, placed, env.now, claim)
             yield from handle_call(world, request, call)
             return
         yield rules.attempt_min
@@ -461,7 +462,7 @@ def handle_call(
 
     ``trusted``: a professional's request, taken as stated (no triage error). ``accepted``:
     a disposition passed on by another desk, sent as it stands (no second triage)."""
-    desk: Desk = world.desks[call.desk]
+    desk: Desk = call.at
     draws = request.draws
     if request.first_desk < 0:
         _note_first_answer(world, request, desk, call, trusted)
