@@ -63,7 +63,6 @@ from sim.codes import (
     TRIAGE_OVER,
     TRIAGE_UNDER,
 )
-from sim.model import services
 from sim.model.draws import (
     CALL_SLOT_ABANDON,
     CALL_SLOT_HANDLE,
@@ -86,6 +85,7 @@ from sim.model.draws import (
 )
 from sim.model.pools import Claim, StaffedPool
 from sim.model.records import NAN, Request
+from sim.model.services import finish, gp_consult, reach_patient, send
 from sim.model.world import Desk, Process, World
 
 
@@ -174,7 +174,7 @@ def public_contact(
     draws = request.draws
     while True:
         if request.n_calls >= world.max_calls:
-            services.finish(world, request, OUTCOME_ABANDONED)
+            finish(world, request, OUTCOME_ABANDONED)
             return None
         call_no = request.n_calls
         request.n_calls += 1
@@ -201,7 +201,7 @@ def public_contact(
             request.id, desk.index, kind, urgent, placed, NAN, env.now, state != CLAIM_CLOSED
         )
         if state == CLAIM_CLOSED:
-            services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
+            finish(world, request, OUTCOME_DAYTIME_PRACTICE)
             return None
         request.n_abandoned += 1
         choice = draws[world.call_position(request, call_no, CALL_SLOT_ABANDON)]
@@ -213,7 +213,7 @@ def public_contact(
             request.n_switches += 1
             door, dialled_112 = _other_number(world, door, dialled_112)
         else:
-            services.finish(world, request, OUTCOME_ABANDONED)
+            finish(world, request, OUTCOME_ABANDONED)
             return None
         pos = world.call_position(request, call_no, CALL_SLOT_REDIAL_DELAY)
         yield desk.redial_delay.draw(draws, pos)
@@ -227,7 +227,7 @@ def professional_call(
     request depends on; if it cannot be made, the request ends (otherwise it goes on)."""
     if request.n_calls >= world.max_calls:
         if settle:
-            services.finish(world, request, OUTCOME_ABANDONED)
+            finish(world, request, OUTCOME_ABANDONED)
         return None
     call_no = request.n_calls
     request.n_calls += 1
@@ -238,7 +238,7 @@ def professional_call(
     if state != CLAIM_SERVED:
         world.calls.add(request.id, desk.index, kind, True, placed, NAN, world.env.now)
         if settle:
-            services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
+            finish(world, request, OUTCOME_DAYTIME_PRACTICE)
         return None
     return AnsweredCall(desk, call_no, kind, True, placed, world.env.now, claim)
 
@@ -311,7 +311,7 @@ def _call_back(world: World, request: Request, desk: Desk) -> Process:
         state = claim.state or (yield claim)
         if state != CLAIM_SERVED:  # the post closed first
             world.calls.add(request.id, desk.index, CALL_CALLBACK, False, queued, NAN, env.now)
-            services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
+            finish(world, request, OUTCOME_DAYTIME_PRACTICE)
             return
         pos = world.call_position(request, call_no, CALL_SLOT_ABANDON)
         if draws[pos] >= rules.fail_share:
@@ -323,7 +323,7 @@ def _call_back(world: World, request: Request, desk: Desk) -> Process:
         desk.pool.release(claim)
         pos = world.call_position(request, call_no, CALL_SLOT_REDIAL_DELAY)
         yield rules.retry_delay(draws, pos)
-    services.finish(world, request, OUTCOME_ABANDONED)
+    finish(world, request, OUTCOME_ABANDONED)
 
 
 # --------------------------------------------------------------------------- triage
@@ -515,7 +515,7 @@ def _warm_ambulance(
     call-taker listens in, grades it and confirms (a short call on the professional line)."""
     delay = min(world.dispatch_delay.draw(request.draws, SLOT_DISPATCH), duration)
     grade = _mka_grade(world, request, assigned)
-    services.send(world, request, assigned, "ambulance", delay, grade, call.answered_min)
+    send(world, request, assigned, "ambulance", delay, grade, call.answered_min)
     world.spawn(request, _warm_confirmation(world, request, world.desk_for_service["ambulance"]))
 
 
@@ -540,12 +540,12 @@ def _send_during_call(
             continue
         if service == "ambulance":
             delay = min(world.dispatch_delay.draw(draws, SLOT_DISPATCH), duration)
-            services.send(world, request, assigned, service, delay, grade, call.answered_min)
+            send(world, request, assigned, service, delay, grade, call.answered_min)
             continue
         if desk.name == "coordination":
             service = _alternative_if_saturated(world, desk, assigned, service)
         delay = min(world.triage_decision.draw(draws, SLOT_DISPATCH), duration)
-        services.send(world, request, assigned, service, delay)
+        send(world, request, assigned, service, delay)
     return after_call
 
 
@@ -572,7 +572,7 @@ def _pass_on(
         # referred: the caller must phone the GP post and queue again
         draws = request.draws
         if draws[SLOT_REFERRAL_GIVE_UP] < world.referral_give_up:
-            services.finish(world, request, OUTCOME_REFERRAL_GAVE_UP)
+            finish(world, request, OUTCOME_REFERRAL_GAVE_UP)
             return
         yield world.referral_delay.draw(draws, SLOT_REFERRAL_DELAY)
         request.n_switches += 1
@@ -618,13 +618,13 @@ def _after_call(
         service = _alternative_if_saturated(world, desk, assigned, service)
     if service == "gp_consult":
         return _consultation(world, request, assigned)
-    services.send(world, request, assigned, service)
+    send(world, request, assigned, service)
     return None
 
 
 def _consultation(world: World, request: Request, assigned: int) -> Process:
     """A consultation at the post; care by it may be followed by a repeat contact."""
-    yield from services.gp_consult(world, request, assigned)
+    yield from gp_consult(world, request, assigned)
     if request.care_service == world.service_index["gp_consult"]:
         _maybe_repeat(world, request, "gp_consult")
 
@@ -666,7 +666,7 @@ def _give_advice(world: World, request: Request, desk: Desk) -> None:
     """Telephone advice ends the call. It is care when the need accepts advice; otherwise
     some callers call the same desk again later (once), the rest stay advised below need."""
     if "advice" in world.care_services[request.need]:
-        services.reach_patient(world, request, "advice")
+        reach_patient(world, request, "advice")
         _maybe_repeat(world, request, "advice")
         return
     if (
@@ -676,7 +676,7 @@ def _give_advice(world: World, request: Request, desk: Desk) -> None:
         request.recontacted = True
         world.spawn(request, _recontact(world, request, desk.name))
     else:
-        services.finish(world, request, OUTCOME_ADVISED_BELOW_NEED)
+        finish(world, request, OUTCOME_ADVISED_BELOW_NEED)
 
 
 def _recontact(world: World, request: Request, door: str) -> Process:

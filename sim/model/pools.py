@@ -19,9 +19,9 @@ and a pool holds a few numbers per hour instead of a log of every change.
 
 from __future__ import annotations
 
-import heapq
 from array import array
 from collections.abc import Callable, Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 from sim.codes import CLAIM_ABANDONED, CLAIM_CLOSED, CLAIM_SERVED, CLAIM_WAITING
@@ -184,7 +184,7 @@ class StaffedPool:
             self._busy_t += now
             return claim
         self._seq += 1
-        heapq.heappush(self._queue, (priority, self._seq, claim))
+        heappush(self._queue, (priority, self._seq, claim))
         self.n_waiting += 1
         self._waiting_t += now
         self._serve(now)
@@ -232,7 +232,7 @@ class StaffedPool:
         served = []
         claim: Claim
         while queue and self.busy < self.present:
-            claim = heapq.heappop(queue)[2]
+            claim = heappop(queue)[2]
             if claim.state != CLAIM_WAITING:
                 continue
             claim.state = CLAIM_SERVED
