@@ -2,7 +2,8 @@
 # docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file. Every
 # attribute the source sets on these classes must be declared here.
 
-# a drive factor's normal quantile, in C
+# a drive factor's normal quantile and exponential, in C (the names the source imports)
+from libc cimport math
 from scipy.special cimport cython_special
 
 

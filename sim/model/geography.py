@@ -271,7 +271,7 @@ class MoveUp:
         if zone is None or not self.covered_by[zone]:
             return None
         total = sum(idle)
-        keep = [max(1, math.ceil(share * total)) for share in self.population_share]
+        keep = [max(1, int(math.ceil(share * total))) for share in self.population_share]
         sources = [p for p in range(len(idle)) if idle[p] >= 2 and self._spare(p, idle, keep)]
         if not sources:
             return None
