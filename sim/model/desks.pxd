@@ -15,3 +15,17 @@ cdef class AnsweredCall:
     cdef public bint urgent
     cdef public double placed_min, answered_min
     cdef public Claim claim
+
+
+# module functions called from the module's own processes: C calls there
+cpdef _end_call(World world, Request request, AnsweredCall call)
+cpdef _note_first_answer(World world, Request request, Desk desk, AnsweredCall call, bint trusted)
+cpdef _record_triage(World world, Request request, long assigned)
+cpdef tuple _dispatch_plan(World world, Request request, long assigned)
+cpdef long _mka_grade(World world, Request request, long assigned) except? -1
+cpdef long _assess(World world, Request request, Desk desk, double u) except? -1
+cpdef long _triage(World world, Request request, AnsweredCall call, Desk desk, bint trusted) except? -1
+cpdef _after_the_call(World world, Request request, long assigned, Desk desk, after_call)
+cpdef _after_call(World world, Request request, long assigned, Desk desk, str service)
+cpdef _maybe_repeat(World world, Request request, str after)
+cpdef _give_advice(World world, Request request, Desk desk)

@@ -84,7 +84,7 @@ from sim.model.draws import (
     Sampler,
 )
 from sim.model.pools import Claim, StaffedPool
-from sim.model.records import NAN, Request
+from sim.model.records import NAN, Flag, Int, Request
 from sim.model.services import finish, gp_consult, reach_patient, send
 from sim.model.world import Desk, Process, World
 
@@ -330,7 +330,7 @@ def _call_back(world: World, request: Request, desk: Desk) -> Process:
 
 
 def _note_first_answer(
-    world: World, request: Request, desk: Desk, call: AnsweredCall, trusted: bool
+    world: World, request: Request, desk: Desk, call: AnsweredCall, trusted: Flag
 ) -> None:
     """The request's first answered call: which desk, when, and whether it was the wrong
     door for the need (called only while ``first_desk`` is unset)."""
@@ -342,7 +342,7 @@ def _note_first_answer(
             request.wrong_door = True
 
 
-def _record_triage(world: World, request: Request, assigned: int) -> None:
+def _record_triage(world: World, request: Request, assigned: Int) -> None:
     """Keep the first disposition, the first triage error, and the first error that sends
     a wrong service before care has started."""
     if request.first_assigned < 0:
@@ -378,7 +378,7 @@ class Accepted:
     regrade: bool = False
 
 
-def _dispatch_plan(world: World, request: Request, assigned: int) -> tuple[str, ...]:
+def _dispatch_plan(world: World, request: Request, assigned: Int) -> tuple[str, ...]:
     """The services a disposition sends: its need's service, or for U1 the U1 rule."""
     service = world.need_service[assigned]
     if not world.need_is_u1[assigned]:
@@ -391,7 +391,7 @@ def _dispatch_plan(world: World, request: Request, assigned: int) -> tuple[str, 
     return ("ambulance", service)
 
 
-def _mka_grade(world: World, request: Request, assigned: int) -> int:
+def _mka_grade(world: World, request: Request, assigned: Int) -> int:
     """The urgency the MKA gives an ambulance another desk asks for: its own grading of the
     case (it may re-grade A1/A2), the same in every form."""
     share_a1 = world.regrade_a1[request.need]
@@ -411,7 +411,7 @@ def _assess(world: World, request: Request, desk: Desk, u: float) -> int:
     return desk.assign(need, u)
 
 
-def _triage(world: World, request: Request, call: AnsweredCall, desk: Desk, trusted: bool) -> int:
+def _triage(world: World, request: Request, call: AnsweredCall, desk: Desk, trusted: Flag) -> int:
     """The disposition of an answered call (a professional's request is taken as stated)."""
     if trusted:
         return request.need
@@ -589,7 +589,7 @@ def _pass_on(
 
 
 def _after_the_call(
-    world: World, request: Request, assigned: int, desk: Desk, after_call: Sequence[str]
+    world: World, request: Request, assigned: Int, desk: Desk, after_call: Sequence[str]
 ) -> Process | None:
     """Act on the services that follow the end of a call; return the consultation the
     call's process goes on with (a handled call is the last step of its process), after
@@ -605,7 +605,7 @@ def _after_the_call(
 
 
 def _after_call(
-    world: World, request: Request, assigned: int, desk: Desk, service: str
+    world: World, request: Request, assigned: Int, desk: Desk, service: str
 ) -> Process | None:
     """Give advice, or send the patient to a consultation at the post (the coordination
     desk may send an acceptable alternative when the first choice is saturated). Returns
