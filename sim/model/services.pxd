@@ -6,3 +6,8 @@ from sim.model.geography cimport Map
 from sim.model.pools cimport Claim, StaffedPool
 from sim.model.records cimport Request
 from sim.model.world cimport Desk, World
+
+
+# called from the module's own processes: C calls there
+cpdef finish(World world, Request request, long outcome)
+cpdef bint reach_patient(World world, Request request, str service) except? -1

@@ -47,11 +47,11 @@ from sim.model.draws import (
 )
 from sim.model.geography import Map
 from sim.model.pools import Claim, StaffedPool
-from sim.model.records import Request
+from sim.model.records import Int, Request
 from sim.model.world import Process, World
 
 
-def finish(world: World, request: Request, outcome: int) -> None:
+def finish(world: World, request: Request, outcome: Int) -> None:
     """Close a request with an outcome (care, once given, is never overwritten)."""
     if request.outcome == OUTCOME_IN_SYSTEM or (
         request.outcome != OUTCOME_CARE_GIVEN and outcome == OUTCOME_CARE_GIVEN
