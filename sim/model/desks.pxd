@@ -2,6 +2,8 @@
 # docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file. Every
 # attribute the source sets on these classes must be declared here.
 
+# the services' C functions (finish, reach_patient) under the module name the source imports
+from sim.model cimport services
 from sim.model.draws cimport Sampler
 from sim.model.pools cimport Claim, StaffedPool
 from sim.model.records cimport Request

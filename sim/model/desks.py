@@ -63,6 +63,7 @@ from sim.codes import (
     TRIAGE_OVER,
     TRIAGE_UNDER,
 )
+from sim.model import services
 from sim.model.draws import (
     CALL_SLOT_ABANDON,
     CALL_SLOT_HANDLE,
@@ -85,7 +86,7 @@ from sim.model.draws import (
 )
 from sim.model.pools import Claim, StaffedPool
 from sim.model.records import NAN, Flag, Int, Request
-from sim.model.services import finish, gp_consult, reach_patient, send
+from sim.model.services import gp_consult, send
 from sim.model.world import Desk, Process, World
 
 
@@ -174,7 +175,7 @@ def public_contact(
     draws = request.draws
     while True:
         if request.n_calls >= world.max_calls:
-            finish(world, request, OUTCOME_ABANDONED)
+            services.finish(world, request, OUTCOME_ABANDONED)
             return None
         call_no = request.n_calls
         request.n_calls += 1
@@ -201,7 +202,7 @@ def public_contact(
             request.id, desk.index, kind, urgent, placed, NAN, env.now, state != CLAIM_CLOSED
         )
         if state == CLAIM_CLOSED:
-            finish(world, request, OUTCOME_DAYTIME_PRACTICE)
+            services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
             return None
         request.n_abandoned += 1
         choice = draws[world.call_position(request, call_no, CALL_SLOT_ABANDON)]
@@ -213,7 +214,7 @@ def public_contact(
             request.n_switches += 1
             door, dialled_112 = _other_number(world, door, dialled_112)
         else:
-            finish(world, request, OUTCOME_ABANDONED)
+            services.finish(world, request, OUTCOME_ABANDONED)
             return None
         pos = world.call_position(request, call_no, CALL_SLOT_REDIAL_DELAY)
         yield desk.redial_delay.draw(draws, pos)
@@ -227,7 +228,7 @@ def professional_call(
     request depends on; if it cannot be made, the request ends (otherwise it goes on)."""
     if request.n_calls >= world.max_calls:
         if settle:
-            finish(world, request, OUTCOME_ABANDONED)
+            services.finish(world, request, OUTCOME_ABANDONED)
         return None
     call_no = request.n_calls
     request.n_calls += 1
@@ -238,7 +239,7 @@ def professional_call(
     if state != CLAIM_SERVED:
         world.calls.add(request.id, desk.index, kind, True, placed, NAN, world.env.now)
         if settle:
-            finish(world, request, OUTCOME_DAYTIME_PRACTICE)
+            services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
         return None
     return AnsweredCall(desk, call_no, kind, True, placed, world.env.now, claim)
 
@@ -311,7 +312,7 @@ def _call_back(world: World, request: Request, desk: Desk) -> Process:
         state = claim.state or (yield claim)
         if state != CLAIM_SERVED:  # the post closed first
             world.calls.add(request.id, desk.index, CALL_CALLBACK, False, queued, NAN, env.now)
-            finish(world, request, OUTCOME_DAYTIME_PRACTICE)
+            services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
             return
         pos = world.call_position(request, call_no, CALL_SLOT_ABANDON)
         if draws[pos] >= rules.fail_share:
@@ -323,7 +324,7 @@ def _call_back(world: World, request: Request, desk: Desk) -> Process:
         desk.pool.release(claim)
         pos = world.call_position(request, call_no, CALL_SLOT_REDIAL_DELAY)
         yield rules.retry_delay(draws, pos)
-    finish(world, request, OUTCOME_ABANDONED)
+    services.finish(world, request, OUTCOME_ABANDONED)
 
 
 # --------------------------------------------------------------------------- triage
@@ -572,7 +573,7 @@ def _pass_on(
         # referred: the caller must phone the GP post and queue again
         draws = request.draws
         if draws[SLOT_REFERRAL_GIVE_UP] < world.referral_give_up:
-            finish(world, request, OUTCOME_REFERRAL_GAVE_UP)
+            services.finish(world, request, OUTCOME_REFERRAL_GAVE_UP)
             return
         yield world.referral_delay.draw(draws, SLOT_REFERRAL_DELAY)
         request.n_switches += 1
@@ -666,7 +667,7 @@ def _give_advice(world: World, request: Request, desk: Desk) -> None:
     """Telephone advice ends the call. It is care when the need accepts advice; otherwise
     some callers call the same desk again later (once), the rest stay advised below need."""
     if "advice" in world.care_services[request.need]:
-        reach_patient(world, request, "advice")
+        services.reach_patient(world, request, "advice")
         _maybe_repeat(world, request, "advice")
         return
     if (
@@ -676,7 +677,7 @@ def _give_advice(world: World, request: Request, desk: Desk) -> None:
         request.recontacted = True
         world.spawn(request, _recontact(world, request, desk.name))
     else:
-        finish(world, request, OUTCOME_ADVISED_BELOW_NEED)
+        services.finish(world, request, OUTCOME_ADVISED_BELOW_NEED)
 
 
 def _recontact(world: World, request: Request, door: str) -> Process:
