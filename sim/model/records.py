@@ -164,7 +164,7 @@ class _ChunkedColumns:
                 "d": np.asarray(self._doubles),
             }
             for column, (block, k) in zip(self._columns, self._slots, strict=True):
-                part = np.ascontiguousarray(blocks[block][:rows, k])
+                part = np.ascontiguousarray(blocks[block][:rows, k])  # rows > 0: castable
                 column.frombytes(part.data.cast("B"))
             self._row = 0
 

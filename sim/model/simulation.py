@@ -84,9 +84,10 @@ def _arrivals(world: World, group: GroupDemand, counter: itertools.count[int]) -
             u = world.streams.get(f"zones/{group.name}{group.stream_suffix}").random(len(times))
             zones = world.map.zones_of(u).tolist()
         # compact arrays of doubles: a request's random numbers cost 8 bytes each
-        # (one copy of the block: through bytes it was two)
+        # (one copy of the block: through bytes it was two; an empty view cannot be cast)
         rows = array("d")
-        rows.frombytes(np.ascontiguousarray(batch.rows, dtype=np.float64).data.cast("B"))
+        if batch.rows.size:
+            rows.frombytes(np.ascontiguousarray(batch.rows, dtype=np.float64).data.cast("B"))
         width: cython.Py_ssize_t = batch.rows.shape[1]
         first: cython.Py_ssize_t
         i: cython.Py_ssize_t
