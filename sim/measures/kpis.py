@@ -329,7 +329,7 @@ def _answer_kpis(desk: str, sc: Scenario) -> list[Kpi]:
         def f(ctx: KpiContext) -> float:
             m = calls(ctx) & (ctx.rec.calls["urgent"] == urgent)
             w = ctx.call_wait[m]
-            return _share(np.nan_to_num(w, nan=np.inf) <= limit + 1e-9)
+            return _share(w <= limit + 1e-9)  # never answered (nan): not within
 
         return f
 
@@ -371,8 +371,7 @@ def _all_calls(ctx: KpiContext) -> np.ndarray:
 
 def _within_own_norm(ctx: KpiContext) -> float:
     m = _all_calls(ctx)
-    wait = np.nan_to_num(ctx.call_wait[m], nan=np.inf)
-    return _share(wait <= ctx.call_norm[m] + 1e-9)
+    return _share(ctx.call_wait[m] <= ctx.call_norm[m] + 1e-9)  # nan: not within
 
 
 #: Time to answer over every public call, whatever desk answers it: comparable across forms.
@@ -420,8 +419,7 @@ def _care_kpis(urgency: str, target: float) -> list[Kpi]:
 
     def within(ctx: KpiContext) -> float:
         m = sel(ctx)
-        ttc = np.nan_to_num(ctx.time_to_care[m], nan=np.inf)
-        return _share(ttc <= ctx.target[m] + 1e-9)
+        return _share(ctx.time_to_care[m] <= ctx.target[m] + 1e-9)  # no care (nan): not within
 
     def reached(ctx: KpiContext) -> float:
         return _share(~np.isnan(ctx.time_to_care[sel(ctx)]))
