@@ -85,3 +85,35 @@ def test_this_process_runs_the_build_the_files_call_for() -> None:
     else:
         assert f"source: {expected}" == _core.BUILD
         assert pools.__file__.endswith(".py")
+
+
+def test_the_source_runs_where_cython_is_not_installed() -> None:
+    """Cython is needed only to build the core: the plain source, with the decorators of
+    the compiled build as no-ops, runs a replication where ``import cython`` fails."""
+    import subprocess
+    import sys
+
+    script = (
+        "import builtins, os\n"
+        "real = builtins.__import__\n"
+        "def no_cython(name, *args, **kwargs):\n"
+        "    if name == 'cython' or name.startswith('cython.'):\n"
+        "        raise ImportError('no Cython here')\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = no_cython\n"
+        f"os.environ[{_core.PURE_ENV!r}] = '1'\n"
+        "from sim.model import engine, records\n"
+        "from sim.scenario import load_scenario\n"
+        "from sim.model.simulation import simulate\n"
+        "sc = load_scenario('scenarios/groningen_separate.yaml', ('run.weeks=1',))\n"
+        "run = simulate(sc, 0, 1)\n"
+        "assert not engine.COMPILED and engine.__file__.endswith('.py')\n"
+        "assert records.__file__.endswith('.py')\n"
+        "print(len(run.records.requests['id']))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.strip()) > 1000

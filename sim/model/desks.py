@@ -30,6 +30,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+try:
+    import cython
+except ImportError:  # Cython is needed only to build the compiled core
+    from sim.model import _directives as cython
+
 from sim.codes import (
     AMBULANCE_A1,
     AMBULANCE_A2,
@@ -90,6 +95,8 @@ from sim.model.services import gp_consult, send
 from sim.model.world import Desk, Process, World
 
 
+@cython.freelist(64)
+@cython.cclass
 class AnsweredCall:
     """A call that a person at a desk has picked up (and still holds)."""
 

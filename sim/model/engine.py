@@ -40,6 +40,8 @@ try:
     #: True in the compiled build (Cython sets it when it compiles this module).
     COMPILED: bool = cython.compiled
 except ImportError:  # Cython is needed only to build the compiled core
+    from sim.model import _directives as cython
+
     COMPILED = False
 
 #: An entry's order among entries at the same time is (SimPy's priority, its event number),
@@ -64,6 +66,8 @@ class Entry:
     order: int
 
 
+@cython.freelist(256)  # the run makes and drops processes all the time
+@cython.cclass
 class Proc(Entry):
     """One running generator. While it waits for time, it is the scheduled event."""
 

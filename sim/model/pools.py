@@ -24,12 +24,19 @@ from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from typing import Any
 
+try:
+    import cython
+except ImportError:  # Cython is needed only to build the compiled core
+    from sim.model import _directives as cython
+
 from sim.codes import CLAIM_ABANDONED, CLAIM_CLOSED, CLAIM_SERVED, CLAIM_WAITING
 from sim.model.engine import Body, Engine, Entry, Priority, Proc
 
 MIN_PER_HOUR = 60.0
 
 
+@cython.freelist(256)  # a claim per call and per service: made and dropped all the time
+@cython.cclass
 class Claim(Entry):
     """A place in a pool's queue: a caller waiting for a desk, a patient for a GP, a ride for
     a vehicle. A claim decided at once (served, or the pool is closed) has its ``state`` set

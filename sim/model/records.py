@@ -18,10 +18,10 @@ import numpy as np
 
 from sim.codes import OUTCOME_IN_SYSTEM, TRIAGE_CORRECT
 
-try:  # noqa: SIM105  (Cython reads this import at compile time; a context manager hides it)
-    import cython  # noqa: F401  (the compiled build reads the local types it names)
+try:
+    import cython  # the compiled build reads the local types it names, and the decorators
 except ImportError:  # Cython is needed only to build the compiled core
-    pass
+    from sim.model import _directives as cython
 
 NAN = math.nan
 
@@ -32,6 +32,8 @@ Int = int
 Flag = bool
 
 
+@cython.freelist(64)
+@cython.cclass
 class Request:
     """One person's acute care need, followed from arrival to its end."""
 
