@@ -247,14 +247,19 @@ def test_move_up_gives_the_least_covered_zones_a_stand_in(base) -> None:
 
 def test_busy_counts_equal_a_lookup_of_every_segment() -> None:
     """Coverage counts a post's busy vehicles at each segment start by placing the rides'
-    times among the segments; that must equal looking each segment up among the sorted
-    times (ties included: a ride that begins at a segment's start is busy in it)."""
-    from sim.measures.zones import _begun_by
+    start and end among the segments; that must equal looking each segment up among the
+    sorted starts and ends (ties included: a ride that begins at a segment's start is busy
+    in it, one that ends there is not)."""
+    from sim.measures.zones import _busy
 
     rng = np.random.default_rng(3)
-    for n_times in (0, 1, 7, 300):
+    for n_rides in (0, 1, 7, 300):
         at = np.unique(rng.integers(0, 500, 400).astype(float))
-        times = rng.integers(-5, 510, n_times).astype(float)
-        times[: n_times // 2] = rng.choice(at, n_times // 2)  # exact ties
-        want = np.searchsorted(np.sort(times), at, "right")
-        assert np.array_equal(_begun_by(times, at, len(at)), want)
+        began = rng.integers(-5, 505, n_rides).astype(float)
+        began[: n_rides // 2] = rng.choice(at, n_rides // 2)  # exact ties
+        ended = began + rng.integers(0, 40, n_rides)
+        ended[n_rides // 3 :: 3] = rng.choice(at, len(ended[n_rides // 3 :: 3]))
+        ended = np.maximum(ended, began)
+        want = np.searchsorted(np.sort(began), at, "right")
+        want = want - np.searchsorted(np.sort(ended), at, "right")
+        assert np.array_equal(_busy(began, ended, at, len(at)), want)

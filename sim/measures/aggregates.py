@@ -31,13 +31,13 @@ def histograms(ctx: KpiContext) -> dict[str, list[float]]:
         out[f"answer.{desk}"] = np.histogram(w, ANSWER_EDGES)[0].astype(float).tolist()
     for urgency in dict.fromkeys(n.urgency for n in sc.needs.values()):
         m = ctx.reported & ctx.of_urgency(urgency)
-        ratio = ctx.time_to_care[m] / ctx.target[m]
+        ratio = ctx.time_to_care[m] / ctx.target_of(m)
         reached = ratio[~np.isnan(ratio)]
         h = np.histogram(np.minimum(reached, CARE_RATIO_EDGES[-1] - 1e-9), CARE_RATIO_EDGES)[0]
         out[f"care.{urgency}"] = h.astype(float).tolist() + [float(np.isnan(ratio).sum())]
     rides = ctx.rec.rides
     a1 = ctx.ride_reported & (rides["priority"] == AMBULANCE_A1)
-    resp = (rides["on_scene_min"] - rides["call_taken_min"])[a1]
+    resp = rides["on_scene_min"][a1] - rides["call_taken_min"][a1]
     clipped = np.minimum(resp, A1_EDGES[-1] - 1e-9)
     out["a1_response"] = np.histogram(clipped, A1_EDGES)[0].astype(float).tolist()
     return out
@@ -61,7 +61,7 @@ def hour_of_week_sums(ctx: KpiContext) -> dict[str, list[float]]:
             how[window], weights=present[window], minlength=168
         ).tolist()
     c = ctx.rec.calls
-    placed_hour = np.minimum((c["placed_min"] // 60).astype(np.int64), tl.n_hours - 1)
+    placed_hour = np.minimum((c["placed_min"] // 60).astype(np.int32), tl.n_hours - 1)
     public = ctx.call_reported & ctx.call_public & ~np.isnan(ctx.call_wait)
     for desk in sc.active_desks():
         m = public & (c["desk"] == DESK_INDEX[desk])
@@ -85,10 +85,9 @@ def calendar_kpis(ctx: KpiContext) -> dict[str, dict[str, dict[str, float]]]:
     hi = int(math.ceil(tl.arrivals_end_min / 60))
     window = (hours >= lo) & (hours < hi)
     day = hours // 24
-    types = np.unique(tl.day_type[window]).tolist()
     by_type = {
-        tl.day_type_names[code]: _day_figures(sub, headline)
-        for code, sub in zip(types, ctx.narrowed_by(tl.day_type, types), strict=True)
+        tl.day_type_names[code]: _day_figures(ctx.narrowed(tl.day_type == code), headline)
+        for code in np.unique(tl.day_type[window]).tolist()
     }
     dates = tl.dates()
     days = np.unique(day[window]).tolist()

@@ -97,7 +97,6 @@ class KpiContext:
             & (r["outcome"] != OUTCOME_SELF_CARE)
         )
         self.time_to_care = r["care_min"] - arrival
-        self.target = self.need_target[r["need"]] if len(arrival) else np.zeros(0)
         self._urgency_masks: dict[str, np.ndarray] = {}
         self.cache: dict[str, Any] = {}  # figures several KPIs share (what is reported)
         # figures that do not depend on what is reported (shared with narrowed contexts)
@@ -125,6 +124,11 @@ class KpiContext:
             name: (mon.busy_min, mon.present_min) for name, mon in rec.monitors.items()
         }
 
+    def target_of(self, requests: np.ndarray) -> np.ndarray:
+        """The time-to-care target (minutes) of each of the ``requests`` (a mask or rows),
+        by its need (held per need: a year's requests would hold 1.5 MB of them)."""
+        return self.need_target[self.rec.requests["need"][requests]]
+
     def of_urgency(self, urgency: str) -> np.ndarray:
         """The requests whose need has this urgency (computed once per replication)."""
         mask = self._urgency_masks.get(urgency)
@@ -142,13 +146,17 @@ class KpiContext:
         ``hours`` (a mask: a day type, a date), with their calls and rides; per-week
         figures count the weeks the reported hours among them make up.
 
-        The narrowed context holds those rows only (a date's few hundred requests, not the
-        run's tens of thousands behind a mask), so a formula that selects what is reported
-        (every headline KPI does) gives exactly what it gives on the whole context with its
-        selections narrowed: the same values in the same order. Figures over every ride or
-        request of the run (coverage, requests in the system at the end) are not meant
-        for a narrowed context."""
+        A few rows (a date's few hundred requests) are taken out of the tables, so that a
+        formula works on those rows alone rather than on the whole run behind a mask; many
+        rows (a day type's) are masked, since a copy of them would weigh on a long run's
+        memory. Either way a formula that selects what is reported (every headline KPI does)
+        gives exactly what it gives on the whole context with its selections narrowed: the
+        same values in the same order. Figures over every ride or request of the run
+        (coverage, requests in the system at the end) are not meant for a narrowed
+        context."""
         keep = hours[self.arrival_hour]
+        if np.count_nonzero(keep) > _FEW_ROWS * len(keep):
+            return self._masked(keep, hours)
         calls, rides = self.rec.calls["request"], self.rec.rides["request"]
         return self._restricted(
             np.flatnonzero(keep), np.flatnonzero(keep[calls]), np.flatnonzero(keep[rides]), hours
@@ -156,17 +164,40 @@ class KpiContext:
 
     def narrowed_by(self, label_of_hour: np.ndarray, labels: Iterable[int]) -> Iterator[KpiContext]:
         """``narrowed(label_of_hour == label)`` for each of ``labels`` (small non-negative
-        integers: the dates, the day types), in that order, with the rows grouped once for
-        all of them; one narrowed context is built at a time."""
-        label = label_of_hour[self.arrival_hour]
+        integers: the dates), in that order, with the rows' labels found once for all of
+        them; one narrowed context is built at a time. (For a few large groups, such as the
+        day types, ``narrowed`` of each is lighter.)"""
         n = int(label_of_hour.max(initial=0)) + 1
-        groups = [
-            _grouped(keys, n)
-            for keys in (label, label[self.rec.calls["request"]], label[self.rec.rides["request"]])
-        ]
+        # 16-bit labels (a run has far fewer days): the rows of a label are then found by
+        # one comparison per table, with little memory (sorting the rows by label held
+        # 64-bit index arrays of every call, which set a long run's peak memory)
+        small = np.int16 if n <= np.iinfo(np.int16).max else np.int32
+        label = label_of_hour.astype(small)[self.arrival_hour]
+        of_call, of_ride = label[self.rec.calls["request"]], label[self.rec.rides["request"]]
         for value in labels:
-            requests, calls, rides = (order[b[value] : b[value + 1]] for order, b in groups)
-            yield self._restricted(requests, calls, rides, label_of_hour == value)
+            hours = label_of_hour == value
+            requests = np.flatnonzero(label == value)
+            if len(requests) > _FEW_ROWS * len(label):
+                yield self._masked(hours[self.arrival_hour], hours)
+                continue
+            calls, rides = np.flatnonzero(of_call == value), np.flatnonzero(of_ride == value)
+            yield self._restricted(requests, calls, rides, hours)
+
+    def _masked(self, keep: np.ndarray, hours: np.ndarray) -> KpiContext:
+        """The context with what is reported masked to the requests ``keep`` (arriving in
+        ``hours``) and their calls and rides; the tables whole."""
+        sub = copy.copy(self)
+        sub.cache = {}
+        sub.reported = self.reported & keep
+        sub.n_reported = int(sub.reported.sum())
+        sub.phone = self.phone & keep
+        calls, rides = self.rec.calls["request"], self.rec.rides["request"]
+        sub.call_reported = self.call_reported & keep[calls] if len(calls) else self.call_reported
+        sub.ride_reported = self.ride_reported & keep[rides] if len(rides) else self.ride_reported
+        sub.window_hours = self.window_hours & hours
+        sub.weeks = float((self.window_all & hours).sum()) / 168.0
+        sub.routing = _routing(sub)
+        return sub
 
     def _restricted(
         self, requests: np.ndarray, calls: np.ndarray, rides: np.ndarray, hours: np.ndarray
@@ -187,13 +218,12 @@ class KpiContext:
         sub.n_reported = int(sub.reported.sum())
         sub.phone = self.phone[requests]
         sub.time_to_care = self.time_to_care[requests]
-        sub.target = self.target[requests]
         sub._urgency_masks = {u: m[requests] for u, m in self._urgency_masks.items()}
         sub.public_calls = self.public_calls[requests]
         sub.call_reported = self.call_reported[calls]
         sub.call_public = self.call_public[calls]
         sub.call_wait = self.call_wait[calls]
-        sub.call_norm = self.call_norm[calls]
+        sub.call_norm_code = self.call_norm_code[calls]
         sub.ride_reported = self.ride_reported[rides]
         sub.ride_gp_type = self.ride_gp_type[rides]
         sub.window_hours = self.window_hours & hours
@@ -230,10 +260,11 @@ class KpiContext:
             c["request"][self.call_public & before_care], minlength=len(in_rep)
         ).astype(np.int32)
         # every call's answering norm: its desk's urgent or regular limit (minutes)
+        # (held as a small code per call, 2 x desk + urgent, into a table of the norms: a
+        # year's calls hold 2 MB less)
         norms = [self.sc.triage_of(d).answer_norm for d in DESK_NAMES]
-        urgent_norm = np.array([n.urgent_min for n in norms])[c["desk"]]
-        regular_norm = np.array([n.regular_min for n in norms])[c["desk"]]
-        self.call_norm = np.where(c["urgent"], urgent_norm, regular_norm)
+        self.norm_table = np.array([m for n in norms for m in (n.regular_min, n.urgent_min)])
+        self.call_norm_code = (c["desk"] * 2 + c["urgent"]).astype(np.int8)
 
 
 @dataclass(frozen=True)
@@ -277,13 +308,9 @@ class _Rows(Mapping[str, np.ndarray]):
         return len(self._table)
 
 
-def _grouped(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The rows ordered by key (stable: ascending within a key) and where each key's rows
-    begin in that order (key k's rows are ``order[bounds[k]:bounds[k + 1]]``)."""
-    order = np.argsort(keys, kind="stable")
-    bounds = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(keys, minlength=n), out=bounds[1:])
-    return order, bounds
+#: A narrowed context takes its rows out of the tables when they are at most this share of
+#: the requests (a date), and masks the whole tables when there are more (a day type).
+_FEW_ROWS = 0.125
 
 
 def _share(num: np.ndarray, den: np.ndarray | None = None) -> float:
@@ -371,7 +398,8 @@ def _all_calls(ctx: KpiContext) -> np.ndarray:
 
 def _within_own_norm(ctx: KpiContext) -> float:
     m = _all_calls(ctx)
-    return _share(ctx.call_wait[m] <= ctx.call_norm[m] + 1e-9)  # nan: not within
+    norm = ctx.norm_table[ctx.call_norm_code[m]]
+    return _share(ctx.call_wait[m] <= norm + 1e-9)  # nan: not within
 
 
 #: Time to answer over every public call, whatever desk answers it: comparable across forms.
@@ -419,7 +447,8 @@ def _care_kpis(urgency: str, target: float) -> list[Kpi]:
 
     def within(ctx: KpiContext) -> float:
         m = sel(ctx)
-        return _share(ctx.time_to_care[m] <= ctx.target[m] + 1e-9)  # no care (nan): not within
+        target = ctx.target_of(m)
+        return _share(ctx.time_to_care[m] <= target + 1e-9)  # no care (nan): not within
 
     def reached(ctx: KpiContext) -> float:
         return _share(~np.isnan(ctx.time_to_care[sel(ctx)]))
@@ -608,7 +637,7 @@ def _vehicle_hours(gp_type_only: bool) -> Callable[[KpiContext], float]:
     def f(ctx: KpiContext) -> float:
         rides = ctx.rec.rides
         m = ctx.ride_reported & (ctx.ride_gp_type if gp_type_only else True)
-        hours = (rides["released_min"] - rides["assigned_min"])[m].sum() / 60.0
+        hours = (rides["released_min"][m] - rides["assigned_min"][m]).sum() / 60.0
         return float(hours) / ctx.weeks
 
     return f
@@ -626,7 +655,7 @@ def _a1_mask(ctx: KpiContext) -> np.ndarray:
 def _a1_response(ctx: KpiContext) -> np.ndarray:
     rides = ctx.rec.rides
     m = _a1_mask(ctx)
-    return (rides["on_scene_min"] - rides["call_taken_min"])[m]
+    return rides["on_scene_min"][m] - rides["call_taken_min"][m]
 
 
 def _a1_within(ctx: KpiContext) -> float:
@@ -937,7 +966,8 @@ def _callbacks(ctx: KpiContext) -> tuple[np.ndarray, np.ndarray]:
         c = ctx.rec.calls
         mine = ctx.call_reported & (c["kind"] == CALL_CALLBACK)
         answered = mine & ~np.isnan(c["answered_min"])
-        cached = (c["answered_min"] - c["placed_min"])[answered], mine & c["abandoned"]
+        waits = c["answered_min"][answered] - c["placed_min"][answered]
+        cached = waits, mine & c["abandoned"]
         ctx.cache["callbacks"] = cached
     return cached
 
@@ -946,7 +976,7 @@ def _time_to_triage(ctx: KpiContext) -> np.ndarray:
     """Minutes from the request to the first triage call (phone requests triaged)."""
     r = ctx.rec.requests
     m = ctx.phone & ~np.isnan(r["first_answer_min"])
-    return (r["first_answer_min"] - r["arrival_min"])[m]
+    return r["first_answer_min"][m] - r["arrival_min"][m]
 
 
 CALLBACK_KPIS: tuple[Kpi, ...] = (

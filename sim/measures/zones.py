@@ -29,7 +29,7 @@ def zone_a1_response(ctx: KpiContext, zone: int) -> np.ndarray:
     """Response times (call taken to on scene) of the reported A1 rides in ``zone``."""
     rides = ctx.rec.rides
     m = ctx.ride_reported & (rides["priority"] == AMBULANCE_A1) & (rides["zone"] == zone)
-    return (rides["on_scene_min"] - rides["call_taken_min"])[m]
+    return rides["on_scene_min"][m] - rides["call_taken_min"][m]
 
 
 def zone_coverage(ctx: KpiContext) -> np.ndarray:
@@ -39,7 +39,7 @@ def zone_coverage(ctx: KpiContext) -> np.ndarray:
     if cached is not None:
         return cached
     sc, tl = ctx.sc, ctx.tl
-    vehicles = post_vehicles_per_hour(sc, tl)
+    vehicles = post_vehicles_per_hour(sc, tl).astype(np.int32)
     rides = ctx.rec.rides
     start, end, post = rides["assigned_min"], rides["released_min"], rides["post"]
     moves = getattr(ctx.rec, "moves", None) or {}
@@ -48,14 +48,20 @@ def zone_coverage(ctx: KpiContext) -> np.ndarray:
     times = np.unique(np.concatenate([edges, start, end, *move_times]))
     times = times[times <= edges[-1]]
     seg_start, seg_len = times[:-1], np.diff(times)
-    hour = np.minimum((seg_start // 60.0).astype(np.int64), tl.n_hours - 1)
+    del times
+    # 32-bit counts and hours: a year holds ~10^5 segments, and this is the largest
+    # passing need of a replication's measures (it sets a long run's peak memory)
+    hour = np.minimum((seg_start // 60.0).astype(np.int32), tl.n_hours - 1)
     weight = seg_len * ctx.window_hours[hour]
+    del seg_len
     idle = np.zeros((vehicles.shape[0], len(seg_start)), dtype=bool)  # posts x segments
     n = len(seg_start)
     for p in range(vehicles.shape[0]):
         mine = post == p
-        busy = _begun_by(start[mine], seg_start, n) - _begun_by(end[mine], seg_start, n)
-        idle[p] = vehicles[p, hour] + _moved(moves, p, seg_start) > busy
+        busy = _busy(start[mine], end[mine], seg_start, n)
+        if moves and len(moves["post"]):
+            busy -= _moved(moves, p, seg_start).astype(np.int32)
+        idle[p] = vehicles[p, hour] > busy
     cover = cover_matrix(sc) > 0  # posts x zones
     total = float(weight.sum())
     out = np.full(cover.shape[1], np.nan)
@@ -69,12 +75,14 @@ def zone_coverage(ctx: KpiContext) -> np.ndarray:
     return out
 
 
-def _begun_by(times: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
-    """How many of ``times`` lie at or before each of the ``n`` sorted times ``at``: a
-    time counts from the first ``at`` not before it on (a few hundred rides placed among
-    the segments, instead of every segment looked up among the rides)."""
-    first = np.searchsorted(at, times, "left")
-    return np.cumsum(np.bincount(first, minlength=n + 1)[:n])
+def _busy(began: np.ndarray, ended: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
+    """How many of the spans [began, ended) hold at each of the ``n`` sorted times ``at``
+    (a span counts from the first ``at`` not before its start, and stops counting from the
+    first not before its end): the rides placed among the segments, as one running sum."""
+    counts = np.zeros(n + 1, dtype=np.int32)
+    np.add.at(counts, np.searchsorted(at, began, "left"), 1)
+    np.add.at(counts, np.searchsorted(at, ended, "left"), -1)
+    return np.cumsum(counts[:n], out=counts[:n])
 
 
 def _in_effect(begin: np.ndarray, until: np.ndarray, at: np.ndarray) -> np.ndarray:
