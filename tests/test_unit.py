@@ -335,3 +335,19 @@ def test_a_request_record_puts_each_attribute_in_its_own_column() -> None:
     assert list(table) == [name for name, _, _ in REQUEST_COLUMNS]
     for name, attr, _ in REQUEST_COLUMNS:
         assert table[name].tolist() == [getattr(request, attr)], name
+
+
+def test_a_scenario_tick_label_breaks_after_underscores_only() -> None:
+    """Bar charts label each scenario by its name broken into short lines (four long names
+    side by side ran into each other): the lines join back to the name, and only a single
+    part longer than the width makes a line longer than it."""
+    from sim.report.figures import _tick_label
+
+    names = ["groningen_coordination_centre", "groningen_central", "a", "x_y_z", "a" * 30]
+    names += ["region_with_a_rather_long_name_and_many_parts", "_lead", "trail_"]
+    for name in names:
+        label = _tick_label(name, width=16)
+        assert label.replace("\n", "") == name
+        for line in label.split("\n"):
+            assert len(line) <= 17 or "_" not in line.rstrip("_"), (name, line)
+    assert _tick_label("groningen_coordination_centre") == "groningen_\ncoordination_\ncentre"

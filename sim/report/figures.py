@@ -45,6 +45,20 @@ def _interval(exp: Experiment, s: ScenarioResults, name: str) -> Interval:
     return t_interval(s.kpi_values(name, exp.replications))
 
 
+def _tick_label(name: str, width: int = 16) -> str:
+    """A scenario's name as an axis label, broken after underscores into lines of about
+    ``width`` characters (four long names side by side ran into each other)."""
+    first, *rest = name.split("_")
+    lines = [first]
+    for part in rest:
+        if lines[-1] and len(lines[-1]) + 1 + len(part) > width:
+            lines[-1] += "_"
+            lines.append(part)
+        else:
+            lines[-1] += "_" + part
+    return "\n".join(lines)
+
+
 def _error_bars(ivs: list[Interval], scale: float = 1.0) -> list[list[float]]:
     """Lower and upper error-bar lengths of intervals (0 where undefined)."""
     low = [0 if math.isnan(iv.low) else scale * (iv.mean - iv.low) for iv in ivs]
@@ -144,7 +158,7 @@ def misrouted(exp: Experiment) -> Any:
         ecolor="black",
         capsize=4,
     )
-    ax.set_xticks(x, [s.scenario.name for s in exp.scenarios])
+    ax.set_xticks(x, [_tick_label(s.scenario.name) for s in exp.scenarios])
     ax.set_ylabel("% of phone requests")
     ax.set_title("Misrouted requests by reason (bar: total with its 95 % CI)")
     ax.legend(fontsize=7, loc="upper right")
@@ -226,7 +240,7 @@ def ambulance_gp_type(exp: Experiment) -> Any:
         hatch="//",
         capsize=3,
     )
-    ax.set_xticks(range(len(names)), names)
+    ax.set_xticks(range(len(names)), [_tick_label(n) for n in names])
     ax.set_ylabel("rides per week (95 % CI)")
     ax.set_title("Ambulance rides for GP-type needs")
     return fig
