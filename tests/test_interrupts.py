@@ -311,3 +311,35 @@ def test_a_full_disk_stops_with_a_message_and_the_folder_resumes(
     assert (host / "rc2").read_text().strip() == "0", (host / "err2.txt").read_text()
     for name in TABLES:
         assert (host / name).read_text() == reference[name], name
+
+
+def test_a_stopped_pool_waits_for_its_manager_thread_and_names_one_that_hangs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``stop_pool`` must wait for the pool's manager thread, which shutdown forgets: a
+    manager stuck on a full queue to a terminated worker would keep Python's exit waiting
+    for ever, so one that does not end in time is recorded and the command exits without
+    it."""
+    import threading
+
+    from sim.experiments import executors
+
+    class FakePool:  # what stop_pool uses of a ProcessPoolExecutor (3.11's shutdown)
+        def __init__(self, seconds: float):
+            self._processes: dict = {}
+            self._executor_manager_thread = threading.Thread(target=time.sleep, args=(seconds,))
+            self._executor_manager_thread.start()
+
+        def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+            self._executor_manager_thread = None  # as the standard library does
+
+    monkeypatch.setattr(executors, "_STUCK_THREADS", [])
+    monkeypatch.setattr(executors, "MANAGER_JOIN_S", 5)
+    quick = FakePool(0.3)
+    manager = quick._executor_manager_thread
+    executors.stop_pool(quick)  # type: ignore[arg-type]
+    assert not manager.is_alive() and not executors.pool_left_stuck()
+    monkeypatch.setattr(executors, "MANAGER_JOIN_S", 0.1)
+    stuck = FakePool(3.0)
+    executors.stop_pool(stuck)  # type: ignore[arg-type]
+    assert executors.pool_left_stuck()

@@ -222,13 +222,16 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
     kept by the caller) and cancel what has not started."""
     # the standard library offers no public way to end running workers before Python 3.14
     procs = list((getattr(pool, "_processes", None) or {}).values())
+    # read before shutdown, which drops the pool's reference to its manager thread (read
+    # after it, the thread was never waited for, and a manager stuck on a full queue to a
+    # terminated worker kept the command from exiting after Ctrl-C)
+    manager = getattr(pool, "_executor_manager_thread", None)
     for proc in procs:
         if proc.is_alive():
             proc.terminate()
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         proc.join(timeout=5)
-    manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(timeout=MANAGER_JOIN_S)
         if manager.is_alive():
