@@ -178,7 +178,7 @@ class KpiContext:
             hours = label_of_hour == value
             requests = np.flatnonzero(label == value)
             if len(requests) > _FEW_ROWS * len(label):
-                yield self._masked(hours[self.arrival_hour], hours)
+                yield self.narrowed(hours)  # many rows: masked, as narrowed decides
                 continue
             calls, rides = np.flatnonzero(of_call == value), np.flatnonzero(of_ride == value)
             yield self._restricted(requests, calls, rides, hours)

@@ -48,7 +48,6 @@ def zone_coverage(ctx: KpiContext) -> np.ndarray:
     times = np.unique(np.concatenate([edges, start, end, *move_times]))
     times = times[times <= edges[-1]]
     seg_start, seg_len = times[:-1], np.diff(times)
-    del times
     # 32-bit counts and hours: a year holds ~10^5 segments, and this is the largest
     # passing need of a replication's measures (it sets a long run's peak memory)
     hour = np.minimum((seg_start // 60.0).astype(np.int32), tl.n_hours - 1)
