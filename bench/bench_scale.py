@@ -177,7 +177,7 @@ def main() -> int:
 
 def end_to_end(quick: bool) -> None:
     """After-hours requests per CPU-second of a whole ``compare`` process, over the lean
-    loop's customers per CPU-second (both measured now, on this machine): three rounds
+    loop's customers per CPU-second (both measured now, on this machine): five rounds
     (one with --quick), each a compare process with the lean loop run twice just before
     and twice just after it (the machine's speed drifts within a minute); the figure is
     the median of the rounds' ratios."""
@@ -185,7 +185,7 @@ def end_to_end(quick: bool) -> None:
     import tempfile
 
     reps, weeks = (2, 2) if quick else (8, 13)
-    rounds = 1 if quick else 3
+    rounds = 1 if quick else 5
     print(
         f"\n6. end to end: compare of the four forms, {reps} replications of {weeks} weeks, "
         f"one worker ({rounds} round(s))"

@@ -440,3 +440,35 @@ def test_intervals_of_many_rows_equal_one_row_at_a_time(n: int) -> None:
     got = t_intervals(x)
     want = [t_interval(row.tolist()) for row in x]
     assert [astuple(g) for g in got] == [astuple(w) for w in want]  # nan == nan in tuples
+
+
+def test_json_text_writes_non_finite_numbers_as_null_at_every_depth() -> None:
+    """A replication's file: nan and infinities become null in plain values, in columns of
+    numbers (the fast path) and in mixed lists; tuples become lists, numpy scalars plain
+    numbers, booleans and integers stay what they are."""
+    from sim.experiments.runfiles import json_safe, json_text
+
+    nan, inf = float("nan"), float("inf")
+    data = {
+        "kpi": nan,
+        "column": [1.5, nan, -inf, 2.0],
+        "tuple": (0.25, inf),
+        "mixed": [1, True, nan, None, "text", np.float64(nan), np.float64(2.5), np.int64(3)],
+        "nested": {"a": [[nan], {"b": (np.float32(inf), 1.0)}]},
+        "empty": [],
+        "flag": False,
+    }
+    expected = {
+        "kpi": None,
+        "column": [1.5, None, None, 2.0],
+        "tuple": [0.25, None],
+        "mixed": [1, True, None, None, "text", None, 2.5, 3],
+        "nested": {"a": [[None], {"b": [None, 1.0]}]},
+        "empty": [],
+        "flag": False,
+    }
+    assert json_safe(data) == expected
+    text = json_text(data)
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == expected
+    assert type(json_safe(data)["mixed"][7]) is int

@@ -115,6 +115,14 @@ def code_metadata() -> dict[str, Any]:
 
 def json_safe(value: Any) -> Any:
     """Data ready for JSON: non-finite floats become null, numpy scalars plain numbers."""
+    cls = type(value)
+    if cls is float:
+        return value if math.isfinite(value) else None
+    if cls is dict:
+        return {k: json_safe(v) for k, v in value.items()}
+    if (cls is list or cls is tuple) and all(type(v) is float for v in value):
+        # a column of plain numbers (a histogram, a profile): no call per value
+        return [v if math.isfinite(v) else None for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
