@@ -4,10 +4,10 @@
 
 # the services' C functions (finish, reach_patient) under the module name the source imports
 from sim.model cimport services
-from sim.model.draws cimport Sampler
+from sim.model.draws cimport Sampler, row_value
 from sim.model.pools cimport Claim, StaffedPool
 from sim.model.records cimport Request
-from sim.model.world cimport Desk, World
+from sim.model.world cimport CallBackRules, Desk, World
 
 
 cdef class AnsweredCall:

@@ -88,11 +88,12 @@ from sim.model.draws import (
     SLOT_ROOM_CONSULT,
     SLOT_U1_RULE,
     Sampler,
+    row_value,
 )
 from sim.model.pools import Claim, StaffedPool
 from sim.model.records import NAN, Flag, Int, Request
 from sim.model.services import gp_consult, send
-from sim.model.world import Desk, Process, World
+from sim.model.world import CallBackRules, Desk, Process, World
 
 
 @cython.freelist(64)
@@ -212,7 +213,7 @@ def public_contact(
             services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
             return None
         request.n_abandoned += 1
-        choice = draws[world.call_position(request, call_no, CALL_SLOT_ABANDON)]
+        choice = row_value(draws, world.call_position(request, call_no, CALL_SLOT_ABANDON))
         if choice < desk.redial_share:
             kind = CALL_REDIAL
             request.n_redials += 1
@@ -288,10 +289,10 @@ def callback_intake(world: World, request: Request, intake: AnsweredCall) -> Pro
     case goes to a triagist at once, the caller staying on the line; the others hang up
     and are called back by a triagist, most urgent first."""
     desk: Desk = intake.at
-    rules = desk.callback
+    rules: CallBackRules | None = desk.callback
     assert rules is not None
     pos = world.call_position(request, intake.call_no, CALL_SLOT_HANDLE)
-    yield rules.intake_time(request.draws, pos)
+    yield rules.intake_time.draw(request.draws, pos)
     _end_call(world, request, intake)
     if world.need_urgency[request.need] in rules.at_once:
         handoff = yield from professional_call(world, request, desk.name, CALL_INTAKE_HANDOFF)
@@ -304,7 +305,7 @@ def callback_intake(world: World, request: Request, intake: AnsweredCall) -> Pro
 def _call_back(world: World, request: Request, desk: Desk) -> Process:
     """Triagists call back in order of urgency; an attempt nobody answers is tried again
     after a delay, up to the desk's number of attempts (then the request is abandoned)."""
-    rules = desk.callback
+    rules: CallBackRules | None = desk.callback
     assert rules is not None
     env, draws = world.env, request.draws
     priority = CALLBACK_QUEUE + world.max_acuity - world.need_acuity[request.need]
@@ -322,7 +323,7 @@ def _call_back(world: World, request: Request, desk: Desk) -> Process:
             services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
             return
         pos = world.call_position(request, call_no, CALL_SLOT_ABANDON)
-        if draws[pos] >= rules.fail_share:
+        if row_value(draws, pos) >= rules.fail_share:
             call = AnsweredCall(desk, call_no, CALL_CALLBACK, False, placed, env.now, claim)
             yield from handle_call(world, request, call)
             return
@@ -330,7 +331,7 @@ def _call_back(world: World, request: Request, desk: Desk) -> Process:
         world.calls.add(request.id, desk.index, CALL_CALLBACK, False, queued, NAN, env.now, True)
         desk.pool.release(claim)
         pos = world.call_position(request, call_no, CALL_SLOT_REDIAL_DELAY)
-        yield rules.retry_delay(draws, pos)
+        yield rules.retry_delay.draw(draws, pos)
     services.finish(world, request, OUTCOME_ABANDONED)
 
 
@@ -391,7 +392,7 @@ def _dispatch_plan(world: World, request: Request, assigned: Int) -> tuple[str, 
     service = world.need_service[assigned]
     if not world.need_is_u1[assigned]:
         return (service,)
-    u = request.draws[SLOT_U1_RULE]
+    u = row_value(request.draws, SLOT_U1_RULE)
     if u < world.u1_ambulance_only:
         return ("ambulance",)
     if u < world.u1_ambulance_only + world.u1_gp_only:
@@ -405,7 +406,7 @@ def _mka_grade(world: World, request: Request, assigned: Int) -> int:
     share_a1 = world.regrade_a1[request.need]
     if share_a1 is None:
         return world.need_priority[assigned]
-    return AMBULANCE_A1 if request.draws[SLOT_REGRADE] < share_a1 else AMBULANCE_A2
+    return AMBULANCE_A1 if row_value(request.draws, SLOT_REGRADE) < share_a1 else AMBULANCE_A2
 
 
 def _assess(world: World, request: Request, desk: Desk, u: float) -> int:
@@ -413,7 +414,7 @@ def _assess(world: World, request: Request, desk: Desk, u: float) -> int:
     presentation drives over-triage (at any desk), otherwise the desk's confusion matrix."""
     need = request.need
     if request.channel == CHANNEL_112:
-        if request.draws[SLOT_PRESENTATION] < world.presentation_share[need]:
+        if row_value(request.draws, SLOT_PRESENTATION) < world.presentation_share[need]:
             return world.presented_assign(need, u)
         return desk.assign(need, u, eligible=True)
     return desk.assign(need, u)
@@ -424,7 +425,7 @@ def _triage(world: World, request: Request, call: AnsweredCall, desk: Desk, trus
     if trusted:
         return request.need
     pos = world.call_position(request, call.call_no, CALL_SLOT_TRIAGE)
-    return _assess(world, request, desk, request.draws[pos])
+    return _assess(world, request, desk, row_value(request.draws, pos))
 
 
 def _consults_in_room(
@@ -438,7 +439,7 @@ def _consults_in_room(
         and call.kind in PUBLIC_CALL_KINDS
         and world.need_service[assigned] == "ambulance"
         and world.need_priority[assigned] == AMBULANCE_A2
-        and request.draws[SLOT_ROOM_CONSULT] < world.room_consult_share
+        and row_value(request.draws, SLOT_ROOM_CONSULT) < world.room_consult_share
         and world.desks["gp_post"].pool.idle() > 0
         and request.n_calls < world.max_calls
     )
@@ -455,7 +456,7 @@ def _room_consult(world: World, request: Request, assigned: int) -> Process:
     yield world.room_consult_time.draw(request.draws, pos)
     _end_call(world, request, call)
     pos = world.call_position(request, call.call_no, CALL_SLOT_TRIAGE)
-    view = _assess(world, request, world.desks["gp_post"], request.draws[pos])
+    view = _assess(world, request, world.desks["gp_post"], row_value(request.draws, pos))
     return assigned if world.need_service[view] == "ambulance" else view
 
 
@@ -579,7 +580,7 @@ def _pass_on(
             return  # an ambulance is on its way; the caller is not sent to another number
         # referred: the caller must phone the GP post and queue again
         draws = request.draws
-        if draws[SLOT_REFERRAL_GIVE_UP] < world.referral_give_up:
+        if row_value(draws, SLOT_REFERRAL_GIVE_UP) < world.referral_give_up:
             services.finish(world, request, OUTCOME_REFERRAL_GAVE_UP)
             return
         yield world.referral_delay.draw(draws, SLOT_REFERRAL_DELAY)
@@ -640,7 +641,10 @@ def _consultation(world: World, request: Request, assigned: int) -> Process:
 def _maybe_repeat(world: World, request: Request, after: str) -> None:
     """Some people call again about the same problem after care by advice or a
     consultation (once per request), on the number they last dialled."""
-    if not request.repeated and request.draws[SLOT_REPEAT_CONTACT] < world.repeat_after[after]:
+    if (
+        not request.repeated
+        and row_value(request.draws, SLOT_REPEAT_CONTACT) < world.repeat_after[after]
+    ):
         request.repeated = True
         world.spawn(request, _repeat_contact(world, request))
 
@@ -679,7 +683,7 @@ def _give_advice(world: World, request: Request, desk: Desk) -> None:
         return
     if (
         not request.recontacted
-        and request.draws[SLOT_RECONTACT] < world.need_recontact[request.need]
+        and row_value(request.draws, SLOT_RECONTACT) < world.need_recontact[request.need]
     ):
         request.recontacted = True
         world.spawn(request, _recontact(world, request, desk.name))

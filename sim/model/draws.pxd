@@ -7,8 +7,15 @@
 from libc cimport math
 # a lognormal duration's normal quantile, in C
 from scipy.special cimport cython_special
+# a row's doubles read in place
+from cpython.array cimport array
+
+cdef bint COMPILED
 
 cdef long SAMPLER_FIXED, SAMPLER_EXPONENTIAL, SAMPLER_UNIFORM, SAMPLER_LOGNORMAL, SAMPLER_OTHER
+
+
+cpdef double row_value(object row, Py_ssize_t i) except? -1.0
 
 
 cdef class Sampler:

@@ -21,12 +21,21 @@ the order and the golden fingerprint test catches any change.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, MutableSequence, Sequence
 
 import numpy as np
 from scipy.special import cython_special, gammaincinv
 
 from sim.scenario.schema import Duration
+
+try:
+    import cython
+
+    #: True in the compiled build (Cython sets it when it compiles this module).
+    COMPILED: bool = cython.compiled
+except ImportError:  # Cython is needed only to build the compiled core
+    COMPILED = False
 
 #: Purposes of a request's own random numbers, in row order.
 REQUEST_SLOTS = (
@@ -116,6 +125,19 @@ def call_position(
 #: type from ``draws.pxd``, and a plain ``int`` annotation would override it.
 Position = int
 
+
+def row_value(row: Sequence[float], i: Position) -> float:
+    """The number at position ``i`` (not negative) of a request's row: its ``array("d")``,
+    or a list of fresh numbers. The compiled build reads an array's double in place,
+    without making a Python float of it (the generic indexing does, for every read)."""
+    if COMPILED and type(row) is array:
+        values: array = row
+        if i >= len(values):
+            raise IndexError("row position out of range")
+        return values.data.as_doubles[i]  # type: ignore[attr-defined]
+    return row[i]
+
+
 #: The kinds of ``Sampler``: a closed form computed in place, or any other function.
 SAMPLER_FIXED = 0
 SAMPLER_EXPONENTIAL = 1
@@ -154,11 +176,11 @@ class Sampler:
         """Minutes for the random number at position ``i`` of ``row``."""
         kind = self.kind
         if kind == SAMPLER_LOGNORMAL:
-            q: float = cython_special.ndtri(row[i])
+            q: float = cython_special.ndtri(row_value(row, i))
             return math.exp(self.a + self.b * q)
         if kind == SAMPLER_FIXED:
             return self.a
-        u: float = row[i]
+        u: float = row_value(row, i)
         if kind == SAMPLER_EXPONENTIAL:
             return -self.a * math.log1p(-u)
         if kind == SAMPLER_UNIFORM:

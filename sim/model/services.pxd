@@ -1,7 +1,9 @@
 # Type declarations for the compiled build of services.py (see sim/model/_core.py and
-# docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file: it only
-# names the typed classes that the module's annotations refer to.
+# docs/ARCHITECTURE.md, "The compiled core"); the plain source ignores this file: it names
+# the typed classes that the module's annotations refer to and its C calls.
 
+# a row's numbers read in place (a C call)
+from sim.model.draws cimport row_value
 from sim.model.geography cimport Map
 from sim.model.pools cimport Claim, StaffedPool
 from sim.model.records cimport Request

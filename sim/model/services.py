@@ -44,6 +44,7 @@ from sim.model.draws import (
     SLOT_TURNOUT,
     SLOT_VISIT_ON_SITE,
     SLOT_VISIT_TRAVEL,
+    row_value,
 )
 from sim.model.geography import Map
 from sim.model.pools import Claim, StaffedPool
@@ -159,7 +160,7 @@ def ambulance_ride(
     yield world.amb_turnout.draw(draws, SLOT_TURNOUT) + world.amb_drive.draw(draws, SLOT_DRIVE)
     on_scene = env.now
     reach_patient(world, request, "ambulance")
-    conveyed = draws[SLOT_CONVEY] < world.need_conveyance[request.need]
+    conveyed = row_value(draws, SLOT_CONVEY) < world.need_conveyance[request.need]
     busy = world.amb_on_scene.draw(draws, SLOT_ON_SCENE)
     if conveyed:
         transport = world.amb_transport.draw(draws, SLOT_TRANSPORT)
@@ -194,15 +195,15 @@ def _mapped_ride(
     post = geo.take_vehicle(zone, assigned_at)
     if geo.move_up is not None:
         _stand_in(world, geo.move_up.after_dispatch(assigned_at))
-    drive = geo.drive_to[post][zone] * geo.factor(draws[SLOT_DRIVE])
+    drive = geo.drive_to[post][zone] * geo.factor(row_value(draws, SLOT_DRIVE))
     yield world.amb_turnout.draw(draws, SLOT_TURNOUT) + drive
     on_scene = env.now
     reach_patient(world, request, "ambulance")
-    conveyed = draws[SLOT_CONVEY] < world.need_conveyance[request.need]
+    conveyed = row_value(draws, SLOT_CONVEY) < world.need_conveyance[request.need]
     busy = world.amb_on_scene.draw(draws, SLOT_ON_SCENE)
-    back = geo.factor(draws[SLOT_RETURN])
+    back = geo.factor(row_value(draws, SLOT_RETURN))
     if conveyed:
-        transport = geo.drive_to_hospital[zone] * geo.factor(draws[SLOT_TRANSPORT])
+        transport = geo.drive_to_hospital[zone] * geo.factor(row_value(draws, SLOT_TRANSPORT))
         if request.ed_arrival_min != request.ed_arrival_min:
             request.ed_arrival_min = on_scene + busy + transport
         busy += transport + world.amb_handover.draw(draws, SLOT_HANDOVER)
@@ -250,7 +251,7 @@ def gp_consult(world: World, request: Request, assigned: int) -> Process:
     reach_patient(world, request, "gp_consult")
     yield world.consultation.draw(draws, SLOT_CONSULT)
     pool.release(claim)
-    referred = draws[SLOT_ED_REFERRAL] < world.need_ed_referral[request.need]
+    referred = row_value(draws, SLOT_ED_REFERRAL) < world.need_ed_referral[request.need]
     if referred and request.ed_arrival_min != request.ed_arrival_min:
         request.ed_arrival_min = env.now + world.travel_to_post.draw(draws, SLOT_TRAVEL_POST)
 
@@ -278,7 +279,7 @@ def home_visit(
         p_travel, p_site = SLOT_TEAM_TRAVEL, SLOT_TEAM_ON_SITE
     geo: Map | None = world.map
     if geo is not None and geo.car_to_zone is not None and request.zone >= 0:
-        out = geo.car_drive(request.zone, draws[p_travel])  # from the nearest base
+        out = geo.car_drive(request.zone, row_value(draws, p_travel))  # from the nearest base
     else:
         out = travel(draws, p_travel)
     yield out
@@ -287,7 +288,7 @@ def home_visit(
     pool.release(claim)
     if (
         service == "gp_visit"
-        and draws[SLOT_ED_REFERRAL] < world.need_ed_referral[request.need]
+        and row_value(draws, SLOT_ED_REFERRAL) < world.need_ed_referral[request.need]
         and request.ed_arrival_min != request.ed_arrival_min
     ):
         request.ed_arrival_min = env.now

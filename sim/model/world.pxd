@@ -15,16 +15,24 @@ cdef long _FIRST_CALL_POS, _CALL_STRIDE
 cdef long _pick(list cdf, double u) except? -1
 
 
+cdef class CallBackRules:
+    cdef public Sampler intake_time, retry_delay
+    cdef public frozenset at_once
+    cdef public double fail_share, attempt_min
+    cdef public long max_attempts
+
+
 cdef class Desk:
     cdef public object name, dispatches, handle_time
     cdef public Sampler patience, redial_delay, warm_time
-    cdef public object callback
+    cdef public CallBackRules callback
     cdef public long index
     cdef public StaffedPool pool, intake_pool
     cdef public list _assign_cdf
     cdef public dict eligible_cdf, _splits
     cdef public double redial_share, switch_share
     cpdef long assign(self, long true_need, double u, bint eligible=*) except? -1
+    cpdef tuple split(self, tuple plan)
 
 
 cdef class World:
