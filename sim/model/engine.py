@@ -149,7 +149,8 @@ class Clock:
                         proc.on_end(proc.owner)
                     continue
                 if type(wait) is float:
-                    _push(self, self.now + wait, NORMAL, proc)
+                    minutes: float = wait  # a C double: the sum is not made a Python float
+                    _push(self, self.now + minutes, NORMAL, proc)
                 else:
                     wait.proc = proc
                 continue
@@ -184,7 +185,8 @@ class Clock:
                 proc.on_end(proc.owner)
             return
         if type(wait) is float:
-            _push(self, self.now + wait, NORMAL, proc)
+            minutes: float = wait
+            _push(self, self.now + minutes, NORMAL, proc)
         else:
             wait.proc = proc
 

@@ -15,6 +15,10 @@ cdef class Claim(Entry):
     cdef public double decided
 
 
+cdef Claim new_claim(StaffedPool pool, double joined)
+cdef _fill_claim(Claim claim, StaffedPool pool, double joined)
+
+
 cdef class StaffedPool:
     cdef public Clock engine, env
     cdef public object name
