@@ -17,6 +17,12 @@ cdef class AnsweredCall:
     cdef public bint urgent
     cdef public double placed_min, answered_min
     cdef public Claim claim
+    cdef _fill(self, Desk at, long call_no, long kind, bint urgent, double placed_min,
+               double answered_min, Claim claim)
+
+
+cdef AnsweredCall answered_call(Desk at, long call_no, long kind, bint urgent,
+                                double placed_min, double answered_min, Claim claim)
 
 
 # module functions called from the module's own processes: C calls there

@@ -113,6 +113,18 @@ class AnsweredCall:
         answered_min: float,
         claim: Claim,
     ):
+        self._fill(at, call_no, kind, urgent, placed_min, answered_min, claim)
+
+    def _fill(
+        self,
+        at: Desk,
+        call_no: Int,
+        kind: Int,
+        urgent: Flag,
+        placed_min: float,
+        answered_min: float,
+        claim: Claim,
+    ) -> None:
         self.claim = claim  # the desk's staff member, held until the call ends
         self.at = at  # the desk that answered it
         self.desk = at.name
@@ -121,6 +133,22 @@ class AnsweredCall:
         self.urgent = urgent
         self.placed_min = placed_min
         self.answered_min = answered_min
+
+
+def answered_call(
+    at: Desk,
+    call_no: Int,
+    kind: Int,
+    urgent: Flag,
+    placed_min: float,
+    answered_min: float,
+    claim: Claim,
+) -> AnsweredCall:
+    """``AnsweredCall(...)``, made without calling the class (a C call in the compiled
+    build: a class call passes its arguments through a tuple)."""
+    call: AnsweredCall = AnsweredCall.__new__(AnsweredCall)
+    call._fill(at, call_no, kind, urgent, placed_min, answered_min, claim)
+    return call
 
 
 # --------------------------------------------------------------------------- a request
@@ -205,7 +233,7 @@ def public_contact(
             pool.give_up_after(claim, patience)
         state = claim.state or (yield claim)
         if state == CLAIM_SERVED:
-            return AnsweredCall(desk, call_no, kind, urgent, placed, env.now, claim)
+            return answered_call(desk, call_no, kind, urgent, placed, env.now, claim)
         world.calls.add(
             request.id, desk.index, kind, urgent, placed, NAN, env.now, state != CLAIM_CLOSED
         )
@@ -249,7 +277,7 @@ def professional_call(
         if settle:
             services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)
         return None
-    return AnsweredCall(desk, call_no, kind, True, placed, world.env.now, claim)
+    return answered_call(desk, call_no, kind, True, placed, world.env.now, claim)
 
 
 def _end_call(world: World, request: Request, call: AnsweredCall) -> None:
@@ -324,7 +352,7 @@ def _call_back(world: World, request: Request, desk: Desk) -> Process:
             return
         pos = world.call_position(request, call_no, CALL_SLOT_ABANDON)
         if row_value(draws, pos) >= rules.fail_share:
-            call = AnsweredCall(desk, call_no, CALL_CALLBACK, False, placed, env.now, claim)
+            call = answered_call(desk, call_no, CALL_CALLBACK, False, placed, env.now, claim)
             yield from handle_call(world, request, call)
             return
         yield rules.attempt_min

@@ -15,6 +15,10 @@ cdef class Proc(Entry):
     cdef public object gen
     cdef public object on_end
     cdef public object owner
+    cdef _fill(self, gen, on_end, owner)
+
+
+cdef Proc new_proc(gen, on_end, owner)
 
 
 cdef class Scheduled(Entry):

@@ -74,9 +74,20 @@ class Proc(Entry):
     __slots__ = ("gen", "on_end", "owner")
 
     def __init__(self, gen: Body, on_end: Callable[[Any], None] | None, owner: Any):
+        self._fill(gen, on_end, owner)
+
+    def _fill(self, gen: Body, on_end: Callable[[Any], None] | None, owner: Any) -> None:
         self.gen = gen
         self.on_end = on_end  # called with ``owner`` when the generator ends
         self.owner = owner
+
+
+def new_proc(gen: Body, on_end: Callable[[Any], None] | None, owner: Any) -> Proc:
+    """``Proc(gen, on_end, owner)``, made without calling the class (a C call in the
+    compiled build: a class call passes its arguments through a tuple)."""
+    proc: Proc = Proc.__new__(Proc)
+    proc._fill(gen, on_end, owner)
+    return proc
 
 
 class Scheduled(Entry):
@@ -163,7 +174,7 @@ class Clock:
     ) -> None:
         """Start a process now (it runs until its first wait before this returns);
         ``on_end(owner)`` is called when it ends."""
-        self.resume(Proc(gen, on_end, owner), None)
+        self.resume(new_proc(gen, on_end, owner), None)
 
     def start_at(
         self,
@@ -173,7 +184,7 @@ class Clock:
         owner: Any = None,
     ) -> None:
         """Start a process ``delay`` minutes from now (its generator runs from then on)."""
-        _push(self, self.now + delay, NORMAL, Proc(gen, on_end, owner))
+        _push(self, self.now + delay, NORMAL, new_proc(gen, on_end, owner))
 
     def resume(self, proc: Proc, value: Any = None) -> None:
         """Run ``proc`` until its next wait (or its end), sending it ``value``. A wait is a

@@ -13,10 +13,10 @@ cdef class Claim(Entry):
     cdef public double joined
     cdef public long shift
     cdef public double decided
+    cdef _fill(self, StaffedPool pool, double joined)
 
 
 cdef Claim new_claim(StaffedPool pool, double joined)
-cdef _fill_claim(Claim claim, StaffedPool pool, double joined)
 
 
 cdef class StaffedPool:

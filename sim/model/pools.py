@@ -44,34 +44,27 @@ class Claim(Entry):
     CLAIM_ABANDONED or CLAIM_CLOSED. Callers: ``state = claim.state or (yield claim)``."""
 
     __slots__ = ("callbacks", "proc", "pool", "state", "joined", "shift", "decided")
-    callbacks: list[Callable[[Any], None]] | None
-    proc: Proc | None  # the process waiting for the decision
-    pool: StaffedPool
-    state: int
-    joined: float
-    shift: int  # the shift that served it (handover rule)
     decided: float  # when it was decided (set as it is; read only by an observed pool)
     _ok = True  # read by ``Environment.step`` when the claim is a patience timer
 
     def __init__(self, pool: StaffedPool, joined: float):
-        _fill_claim(self, pool, joined)
+        self._fill(pool, joined)
+
+    def _fill(self, pool: StaffedPool, joined: float) -> None:
+        self.callbacks: list[Callable[[Any], None]] | None = None
+        self.proc: Proc | None = None  # the process waiting for the decision
+        self.pool = pool
+        self.state = CLAIM_WAITING
+        self.joined = joined
+        self.shift = 0  # the shift that served it (handover rule)
 
 
 def new_claim(pool: StaffedPool, joined: float) -> Claim:
     """``Claim(pool, joined)``, made without calling the class (a C call in the compiled
     build: a class call passes its arguments through a tuple)."""
-    claim = Claim.__new__(Claim)
-    _fill_claim(claim, pool, joined)
+    claim: Claim = Claim.__new__(Claim)
+    claim._fill(pool, joined)
     return claim
-
-
-def _fill_claim(claim: Claim, pool: StaffedPool, joined: float) -> None:
-    claim.callbacks = None
-    claim.proc = None
-    claim.pool = pool
-    claim.state = CLAIM_WAITING
-    claim.joined = joined
-    claim.shift = 0
 
 
 def _patience_ends(claim: Claim) -> None:

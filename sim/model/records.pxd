@@ -20,6 +20,12 @@ cdef class Request:
     cdef public double end_min
     cdef public bint last_dialled_112, recontacted, repeated
     cdef public long n_live_processes, zone
+    cdef _fill(self, long rid, long group, long need, long channel, bint urgent_line,
+               object draws, double t)
+
+
+cpdef Request new_request(long rid, long group, long need, long channel, bint urgent_line,
+                          object draws, double t)
 
 
 cdef Py_ssize_t CHUNK_ROWS

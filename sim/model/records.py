@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from array import array
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -25,11 +25,12 @@ except ImportError:  # Cython is needed only to build the compiled core
 
 NAN = math.nan
 
-#: Named aliases of int and bool for the arguments of the ``add`` methods: the compiled build
-#: takes their C types from ``records.pxd``, and a plain ``int`` or ``bool`` annotation would
-#: override them.
+#: Named aliases of int and bool for the arguments of the ``add`` and ``_fill`` methods: the
+#: compiled build takes their C types from ``records.pxd``, and a plain ``int`` or ``bool``
+#: annotation would override them. ``Row``: a request's random numbers.
 Int = int
 Flag = bool
+Row: TypeAlias = "array[float]"
 
 
 @cython.freelist(64)
@@ -82,6 +83,18 @@ class Request:
         draws: array[float],
         t: float,
     ):
+        self._fill(rid, group, need, channel, urgent_line, draws, t)
+
+    def _fill(
+        self,
+        rid: Int,
+        group: Int,
+        need: Int,
+        channel: Int,
+        urgent_line: Flag,
+        draws: Row,
+        t: float,
+    ) -> None:
         self.id = rid
         self.group = group  # demand group (index in the scenario's groups)
         self.need = need  # true need (index in the scenario's needs)
@@ -115,6 +128,22 @@ class Request:
         self.repeated = False  # already called again after care (a repeat contact)
         self.n_live_processes = 0  # processes of this request still running
         self.zone = -1  # demand zone (index in the scenario's geography), -1: no geography
+
+
+def new_request(
+    rid: Int,
+    group: Int,
+    need: Int,
+    channel: Int,
+    urgent_line: Flag,
+    draws: Row,
+    t: float,
+) -> Request:
+    """``Request(...)``, made without calling the class (a C call in the compiled build: a
+    class call passes its arguments through a tuple)."""
+    request: Request = Request.__new__(Request)
+    request._fill(rid, group, need, channel, urgent_line, draws, t)
+    return request
 
 
 #: The numpy type of each stored array type code, and of each block of the current chunk:

@@ -23,7 +23,7 @@ from sim.model.demand import GroupDemand, n_simulated_weeks
 from sim.model.desks import request_process
 from sim.model.geography import Map
 from sim.model.pools import ObservedPool
-from sim.model.records import MonitorTable, ReplicationRecords, Request
+from sim.model.records import MonitorTable, ReplicationRecords, new_request
 from sim.model.services import self_care_online, walk_in
 from sim.model.world import Process, World
 from sim.scenario.schema import Scenario
@@ -97,7 +97,7 @@ def _arrivals(world: World, group: GroupDemand, counter: itertools.count[int]) -
             for i in range(first, min(first + ARRIVAL_CHUNK, len(times))):
                 delay: float = times[i] - now
                 t: float = now + delay  # the clock's own sum: the process starts at exactly t
-                request = Request(
+                request = new_request(
                     next(counter),
                     group.index,
                     needs[i],

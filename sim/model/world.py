@@ -109,7 +109,8 @@ class Desk:
         """The services of a plan this desk sends itself, and those it must pass on."""
         out = self._splits.get(plan)
         if out is None:
-            own, passed = [], []
+            own: list[str] = []
+            passed: list[str] = []
             for service in plan:  # a loop, not generators: the compiled method has no closures
                 (own if service in self.dispatches else passed).append(service)
             out = (tuple(own), tuple(passed))
