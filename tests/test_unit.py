@@ -303,13 +303,29 @@ def test_a_call_beyond_the_drawn_ones_extends_the_row() -> None:
     from sim.model import draws
 
     row = array("d", draws.new_request_rows(np.random.default_rng(1), 1)[0].tobytes())
-    overflow = np.random.default_rng(2)
+    overflow = draws.Overflow(np.random.default_rng(2))
     inside = draws.call_position(row, 2, draws.CALL_SLOT_TRIAGE, overflow)
     assert inside < draws.ROW_LENGTH and len(row) == draws.ROW_LENGTH
     beyond = draws.call_position(row, 5, draws.CALL_SLOT_TRIAGE, overflow)
     assert beyond == draws.FIRST_CALL_POS + 5 * draws.CALL_STRIDE + draws.CALL_SLOT_TRIAGE
     assert len(row) == beyond + 1
     assert 0.0 <= row[beyond] < 1.0
+    # the stream's own numbers: the row took the overflow stream's first ones
+    fresh = np.random.default_rng(2).random(beyond + 1 - draws.ROW_LENGTH).tolist()
+    assert row[draws.ROW_LENGTH :].tolist() == fresh
+
+
+def test_the_overflow_stream_read_in_blocks_hands_out_the_streams_numbers_in_order() -> None:
+    """Read a block ahead, the overflow stream gives the numbers that drawing each few when
+    needed gives: requests of any length, across block ends, and longer than a block."""
+    from sim.model.draws import OVERFLOW_BLOCK, Overflow
+
+    sizes = [1, 3, 7, 1, OVERFLOW_BLOCK - 5, 9, 2 * OVERFLOW_BLOCK + 3, 4, 1, 6]
+    overflow = Overflow(np.random.default_rng(11))
+    got = [overflow.take(n) for n in sizes]
+    plain = np.random.default_rng(11)
+    assert got == [plain.random(n).tolist() for n in sizes]
+    assert [len(g) for g in got] == sizes
 
 
 def test_a_request_record_puts_each_attribute_in_its_own_column() -> None:

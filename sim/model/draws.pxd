@@ -18,6 +18,13 @@ cdef long SAMPLER_FIXED, SAMPLER_EXPONENTIAL, SAMPLER_UNIFORM, SAMPLER_LOGNORMAL
 cpdef double row_value(object row, Py_ssize_t i) except? -1.0
 
 
+cdef class Overflow:
+    cdef public object generator
+    cdef list _block
+    cdef Py_ssize_t _next
+    cpdef list take(self, Py_ssize_t n)
+
+
 cdef class Sampler:
     cdef public long kind
     cdef public double a, b

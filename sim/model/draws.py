@@ -104,14 +104,43 @@ def new_request_rows(generator: np.random.Generator, n: int) -> np.ndarray:
     return generator.random((n, ROW_LENGTH))
 
 
-def fresh_draws(overflow: np.random.Generator, length: int) -> list[float]:
+#: Numbers the overflow stream is read ahead by.
+OVERFLOW_BLOCK = 256
+
+
+class Overflow:
+    """The replication's overflow stream, read a block at a time: it hands out the stream's
+    numbers in the stream's order, the same numbers as drawing each few when needed (a
+    generator's n uniform numbers drawn at once are its next n numbers), for one call of
+    the generator per block instead of one per request that needs more."""
+
+    __slots__ = ("generator", "_block", "_next")
+
+    def __init__(self, generator: np.random.Generator):
+        self.generator = generator
+        self._block: list[float] = []
+        self._next = 0
+
+    def take(self, n: Position) -> list[float]:
+        """The stream's next ``n`` numbers."""
+        start = self._next
+        if start + n > len(self._block):
+            rest = self._block[start:]
+            more = self.generator.random(max(OVERFLOW_BLOCK, n - len(rest))).tolist()
+            self._block = rest + more
+            start = 0
+        self._next = start + n
+        return self._block[start : start + n]
+
+
+def fresh_draws(overflow: Overflow, length: int) -> list[float]:
     """``length`` more uniform numbers from the overflow stream: used past the numbers
     drawn when the request was created."""
-    return overflow.random(length).tolist()
+    return overflow.take(length)
 
 
 def call_position(
-    draws: MutableSequence[float], call_no: int, slot: int, overflow: np.random.Generator
+    draws: MutableSequence[float], call_no: int, slot: int, overflow: Overflow
 ) -> int:
     """Position in a request's row of a number of its call ``call_no`` (counted from 0);
     the row is extended from the overflow stream when the call is beyond the drawn ones."""

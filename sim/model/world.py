@@ -17,6 +17,7 @@ from sim.model.calendar import Timeline, staffing_per_hour_of_week
 from sim.model.draws import (
     CALL_STRIDE,
     FIRST_CALL_POS,
+    Overflow,
     Sampler,
     call_position,
     duration_sampler,
@@ -151,7 +152,7 @@ class World:
         self.env = self.engine = Engine()
         self.timeline = Timeline.from_scenario(sc)
         self.streams = Streams(base_seed, replication)
-        self.overflow = self.streams.get("overflow")
+        self.overflow = Overflow(self.streams.get("overflow"))
         self.form = sc.organisation
         self.central = self.form == "central"
         self.colocated = self.form == "colocated"
