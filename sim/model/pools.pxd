@@ -28,7 +28,8 @@ cdef class StaffedPool:
     cdef public double _busy_t, _present_t, _waiting_t
     cdef public double _busy_done, _present_done, _waiting_done, _hour_end
     cdef public list _queue
-    cdef public object busy_min, present_min, waiting_min
+    cdef double[:, ::1] _areas
+    cdef public Py_ssize_t _hours
     cpdef _close(self)
     cpdef Claim claim(self, long priority)
     cpdef give_up_after(self, Claim claim, double minutes)
@@ -37,3 +38,4 @@ cdef class StaffedPool:
     cpdef _serve(self, double now)
     cpdef _close_hours(self, double now)
     cpdef _close_at(self, double t)
+    cpdef _grow(self)

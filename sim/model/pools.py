@@ -19,10 +19,11 @@ and a pool holds a few numbers per hour instead of a log of every change.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from typing import Any
+
+import numpy as np
 
 try:
     import cython
@@ -33,6 +34,8 @@ from sim.codes import CLAIM_ABANDONED, CLAIM_CLOSED, CLAIM_SERVED, CLAIM_WAITING
 from sim.model.engine import Body, Engine, Entry, Priority, Proc
 
 MIN_PER_HOUR = 60.0
+#: Hours of areas a pool holds before its buffer first grows (a four-week run fits).
+AREA_ROWS = 1024
 
 
 @cython.freelist(256)  # a claim per call and per service: made and dropped all the time
@@ -110,9 +113,10 @@ class StaffedPool:
         self._busy_t = self._present_t = self._waiting_t = 0.0
         self._busy_done = self._present_done = self._waiting_done = 0.0
         self._hour_end = MIN_PER_HOUR
-        self.busy_min = array("d")
-        self.present_min = array("d")
-        self.waiting_min = array("d")
+        # the areas of the closed hours: busy, on duty, waiting (a row per hour; grown by
+        # doubling, written in place: a typed buffer in the compiled build)
+        self._areas = np.zeros((AREA_ROWS, 3))
+        self._hours = 0
         first = capacity_changes[0]
         if first[0] == 0.0:
             self._set_capacity(int(first[1]))
@@ -284,23 +288,34 @@ class StaffedPool:
         busy = self.busy * t - self._busy_t
         present = self.present * t - self._present_t
         waiting = self.n_waiting * t - self._waiting_t
-        self.busy_min.append(busy - self._busy_done)
-        self.present_min.append(present - self._present_done)
-        self.waiting_min.append(waiting - self._waiting_done)
+        i: cython.Py_ssize_t = self._hours
+        if i == self._areas.shape[0]:
+            self._grow()
+        areas = self._areas
+        areas[i, 0] = busy - self._busy_done
+        areas[i, 1] = present - self._present_done
+        areas[i, 2] = waiting - self._waiting_done
+        self._hours = i + 1
         self._busy_done, self._present_done, self._waiting_done = busy, present, waiting
 
-    def areas(self, end: float, n_hours: int) -> tuple[array[float], array[float], array[float]]:
+    def _grow(self) -> None:
+        grown = np.zeros((2 * self._hours, 3))
+        grown[: self._hours] = np.asarray(self._areas)
+        self._areas = grown
+
+    def areas(self, end: float, n_hours: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Busy-, on-duty- and waiting-minutes in each of ``n_hours`` hours, the run ending
         at ``end`` (hours after it hold zero; nothing may change in the pool afterwards)."""
         self._close_hours(end)
         self._close_at(end)  # the hour that holds ``end``, up to ``end``
-        for column in (self.busy_min, self.present_min, self.waiting_min):
-            column.extend([0.0] * (n_hours - len(column)))
-        return self.busy_min, self.present_min, self.waiting_min
+        out = np.zeros((max(n_hours, self._hours), 3))
+        out[: self._hours] = np.asarray(self._areas)[: self._hours]
+        return out[:, 0].copy(), out[:, 1].copy(), out[:, 2].copy()
 
     def release_areas(self) -> None:
         """Drop the hourly areas (once they have been copied out at the end of a run)."""
-        self.busy_min, self.present_min, self.waiting_min = array("d"), array("d"), array("d")
+        self._areas = np.zeros((1, 3))
+        self._hours = 0
 
     def waiting_now(self) -> list[Claim]:
         """The claims still waiting in the queue."""
