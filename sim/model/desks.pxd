@@ -4,6 +4,7 @@
 
 # the services' C functions (finish, reach_patient) under the module name the source imports
 from sim.model cimport services
+from sim.model.services cimport send
 from sim.model.draws cimport Sampler, row_value
 from sim.model.pools cimport Claim, StaffedPool
 from sim.model.records cimport Request
@@ -37,3 +38,13 @@ cpdef _after_the_call(World world, Request request, long assigned, Desk desk, af
 cpdef _after_call(World world, Request request, long assigned, Desk desk, str service)
 cpdef _maybe_repeat(World world, Request request, str after)
 cpdef _give_advice(World world, Request request, Desk desk)
+cpdef take_call(World world, Request request, AnsweredCall answered)
+cpdef str _door(World world, bint dialled_112)
+cpdef tuple _other_number(World world, str door, bint dialled_112)
+cpdef bint _consults_in_room(World world, Request request, AnsweredCall call, Desk desk,
+                             long assigned) except -1
+cpdef _warm_ambulance(World world, Request request, AnsweredCall call, long assigned,
+                      double duration)
+cpdef list _send_during_call(World world, Request request, AnsweredCall call, Desk desk,
+                             long assigned, tuple own, double duration, object grade)
+cpdef str _alternative_if_saturated(World world, Desk desk, long assigned, str service)

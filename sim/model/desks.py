@@ -91,9 +91,9 @@ from sim.model.draws import (
     row_value,
 )
 from sim.model.pools import Claim, StaffedPool
-from sim.model.records import NAN, Flag, Int, Request
+from sim.model.records import NAN, Flag, Int, MaybeInt, Request
 from sim.model.services import gp_consult, send
-from sim.model.world import CallBackRules, Desk, Process, World
+from sim.model.world import CallBackRules, Desk, Process, Services, World
 
 
 @cython.freelist(64)
@@ -190,14 +190,14 @@ def take_call(world: World, request: Request, answered: AnsweredCall) -> Process
 # --------------------------------------------------------------------------- calls
 
 
-def _door(world: World, dialled_112: bool) -> str:
+def _door(world: World, dialled_112: Flag) -> str:
     """The desk that answers a number in this form."""
     if world.central:
         return "coordination"
     return "mka" if dialled_112 else world.gp_desk
 
 
-def _other_number(world: World, door: str, dialled_112: bool) -> tuple[str, bool]:
+def _other_number(world: World, door: str, dialled_112: Flag) -> tuple[str, bool]:
     if world.central:
         return "coordination", not dialled_112
     return (world.gp_desk, False) if door == "mka" else ("mka", True)
@@ -457,7 +457,7 @@ def _triage(world: World, request: Request, call: AnsweredCall, desk: Desk, trus
 
 
 def _consults_in_room(
-    world: World, request: Request, call: AnsweredCall, desk: Desk, assigned: int
+    world: World, request: Request, call: AnsweredCall, desk: Desk, assigned: Int
 ) -> bool:
     """Co-located (``room_consult_share`` > 0): an A2 ambulance for a public caller is first
     discussed with the GP-post triagist in the room, with the scenario's share, when one is
@@ -546,7 +546,7 @@ def handle_call(
 
 
 def _warm_ambulance(
-    world: World, request: Request, call: AnsweredCall, assigned: int, duration: float
+    world: World, request: Request, call: AnsweredCall, assigned: Int, duration: float
 ) -> None:
     """The ambulance leaves while the GP-post triagist is still on the line; an MKA
     call-taker listens in, grades it and confirms (a short call on the professional line)."""
@@ -561,10 +561,10 @@ def _send_during_call(
     request: Request,
     call: AnsweredCall,
     desk: Desk,
-    assigned: int,
-    own: tuple[str, ...],
+    assigned: Int,
+    own: Services,
     duration: float,
-    grade: int | None,
+    grade: MaybeInt,
 ) -> list[str]:
     """Send the desk's own services that leave during the call (an ambulance after the
     dispatch delay, a GP car or team at the triage decision); return the ones that follow
@@ -684,7 +684,7 @@ def _repeat_contact(world: World, request: Request) -> Process:
     yield from contact_and_handle(world, request, door, dialled_112, CALL_REPEAT)
 
 
-def _alternative_if_saturated(world: World, desk: Desk, assigned: int, service: str) -> str:
+def _alternative_if_saturated(world: World, desk: Desk, assigned: Int, service: str) -> str:
     """When the service's queue has reached the threshold, an acceptable alternative the
     desk may send that has someone free; otherwise the service itself."""
     threshold = world.alternatives_threshold

@@ -31,6 +31,9 @@ NAN = math.nan
 Int = int
 Flag = bool
 Row: TypeAlias = "array[float]"
+#: An optional integer or time argument (a Python object in the compiled build).
+MaybeInt: TypeAlias = "int | None"
+MaybeMinutes: TypeAlias = "float | None"
 
 
 @cython.freelist(64)

@@ -13,3 +13,7 @@ from sim.model.world cimport Desk, World
 # called from the module's own processes: C calls there
 cpdef finish(World world, Request request, long outcome)
 cpdef bint reach_patient(World world, Request request, str service) except? -1
+cpdef send(World world, Request request, long assigned, str service, double delay=*,
+           object priority=*, object call_taken=*)
+cpdef _visit_or_consult(World world, Request request, str service, long assigned,
+                        double delay=*)

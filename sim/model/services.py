@@ -48,7 +48,7 @@ from sim.model.draws import (
 )
 from sim.model.geography import Map
 from sim.model.pools import Claim, StaffedPool
-from sim.model.records import Int, Request
+from sim.model.records import Int, MaybeInt, MaybeMinutes, Request
 from sim.model.world import Process, World
 
 
@@ -94,11 +94,11 @@ def escalate(world: World, request: Request) -> Process:
 def send(
     world: World,
     request: Request,
-    assigned: int,
+    assigned: Int,
     service: str,
     delay: float = 0.0,
-    priority: int | None = None,
-    call_taken: float | None = None,
+    priority: MaybeInt = None,
+    call_taken: MaybeMinutes = None,
 ) -> None:
     """Start ``service`` (anything but advice) for a request triaged as need ``assigned``,
     ``delay`` minutes from now (a service sent during a call leaves at the decision)."""
@@ -111,7 +111,7 @@ def send(
 
 
 def _visit_or_consult(
-    world: World, request: Request, service: str, assigned: int, delay: float = 0.0
+    world: World, request: Request, service: str, assigned: Int, delay: float = 0.0
 ) -> Process:
     if service == "gp_consult":
         return gp_consult(world, request, assigned)
