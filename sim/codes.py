@@ -69,7 +69,7 @@ QUEUE_PROFESSIONAL, QUEUE_URGENT, QUEUE_REGULAR = range(3)
 # --------------------------------------------------------------------------- claims
 #: What became of a claim on a staffed pool (a caller in a desk's queue, a patient waiting
 #: for a GP, a ride waiting for a vehicle). Waiting is 0, so that a decided state is truthy:
-#: callers write ``state = claim.state or (yield claim)``.
+#: callers write ``if not claim.state: yield claim`` before they read the state.
 CLAIM_STATE_NAMES = ("waiting", "served", "abandoned", "closed")
 CLAIM_WAITING, CLAIM_SERVED, CLAIM_ABANDONED, CLAIM_CLOSED = range(4)
 

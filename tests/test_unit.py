@@ -27,7 +27,9 @@ def _job(engine, pool, log, name, start, duration, priority=1, patience=None):
     claim = pool.claim(priority)
     if patience is not None and claim.state == 0:
         pool.give_up_after(claim, float(patience))
-    state = claim.state or (yield claim)
+    if not claim.state:  # waiting: the pool resumes this process once it decides
+        yield claim
+    state = claim.state
     log.append((name, state, env.now))
     if state == SERVED:
         yield float(duration)
@@ -245,7 +247,7 @@ def test_every_code_is_the_position_of_its_name() -> None:
         assert names.index(name) == value, attr
         checked += 1
     assert checked == sum(len(v) for v in groups.values())
-    # a waiting claim must be falsy: callers write `state = claim.state or (yield claim)`
+    # a waiting claim must be falsy: callers write `if not claim.state: yield claim`
     assert codes.CLAIM_WAITING == 0 and all(codes.CLAIM_STATE_NAMES)
     public = {codes.CALL_KIND_NAMES[k] for k in codes.PUBLIC_CALL_KINDS}
     assert public == {"first", "redial", "switch", "referral", "recontact", "repeat"}

@@ -231,7 +231,9 @@ def public_contact(
                 draws, world.call_position(request, call_no, CALL_SLOT_PATIENCE)
             )
             pool.give_up_after(claim, patience)
-        state = claim.state or (yield claim)
+        if not claim.state:  # waiting: the pool resumes this process once it decides
+            yield claim
+        state = claim.state
         if state == CLAIM_SERVED:
             return answered_call(desk, call_no, kind, urgent, placed, env.now, claim)
         world.calls.add(
@@ -271,7 +273,9 @@ def professional_call(
     placed = world.env.now
     desk: Desk = world.desks[door]
     claim: Claim = desk.pool.claim(QUEUE_PROFESSIONAL)
-    state = claim.state or (yield claim)
+    if not claim.state:  # waiting: the pool resumes this process once it decides
+        yield claim
+    state = claim.state
     if state != CLAIM_SERVED:
         world.calls.add(request.id, desk.index, kind, True, placed, NAN, world.env.now)
         if settle:
@@ -345,7 +349,9 @@ def _call_back(world: World, request: Request, desk: Desk) -> Process:
         request.n_calls += 1
         queued = env.now
         claim: Claim = desk.pool.claim(priority)
-        state = claim.state or (yield claim)
+        if not claim.state:  # waiting: the pool resumes this process once it decides
+            yield claim
+        state = claim.state
         if state != CLAIM_SERVED:  # the post closed first
             world.calls.add(request.id, desk.index, CALL_CALLBACK, False, queued, NAN, env.now)
             services.finish(world, request, OUTCOME_DAYTIME_PRACTICE)

@@ -41,7 +41,7 @@ cdef class Clock:
     cpdef drive(self, double at)
     cpdef start(self, gen, on_end=*, owner=*)
     cpdef start_at(self, gen, double delay, on_end=*, owner=*)
-    cpdef resume(self, Proc proc, value=*)
+    cpdef resume(self, Proc proc)
     cpdef call_at(self, event, list callbacks, double delay)
 
 

@@ -174,7 +174,7 @@ class Clock:
     ) -> None:
         """Start a process now (it runs until its first wait before this returns);
         ``on_end(owner)`` is called when it ends."""
-        self.resume(new_proc(gen, on_end, owner), None)
+        self.resume(new_proc(gen, on_end, owner))
 
     def start_at(
         self,
@@ -186,12 +186,13 @@ class Clock:
         """Start a process ``delay`` minutes from now (its generator runs from then on)."""
         _push(self, self.now + delay, NORMAL, new_proc(gen, on_end, owner))
 
-    def resume(self, proc: Proc, value: Any = None) -> None:
-        """Run ``proc`` until its next wait (or its end), sending it ``value``. A wait is a
-        float (minutes) or a waiting claim, whose pool calls this when it decides it."""
-        try:
-            wait = proc.gen.send(value)
-        except StopIteration:
+    def resume(self, proc: Proc) -> None:
+        """Run ``proc`` until its next wait (or its end). A wait is a float (minutes) or a
+        waiting claim, whose pool calls this when it decides it (the process then reads the
+        claim's state: nothing is sent into it). A body never yields None, so ``next`` with
+        a default ends a body without raising StopIteration."""
+        wait = next(proc.gen, None)
+        if wait is None:
             if proc.on_end is not None:
                 proc.on_end(proc.owner)
             return

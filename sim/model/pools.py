@@ -43,8 +43,9 @@ AREA_ROWS = 1024
 class Claim(Entry):
     """A place in a pool's queue: a caller waiting for a desk, a patient for a GP, a ride for
     a vehicle. A claim decided at once (served, or the pool is closed) has its ``state`` set
-    when ``claim`` returns; otherwise its owner yields it and receives CLAIM_SERVED,
-    CLAIM_ABANDONED or CLAIM_CLOSED. Callers: ``state = claim.state or (yield claim)``."""
+    when ``claim`` returns; otherwise its owner yields it and is resumed once the pool has
+    set it to CLAIM_SERVED, CLAIM_ABANDONED or CLAIM_CLOSED. Callers: ``if not claim.state:
+    yield claim``, then read ``claim.state``."""
 
     __slots__ = ("callbacks", "proc", "pool", "state", "joined", "shift", "decided")
     decided: float  # when it was decided (set as it is; read only by an observed pool)
@@ -185,7 +186,7 @@ class StaffedPool:
         self.n_waiting = 0
         engine = self.engine
         for claim in closed:
-            engine.resume(claim.proc, CLAIM_CLOSED)  # type: ignore[arg-type]
+            engine.resume(claim.proc)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ claims
     def claim(self, priority: Priority) -> Claim:
@@ -227,7 +228,7 @@ class StaffedPool:
             self.n_waiting -= 1
             self._waiting_t -= now
             self.total_wait += now - claim.joined
-            self.engine.resume(claim.proc, CLAIM_ABANDONED)  # type: ignore[arg-type]
+            self.engine.resume(claim.proc)  # type: ignore[arg-type]
 
     def release(self, claim: Claim) -> None:
         """The server that served ``claim`` is done. Under the level rule the first servers
@@ -270,7 +271,7 @@ class StaffedPool:
         engine = self.engine
         for claim in served:
             if claim.proc is not None:  # None: the claim just made, read by its caller
-                engine.resume(claim.proc, CLAIM_SERVED)
+                engine.resume(claim.proc)
 
     def idle(self) -> int:
         """Staff on duty and free now."""

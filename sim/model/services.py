@@ -244,7 +244,9 @@ def gp_consult(world: World, request: Request, assigned: int) -> Process:
     yield world.travel_to_post.draw(draws, SLOT_TRAVEL_POST)
     pool: StaffedPool = world.service_pools["gp_consult"]
     claim: Claim = pool.claim(-world.need_acuity[assigned])
-    state = claim.state or (yield claim)
+    if not claim.state:  # waiting: the pool resumes this process once it decides
+        yield claim
+    state = claim.state
     if state != CLAIM_SERVED:
         finish(world, request, OUTCOME_DAYTIME_PRACTICE)
         return
@@ -268,7 +270,9 @@ def home_visit(
         yield delay
     pool: StaffedPool = world.service_pools[service]
     claim: Claim = pool.claim(-world.need_acuity[assigned])
-    state = claim.state or (yield claim)
+    if not claim.state:  # waiting: the pool resumes this process once it decides
+        yield claim
+    state = claim.state
     if state != CLAIM_SERVED:
         finish(world, request, OUTCOME_DAYTIME_PRACTICE)
         return
