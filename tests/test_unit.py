@@ -317,6 +317,22 @@ def test_a_call_beyond_the_drawn_ones_extends_the_row() -> None:
     assert row[draws.ROW_LENGTH :].tolist() == fresh
 
 
+def test_a_rows_number_is_read_alike_from_an_array_and_a_list_and_never_past_its_ends() -> None:
+    """``row_value`` (the compiled build reads an array's double in place): the same number
+    from a request's array and from a list of fresh numbers, and an IndexError for a
+    position past either end, negative ones included."""
+    from array import array
+
+    from sim.model.draws import row_value
+
+    values = [0.125, 0.5, 0.875]
+    for row in (array("d", values), list(values)):
+        assert [row_value(row, i) for i in range(3)] == values
+        for outside in (3, 40, -1):
+            with pytest.raises(IndexError):
+                row_value(row, outside)
+
+
 def test_the_overflow_stream_read_in_blocks_hands_out_the_streams_numbers_in_order() -> None:
     """Read a block ahead, the overflow stream gives the numbers that drawing each few when
     needed gives: requests of any length, across block ends, and longer than a block."""

@@ -159,6 +159,8 @@ def row_value(row: Sequence[float], i: Position) -> float:
     """The number at position ``i`` (not negative) of a request's row: its ``array("d")``,
     or a list of fresh numbers. The compiled build reads an array's double in place,
     without making a Python float of it (the generic indexing does, for every read)."""
+    if i < 0:
+        raise IndexError("row position out of range")
     if COMPILED and type(row) is array:
         values: array = row
         if i >= len(values):
