@@ -152,12 +152,12 @@ def _collect(world: World) -> ReplicationRecords:
     monitors = {}
     end, n_hours = world.timeline.end_min, world.timeline.n_hours
     for name, p in world.pools.items():
-        busy, present, waiting = (np.array(a) for a in p.areas(end, n_hours))
+        busy, present, waiting = p.areas(end, n_hours)  # new numpy columns
         still = sum(end - c.joined for c in p.waiting_now())
         monitors[name] = MonitorTable(
             name, busy, present, waiting, p.n_claims, p.total_wait + still
         )
-        p.release_areas()  # the numpy copies above are the areas from now on
+        p.release_areas()  # the columns above are the areas from now on
     n_events = _events_scheduled(world.env)
     for rid in sorted(world.requests_in_progress):
         world.columns.add(world.requests_in_progress[rid])
